@@ -1,0 +1,14 @@
+//! levee's schema migrations, portable to SQLite and PostgreSQL. One file per change,
+//! named by date; released migrations are never edited.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_create_settings;
+
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261125_000001_create_settings::Migration)]
+    }
+}

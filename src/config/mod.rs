@@ -1,0 +1,205 @@
+//! Typed configuration: built-in defaults, then a TOML file, then `LEVEE_<SECTION>__<KEY>`
+//! environment overrides. Every field documents itself; `config.example.toml` mirrors them.
+
+mod load;
+mod redact;
+mod validate;
+mod values;
+
+pub use load::{ConfigError, ConfigSource, load};
+pub use redact::redacted_toml;
+pub use validate::redact_url;
+pub use values::{Duration, IntIn, Size};
+
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+/// The whole effective configuration of one levee process.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub redis: RedisConfig,
+    pub log: LogConfig,
+    pub metrics: MetricsConfig,
+}
+
+/// The public HTTP listener.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub host: IpAddr,
+    /// TCP port; 0 picks a free port.
+    pub port: u16,
+    /// Proxies (CIDRs) whose `X-Forwarded-For`/`Forwarded` headers are believed.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Serve HTTPS with these PEM files; reloaded on SIGHUP.
+    pub tls: Option<TlsConfig>,
+    /// Longest time one request may take before it is answered with 503.
+    pub request_timeout: Duration,
+    /// Longest time a client may take to send a request's headers (slowloris guard).
+    pub header_read_timeout: Duration,
+    /// How long in-flight requests may run on after SIGTERM before they are cut.
+    pub shutdown_timeout: Duration,
+    /// Largest accepted request body.
+    pub max_body: Size,
+    /// Requests processed at once; beyond this levee sheds load with 503 + Retry-After.
+    pub max_in_flight: IntIn<1, 1_000_000>,
+    /// Origins allowed to call the API from a browser (CORS). Empty: no CORS headers.
+    pub cors_origins: Vec<String>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 8080,
+            trusted_proxies: Vec::new(),
+            tls: None,
+            request_timeout: Duration::secs(30),
+            header_read_timeout: Duration::secs(10),
+            shutdown_timeout: Duration::secs(30),
+            max_body: Size::mib(1),
+            max_in_flight: IntIn::new(1024),
+            cors_origins: Vec::new(),
+        }
+    }
+}
+
+impl ServerConfig {
+    pub fn listen_addr(&self) -> SocketAddr {
+        SocketAddr::new(self.host, self.port)
+    }
+}
+
+/// PEM certificate chain and private key for HTTPS.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// The database: SQLite (embedded default) or PostgreSQL.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite:PATH` or `postgres://user:pass@host:port/db` (the primary).
+    pub url: String,
+    /// PostgreSQL only: a direct (not pooled by PgBouncer) URL for session features
+    /// such as the migration lock. Defaults to `url`.
+    pub direct_url: Option<String>,
+    /// PostgreSQL read replicas (`postgres://…`). Reads use the primary until replica
+    /// routing lands; the handles already separate reads from writes.
+    pub replicas: Vec<String>,
+    /// Connections per pool (PostgreSQL) or readers (SQLite; writes use one connection).
+    pub max_connections: IntIn<1, 1000>,
+    /// Connections kept open when idle.
+    pub min_connections: IntIn<0, 1000>,
+    /// Longest wait for a pooled connection before the request gets 503.
+    pub acquire_timeout: Duration,
+    /// Idle connections are closed after this long.
+    pub idle_timeout: Duration,
+    /// PostgreSQL `statement_timeout` for every statement levee runs.
+    pub statement_timeout: Duration,
+    /// Apply pending migrations when `serve` starts.
+    pub auto_migrate: bool,
+    /// A replica lagging more than this is taken out of rotation.
+    pub max_replica_lag: Duration,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: "sqlite:data/levee.db".into(),
+            direct_url: None,
+            replicas: Vec::new(),
+            max_connections: IntIn::new(10),
+            min_connections: IntIn::new(0),
+            acquire_timeout: Duration::secs(5),
+            idle_timeout: Duration::secs(600),
+            statement_timeout: Duration::secs(30),
+            auto_migrate: true,
+            max_replica_lag: Duration::secs(1),
+        }
+    }
+}
+
+/// Redis, shared by every process of a fleet. Unset: everything stays in-process.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RedisConfig {
+    /// `redis://host:port/db`; unset means no Redis.
+    pub url: Option<String>,
+    /// Prepended to every key, so several deployments can share one Redis.
+    pub key_prefix: String,
+    /// Longest time one Redis command may take.
+    pub command_timeout: Duration,
+}
+
+impl Default for RedisConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            key_prefix: "levee:".into(),
+            command_timeout: Duration::millis(500),
+        }
+    }
+}
+
+/// Logging.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `error`, `warn`, `info`, `debug`, `trace`, or a tracing filter; `RUST_LOG` wins.
+    pub level: String,
+    /// `auto` (pretty on a terminal, JSON otherwise), `json` or `pretty`.
+    pub format: LogFormat,
+    /// Also write JSON logs to this file, rotated daily.
+    pub file: Option<PathBuf>,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            level: "info".into(),
+            format: LogFormat::Auto,
+            file: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    Auto,
+    Json,
+    Pretty,
+}
+
+/// The Prometheus `/metrics` endpoint.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// When set, scrapers must send `Authorization: Bearer <token>`.
+    pub token: Option<String>,
+    /// Serve `/metrics` on this separate address instead of the main listener.
+    pub listen: Option<SocketAddr>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_file_parses_and_matches_the_defaults() {
+        let text = include_str!("../../config.example.toml");
+        let parsed: Config = load::from_toml_str(text, std::iter::empty()).expect("example parses");
+        let defaults = toml::to_string(&Config::default()).expect("serialize");
+        assert_eq!(toml::to_string(&parsed).expect("serialize"), defaults);
+    }
+}

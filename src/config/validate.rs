@@ -1,0 +1,128 @@
+//! Checks that serde cannot express: URL schemes, filters, origins.
+
+use super::{Config, ConfigError};
+
+impl Config {
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        let db = &self.database;
+        let on_postgres = is_postgres(&db.url);
+        if !on_postgres && !db.url.starts_with("sqlite:") {
+            return Err(ConfigError::key(
+                "database.url",
+                format!(
+                    "expected \"sqlite:PATH\" or \"postgres://…\", got {:?}",
+                    redact_url(&db.url)
+                ),
+            ));
+        }
+        for (key, url) in db
+            .direct_url
+            .iter()
+            .map(|u| ("database.direct_url", u))
+            .chain(db.replicas.iter().map(|u| ("database.replicas", u)))
+        {
+            if !on_postgres {
+                return Err(ConfigError::key(
+                    key,
+                    "only valid when database.url is PostgreSQL",
+                ));
+            }
+            if !is_postgres(url) {
+                return Err(ConfigError::key(
+                    key,
+                    format!("expected \"postgres://…\", got {:?}", redact_url(url)),
+                ));
+            }
+        }
+        if let Some(url) = &self.redis.url {
+            if !(url.starts_with("redis://")
+                || url.starts_with("rediss://")
+                || url.starts_with("redis+unix://"))
+            {
+                return Err(ConfigError::key(
+                    "redis.url",
+                    format!("expected \"redis://host:port\", got {:?}", redact_url(url)),
+                ));
+            }
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
+            return Err(ConfigError::key(
+                "log.level",
+                format!(
+                    "expected a level like \"info\" or a filter like \"levee=debug,info\" ({e})"
+                ),
+            ));
+        }
+        for origin in &self.server.cors_origins {
+            let valid = origin == "*"
+                || url::Url::parse(origin).is_ok_and(|u| {
+                    matches!(u.scheme(), "http" | "https")
+                        && u.path() == "/"
+                        && !origin.ends_with('/')
+                });
+            if !valid {
+                return Err(ConfigError::key(
+                    "server.cors_origins",
+                    format!(
+                        "expected origins like \"https://shop.example\" or \"*\", got {origin:?}"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+pub(super) fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// The URL with any password replaced, safe to print or log.
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("redacted"));
+            url.to_string()
+        }
+        _ => raw.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::load::from_toml_str;
+
+    fn error_of(text: &str) -> String {
+        from_toml_str(text, std::iter::empty())
+            .map(|_| ())
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn database_url_must_name_a_supported_backend() {
+        assert!(error_of("[database]\nurl = \"mysql://u:pw@h/db\"").starts_with(
+            "database.url: expected \"sqlite:PATH\" or \"postgres://…\", got \"mysql://u:redacted@h/db\""
+        ));
+    }
+
+    #[test]
+    fn replicas_need_a_postgres_primary() {
+        let err = error_of("[database]\nreplicas = [\"postgres://r/db\"]");
+        assert_eq!(
+            err,
+            "database.replicas: only valid when database.url is PostgreSQL"
+        );
+    }
+
+    #[test]
+    fn bad_log_filter_and_origin_are_rejected() {
+        assert!(
+            error_of("[log]\nlevel = \"levee=loud\"").starts_with("log.level: expected a level")
+        );
+        assert!(
+            error_of("[server]\ncors_origins = [\"shop.example\"]")
+                .starts_with("server.cors_origins")
+        );
+    }
+}

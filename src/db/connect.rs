@@ -1,0 +1,89 @@
+//! Building connection pools for each backend.
+
+use super::DbError;
+use crate::config::{DatabaseConfig, redact_url};
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sea_orm::sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
+use sea_orm::{DatabaseConnection, SqlxPostgresConnector, SqlxSqliteConnector};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// How long a SQLite connection waits on a lock held by another process (e.g. `levee user`
+/// while `serve` runs) before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// SQLite: one write connection (writers queue in the pool instead of failing with
+/// SQLITE_BUSY) and a pool of read-only connections, all in WAL mode.
+pub(super) async fn sqlite(
+    location: &str,
+    config: &DatabaseConfig,
+) -> Result<(DatabaseConnection, DatabaseConnection), DbError> {
+    let location = location.strip_prefix("//").unwrap_or(location);
+    let path = Path::new(location);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| DbError::CreateDir {
+            path: dir.display().to_string(),
+            source,
+        })?;
+    }
+    let connect_error = |source| DbError::Connect {
+        target: format!("sqlite:{location}"),
+        source,
+    };
+    let base = SqliteConnectOptions::new()
+        .filename(path)
+        .busy_timeout(SQLITE_BUSY_TIMEOUT)
+        .foreign_keys(true)
+        .synchronous(SqliteSynchronous::Normal);
+    let writer = SqlitePoolOptions::new()
+        .max_connections(1)
+        .min_connections(1)
+        .acquire_timeout(config.acquire_timeout.get())
+        .idle_timeout(None)
+        .connect_with(
+            base.clone()
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal),
+        )
+        .await
+        .map_err(connect_error)?;
+    let readers = SqlitePoolOptions::new()
+        .max_connections(config.max_connections.get_u32())
+        .min_connections(config.min_connections.get_u32())
+        .acquire_timeout(config.acquire_timeout.get())
+        .idle_timeout(config.idle_timeout.get())
+        .connect_with(base.read_only(true))
+        .await
+        .map_err(connect_error)?;
+    Ok((
+        SqlxSqliteConnector::from_sqlx_sqlite_pool(writer),
+        SqlxSqliteConnector::from_sqlx_sqlite_pool(readers),
+    ))
+}
+
+/// PostgreSQL: a pool with bounded acquire time and a server-side statement timeout.
+pub(super) async fn postgres(
+    url: &str,
+    config: &DatabaseConfig,
+) -> Result<DatabaseConnection, DbError> {
+    let connect_error = |source| DbError::Connect {
+        target: redact_url(url),
+        source,
+    };
+    let statement_timeout = config.statement_timeout.get().as_millis().to_string();
+    let options = PgConnectOptions::from_str(url)
+        .map_err(connect_error)?
+        .options([("statement_timeout", statement_timeout.as_str())]);
+    let pool = PgPoolOptions::new()
+        .max_connections(config.max_connections.get_u32())
+        .min_connections(config.min_connections.get_u32())
+        .acquire_timeout(config.acquire_timeout.get())
+        .idle_timeout(config.idle_timeout.get())
+        .connect_with(options)
+        .await
+        .map_err(connect_error)?;
+    Ok(SqlxPostgresConnector::from_sqlx_postgres_pool(pool))
+}

@@ -1,0 +1,84 @@
+//! HTTP assembly: the OpenAPI service from each feature's API, the docs, and the middleware
+//! stack every request passes through (outermost first):
+//! observe → CORS → compression → error rendering → load shedding → deadline → body limit → routes.
+
+pub mod conn;
+mod guard;
+mod observe;
+pub mod system;
+pub mod tls;
+
+pub use observe::{REQUEST_ID_HEADER, RequestId, TraceContext};
+
+use crate::app::AppState;
+use observe::error_response;
+use poem::endpoint::BoxEndpoint;
+use poem::middleware::{Compression, Cors};
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
+use poem_openapi::OpenApiService;
+
+/// The OpenAPI service with every feature's API.
+pub fn api_service() -> OpenApiService<system::SystemApi, ()> {
+    OpenApiService::new(system::SystemApi, "levee", env!("CARGO_PKG_VERSION"))
+        .description("A single-binary backend for storefront and content sites that must survive traffic surges.")
+}
+
+/// The full application endpoint for `state`, with optional extra routes mounted inside
+/// every layer.
+pub fn router(
+    state: &AppState,
+    extra: Option<(String, BoxEndpoint<'static>)>,
+) -> BoxEndpoint<'static> {
+    let config = &state.config().server;
+    let api = api_service();
+    let mut routes = Route::new()
+        .at("/openapi.json", api.spec_endpoint())
+        .nest("/docs", api.swagger_ui());
+    if state.config().metrics.listen.is_none() {
+        routes = routes.at("/metrics", system::metrics);
+    }
+    if let Some((prefix, endpoint)) = extra {
+        routes = routes.nest(prefix, endpoint);
+    }
+    let routes = routes.nest("/", api).data(state.clone());
+
+    let guarded = guard::BodyLimit::new(routes, config.max_body.bytes());
+    let guarded = guard::Deadline::new(guarded, config.request_timeout.get());
+    let guarded = guard::Shed::new(guarded, config.max_in_flight.get() as usize);
+    let rendered = guarded.around(render_errors).with(Compression::new());
+    let with_cors = match cors(&config.cors_origins) {
+        Some(cors) => rendered.with(cors).boxed(),
+        None => rendered.boxed(),
+    };
+    observe::Observe::new(with_cors, config.tls.is_some()).boxed()
+}
+
+/// Converts errors to problem+json inside CORS and compression, so those layers still
+/// decorate error responses.
+async fn render_errors<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+    let path = req.uri().path().to_string();
+    let request_id = req
+        .data::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
+    match next.call(req).await {
+        Ok(resp) => Ok(resp.into_response()),
+        Err(err) => Ok(error_response(&err, &path, &request_id)),
+    }
+}
+
+fn cors(origins: &[String]) -> Option<Cors> {
+    if origins.is_empty() {
+        return None;
+    }
+    // Credentials are never allowed: the API authenticates with bearer tokens.
+    let cors = Cors::new()
+        .allow_credentials(false)
+        .expose_header(REQUEST_ID_HEADER)
+        .max_age(600);
+    if origins.iter().any(|o| o == "*") {
+        Some(cors)
+    } else {
+        Some(cors.allow_origins(origins.iter().map(String::as_str)))
+    }
+}

@@ -1,0 +1,126 @@
+//! Operational endpoints: liveness, readiness and Prometheus metrics.
+
+use crate::app::AppState;
+use crate::error::{ApiError, Problem};
+use poem::http::StatusCode;
+use poem::web::Data;
+use poem::{IntoResponse, Request, Response, handler};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
+use std::collections::BTreeMap;
+
+#[derive(Tags)]
+enum SystemTags {
+    /// Liveness and readiness probes.
+    System,
+}
+
+/// Liveness: the process is up and serving HTTP.
+#[derive(Object)]
+#[oai(example)]
+struct Health {
+    /// Always `ok`.
+    status: String,
+    /// Seconds since the process started.
+    uptime_seconds: u64,
+    version: String,
+}
+
+impl poem_openapi::types::Example for Health {
+    fn example() -> Self {
+        Health {
+            status: "ok".into(),
+            uptime_seconds: 42,
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
+    }
+}
+
+/// Readiness: every dependency levee needs to serve traffic answered.
+#[derive(Object)]
+struct Readiness {
+    /// `ready`.
+    status: String,
+    /// Each dependency checked, with `ok` or why it failed.
+    checks: BTreeMap<String, String>,
+}
+
+#[derive(ApiResponse)]
+enum ReadyResponse {
+    /// Ready for traffic.
+    #[oai(status = 200)]
+    Ready(Json<Readiness>),
+    /// Not ready: shutting down, or a dependency (named in `checks`) is failing. The body
+    /// is `application/problem+json`.
+    #[oai(status = 503, content_type = "application/problem+json")]
+    NotReady(Json<serde_json::Value>, #[oai(header = "Retry-After")] u64),
+}
+
+pub struct SystemApi;
+
+#[OpenApi(tag = "SystemTags::System")]
+impl SystemApi {
+    /// Liveness probe
+    #[oai(path = "/health", method = "get", operation_id = "health")]
+    async fn health(&self, state: Data<&AppState>) -> Json<Health> {
+        Json(Health {
+            status: "ok".into(),
+            uptime_seconds: state.uptime().as_secs(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        })
+    }
+
+    /// Readiness probe
+    ///
+    /// 200 when the primary database answers, migrations are current and Redis (when
+    /// configured) answers; 503 naming the failing dependency otherwise, and at once
+    /// after SIGTERM so load balancers stop sending traffic.
+    #[oai(path = "/ready", method = "get", operation_id = "ready")]
+    async fn ready(&self, state: Data<&AppState>) -> ReadyResponse {
+        let checks = state.readiness_checks().await;
+        let failing: Vec<&String> = checks
+            .iter()
+            .filter(|(_, v)| *v != "ok")
+            .map(|(k, _)| k)
+            .collect();
+        if failing.is_empty() {
+            return ReadyResponse::Ready(Json(Readiness {
+                status: "ready".into(),
+                checks,
+            }));
+        }
+        let names: Vec<&str> = failing.iter().map(|s| s.as_str()).collect();
+        let mut problem = Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not-ready",
+            format!("not ready: {}", names.join(", ")),
+        );
+        problem.extensions.insert(
+            "checks".into(),
+            serde_json::to_value(&checks).unwrap_or_default(),
+        );
+        ReadyResponse::NotReady(Json(serde_json::to_value(problem).unwrap_or_default()), 1)
+    }
+}
+
+/// Prometheus text exposition. When `metrics.token` is set, a matching bearer token is required.
+#[handler]
+pub async fn metrics(req: &Request, state: Data<&AppState>) -> poem::Result<Response> {
+    if let Some(token) = &state.config().metrics.token {
+        let presented = req
+            .headers()
+            .get(poem::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if presented != Some(token.as_str()) {
+            return Err(
+                ApiError::Unauthorized("a valid metrics bearer token is required".into()).into(),
+            );
+        }
+    }
+    Ok(state
+        .metrics()
+        .render()
+        .with_content_type("text/plain; version=0.0.4; charset=utf-8")
+        .into_response())
+}

@@ -1,0 +1,20 @@
+//! levee: one binary serving a storefront and content API that survives traffic surges.
+//! See README.md for the tour; each module's doc says what it owns.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod redis_conn;
+pub mod telemetry;
+
+pub use app::{AppState, Application};
+pub use config::Config;
+
+/// Installs the process-wide rustls crypto provider. rustls panics at first use when more
+/// than one provider is compiled in and none was chosen; call this before any TLS work.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

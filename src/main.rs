@@ -1,0 +1,4 @@
+fn main() -> std::process::ExitCode {
+    levee::install_crypto_provider();
+    levee::cli::run()
+}

@@ -1,0 +1,95 @@
+//! Structured logs (tracing) and the Prometheus recorder (metrics).
+
+use crate::config::{LogConfig, LogFormat};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::io::IsTerminal;
+use std::sync::OnceLock;
+use tracing_appender::non_blocking::WorkerGuard;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer, fmt};
+
+/// Latency buckets (seconds) for every `*_seconds` histogram: real buckets, not a summary.
+const LATENCY_BUCKETS: [f64; 14] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+/// Keeps the non-blocking log writers alive; dropping it flushes them.
+pub struct LogGuards(
+    #[expect(dead_code, reason = "held only for its Drop, which flushes logs")] Vec<WorkerGuard>,
+);
+
+/// Installs the global subscriber. `RUST_LOG` overrides `log.level`.
+pub fn init_logging(config: &LogConfig) -> LogGuards {
+    let filter = || {
+        std::env::var("RUST_LOG")
+            .ok()
+            .and_then(|v| EnvFilter::try_new(v).ok())
+            .unwrap_or_else(|| EnvFilter::new(&config.level))
+    };
+    let json = match config.format {
+        LogFormat::Json => true,
+        LogFormat::Pretty => false,
+        LogFormat::Auto => !std::io::stdout().is_terminal(),
+    };
+    let (stdout, stdout_guard) = tracing_appender::non_blocking(std::io::stdout());
+    let mut guards = vec![stdout_guard];
+    let console = if json {
+        fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_writer(stdout)
+            .with_filter(filter())
+            .boxed()
+    } else {
+        fmt::layer()
+            .with_writer(stdout)
+            .with_filter(filter())
+            .boxed()
+    };
+    let file = config.file.as_ref().map(|path| {
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "levee.log".into());
+        let (writer, guard) =
+            tracing_appender::non_blocking(tracing_appender::rolling::daily(dir, name));
+        guards.push(guard);
+        fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_writer(writer)
+            .with_filter(filter())
+    });
+    let _ = tracing_subscriber::registry()
+        .with(console)
+        .with(file)
+        .try_init();
+    LogGuards(guards)
+}
+
+/// The process-wide Prometheus recorder. The `metrics` facade allows one recorder per
+/// process, so every app built in this process (tests build many) shares it.
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &LATENCY_BUCKETS)
+                .map(PrometheusBuilder::build_recorder)
+                .unwrap_or_else(|_| PrometheusBuilder::new().build_recorder());
+            let handle = recorder.handle();
+            // Another recorder may already be installed (only in tests); ours still renders.
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
