@@ -246,7 +246,8 @@ impl Application {
         let header_timeout = server_config.header_read_timeout.get();
         let result = match &server_config.tls {
             Some(tls_config) => {
-                let acceptor = acceptor.rustls(tls::reloading(tls_config.clone())?);
+                let acceptor =
+                    tls::ConfigFirst::new(acceptor).rustls(tls::reloading(tls_config.clone())?);
                 serve(
                     http::conn::HeaderDeadline::new(acceptor, header_timeout),
                     app,

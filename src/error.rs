@@ -223,10 +223,10 @@ pub fn problem_for(err: &poem::Error) -> Problem {
         }
         return api.problem();
     }
-    if let Some(ReadBodyError::Io(io)) = err.downcast_ref::<ReadBodyError>() {
-        if let Some(too_large) = io.get_ref().and_then(|e| e.downcast_ref::<BodyTooLarge>()) {
-            return ApiError::PayloadTooLarge(too_large.to_string()).problem();
-        }
+    if let Some(ReadBodyError::Io(io)) = err.downcast_ref::<ReadBodyError>()
+        && let Some(too_large) = find_in_chain::<BodyTooLarge>(io)
+    {
+        return ApiError::PayloadTooLarge(too_large.to_string()).problem();
     }
     let api = if err.is::<NotFoundError>() {
         ApiError::NotFound("no resource exists at this path".into())
@@ -259,6 +259,25 @@ pub fn problem_for(err: &poem::Error) -> Problem {
         return Problem::new(err.status(), kind_of(err.status()), err.to_string());
     };
     api.problem()
+}
+
+/// Finds a `T` among the causes of `err`, looking inside `io::Error` wrappers too (their
+/// `source()` skips the wrapped error itself).
+fn find_in_chain<'a, T: std::error::Error + 'static>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    let mut current = err;
+    loop {
+        if let Some(found) = current.downcast_ref::<T>() {
+            return Some(found);
+        }
+        current = match current.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &'a (dyn std::error::Error + 'static)),
+            None => current.source(),
+        }?;
+    }
 }
 
 /// Syntax errors in the JSON are 400; well-formed JSON of the wrong shape is 422.

@@ -45,6 +45,9 @@ enum Command {
 pub enum CliError {
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// Bad input found after loading the config (e.g. unreadable TLS files).
+    #[error("{0}")]
+    Invalid(String),
     #[error("{0}")]
     Runtime(String),
 }
@@ -56,7 +59,7 @@ impl CliError {
 
     fn exit_code(&self) -> ExitCode {
         match self {
-            CliError::Config(_) => ExitCode::from(2),
+            CliError::Config(_) | CliError::Invalid(_) => ExitCode::from(2),
             CliError::Runtime(_) => ExitCode::from(1),
         }
     }

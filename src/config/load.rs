@@ -92,7 +92,7 @@ pub(super) fn from_toml_str(
 
     let config: Config =
         serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
-            let (key, message) = describe(&e.path().to_string(), &e.inner().to_string());
+            let (key, message) = describe(&e.path().to_string(), e.inner().message());
             let origin = overrides
                 .iter()
                 .find(|(k, _)| key == *k || key.starts_with(&format!("{k}.")))

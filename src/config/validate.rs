@@ -34,16 +34,15 @@ impl Config {
                 ));
             }
         }
-        if let Some(url) = &self.redis.url {
-            if !(url.starts_with("redis://")
-                || url.starts_with("rediss://")
-                || url.starts_with("redis+unix://"))
-            {
-                return Err(ConfigError::key(
-                    "redis.url",
-                    format!("expected \"redis://host:port\", got {:?}", redact_url(url)),
-                ));
-            }
+        if let Some(url) = &self.redis.url
+            && !["redis://", "rediss://", "redis+unix://"]
+                .iter()
+                .any(|s| url.starts_with(s))
+        {
+            return Err(ConfigError::key(
+                "redis.url",
+                format!("expected \"redis://host:port\", got {:?}", redact_url(url)),
+            ));
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return Err(ConfigError::key(

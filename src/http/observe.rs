@@ -135,9 +135,12 @@ impl<E: Endpoint> Endpoint for Observe<E> {
             Ok(resp) => resp.into_response(),
             Err(err) => span.in_scope(|| error_response(&err, &path, &request_id)),
         };
+        // The catch-all "/" nest reports an empty pattern for paths nothing matched.
         let route = resp
             .data::<PathPattern>()
-            .map_or_else(|| "unmatched".to_string(), |p| p.0.to_string());
+            .map(|p| p.0.to_string())
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| "unmatched".to_string());
         let status = resp.status().as_u16();
         let elapsed = started.elapsed();
         metrics::histogram!(

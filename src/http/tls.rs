@@ -101,3 +101,43 @@ pub fn reloading(config: TlsConfig) -> Result<BoxStream<'static, RustlsConfig>, 
         .chain(reloads)
         .boxed())
 }
+
+/// Wraps the plain TCP acceptor under the TLS one so that its very first `accept` yields
+/// once. poem's TLS acceptor polls "next config" and "next connection" together; without
+/// this, a connection already queued at start-up can win that race, find no certificate
+/// loaded yet and be reset.
+pub struct ConfigFirst<A> {
+    inner: A,
+    yielded: bool,
+}
+
+impl<A> ConfigFirst<A> {
+    pub fn new(inner: A) -> Self {
+        Self {
+            inner,
+            yielded: false,
+        }
+    }
+}
+
+impl<A: poem::listener::Acceptor> poem::listener::Acceptor for ConfigFirst<A> {
+    type Io = A::Io;
+
+    fn local_addr(&self) -> Vec<poem::web::LocalAddr> {
+        self.inner.local_addr()
+    }
+
+    async fn accept(
+        &mut self,
+    ) -> std::io::Result<(
+        Self::Io,
+        poem::web::LocalAddr,
+        poem::web::RemoteAddr,
+        poem::http::uri::Scheme,
+    )> {
+        if !std::mem::replace(&mut self.yielded, true) {
+            tokio::task::yield_now().await;
+        }
+        self.inner.accept().await
+    }
+}

@@ -1,0 +1,12 @@
+//! Integration tests: the real application on a random port, spoken to over HTTP.
+
+mod helpers;
+
+mod cli;
+mod errors;
+mod fixtures;
+mod lifecycle;
+mod migrations;
+mod observability;
+mod system;
+mod tls;

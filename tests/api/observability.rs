@@ -1,0 +1,162 @@
+//! Request ids, the RED histogram, load shedding and trace context in logs.
+
+use crate::backend_tests;
+use crate::fixtures;
+use crate::helpers::{Backend, LeveeProcess, TestApp};
+use levee::config::IntIn;
+use std::time::Duration;
+
+async fn request_ids_are_echoed_or_generated(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let resp = app
+        .client
+        .get(app.url("/health"))
+        .header("x-request-id", "req-123")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.headers()["x-request-id"], "req-123");
+    let resp = app
+        .client
+        .get(app.url("/missing"))
+        .header("x-request-id", "req-456")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.headers()["x-request-id"], "req-456");
+    let body: serde_json::Value = resp.json().await.expect("json");
+    assert_eq!(body["request_id"], "req-456");
+    let generated = app.get("/health").await;
+    let id = generated.headers()["x-request-id"]
+        .to_str()
+        .expect("ascii")
+        .to_string();
+    assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");
+}
+
+fn histogram_count(metrics: &str, labels: &str) -> u64 {
+    let prefix = format!("http_server_request_duration_seconds_count{{{labels}}} ");
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+async fn metrics_expose_the_request_histogram_with_route_templates(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let before = app.get("/metrics").await.text().await.expect("text");
+    app.get("/health").await;
+    app.get("/definitely/not/here").await;
+    let after = app.get("/metrics").await.text().await.expect("text");
+    let ok = r#"method="GET",route="/health",status="200""#;
+    let missing = r#"method="GET",route="unmatched",status="404""#;
+    assert!(
+        histogram_count(&after, ok) > histogram_count(&before, ok),
+        "{after}"
+    );
+    assert!(histogram_count(&after, missing) > histogram_count(&before, missing));
+    assert!(after.contains(r#"http_server_request_duration_seconds_bucket{method="GET",route="/health",status="200",le="0.005"}"#));
+    assert!(
+        !after.contains("/definitely/not/here"),
+        "raw paths must not become labels"
+    );
+}
+
+async fn metrics_can_require_a_bearer_token(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(
+        backend,
+        |c| c.metrics.token = Some("scrape-me".into()),
+        None,
+    )
+    .await
+    else {
+        return;
+    };
+    assert_eq!(app.get("/metrics").await.status(), 401);
+    let resp = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth("scrape-me")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status(), 200);
+}
+
+async fn requests_past_the_in_flight_cap_are_shed_with_503(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(
+        backend,
+        |c| c.server.max_in_flight = IntIn::new(2),
+        fixtures::routes(),
+    )
+    .await
+    else {
+        return;
+    };
+    let slow = || app.client.get(app.url("/__test/slow?ms=1500")).send();
+    let (first, second, shed) = tokio::join!(slow(), slow(), async {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        app.get("/ready").await
+    });
+    assert_eq!(first.expect("first").status(), 200);
+    assert_eq!(second.expect("second").status(), 200);
+    assert_eq!(shed.status(), 503);
+    assert_eq!(shed.headers()["retry-after"], "1");
+    let body: serde_json::Value = shed.json().await.expect("json");
+    assert_eq!(body["type"], "urn:levee:problem:overloaded");
+    assert_eq!(
+        app.get("/health").await.status(),
+        200,
+        "liveness is never shed"
+    );
+    let metrics = app.get("/metrics").await.text().await.expect("text");
+    assert!(metrics.contains("levee_http_shed_total"));
+}
+
+backend_tests!(
+    request_ids_are_echoed_or_generated,
+    metrics_expose_the_request_histogram_with_route_templates,
+    metrics_can_require_a_bearer_token,
+    requests_past_the_in_flight_cap_are_shed_with_503,
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn traceparent_reaches_the_json_logs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("levee.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nport = 0\n[database]\nurl = \"sqlite:{}/levee.db\"\n",
+            dir.path().display()
+        ),
+    )
+    .expect("config");
+    let levee = LeveeProcess::serve(&config);
+    let resp = reqwest::Client::new()
+        .get(levee.url("/health"))
+        .header(
+            "traceparent",
+            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        )
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status(), 200);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let logged = levee
+        .log_lines()
+        .into_iter()
+        .find(|l| l.contains("request served") && l.contains("/health"))
+        .expect("an access log line");
+    let line: serde_json::Value = serde_json::from_str(&logged).expect("json log line");
+    assert_eq!(line["span"]["trace_id"], "0af7651916cd43dd8448eb211c80319c");
+    assert_eq!(line["span"]["parent_span_id"], "b7ad6b7169203331");
+    assert_eq!(line["route"], "/health");
+    assert!(line["span"]["request_id"].is_string());
+}
