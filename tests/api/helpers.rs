@@ -331,10 +331,10 @@ impl LeveeProcess {
         let sink = lines.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
-                    if v["message"] == "levee is serving" {
-                        let _ = addr_tx.send(v["addr"].as_str().and_then(|a| a.parse().ok()));
-                    }
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
+                    && v["message"] == "levee is serving"
+                {
+                    let _ = addr_tx.send(v["addr"].as_str().and_then(|a| a.parse().ok()));
                 }
                 sink.lock().expect("lines").push(line);
             }
