@@ -244,28 +244,19 @@ impl Application {
         let app = http::router(&state, extra);
         let acceptor = TcpAcceptor::from_tokio(listener).map_err(AppError::Serve)?;
         let header_timeout = server_config.header_read_timeout.get();
-        let result = match &server_config.tls {
-            Some(tls_config) => {
-                let acceptor =
-                    tls::ConfigFirst::new(acceptor).rustls(tls::reloading(tls_config.clone())?);
-                serve(
-                    http::conn::HeaderDeadline::new(acceptor, header_timeout),
-                    app,
-                    stopped(),
-                    grace,
-                )
-                .await
-            }
-            None => {
-                serve(
-                    http::conn::HeaderDeadline::new(acceptor, header_timeout),
-                    app,
-                    stopped(),
-                    grace,
-                )
-                .await
-            }
+        let acceptor = match &server_config.tls {
+            Some(tls_config) => tls::ConfigFirst::new(acceptor)
+                .rustls(tls::reloading(tls_config.clone())?)
+                .boxed(),
+            None => acceptor.boxed(),
         };
+        let result = serve(
+            http::conn::HeaderDeadline::new(acceptor, header_timeout),
+            app,
+            stopped(),
+            grace,
+        )
+        .await;
         upkeep_task.abort();
         if let Some(task) = metrics_task {
             let _ = task.await;

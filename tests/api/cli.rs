@@ -108,16 +108,7 @@ fn a_bad_environment_override_names_the_variable() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_exits_0_for_a_ready_instance_and_1_otherwise() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = dir.path().join("levee.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[server]\nport = 0\n[database]\nurl = \"sqlite:{}/levee.db\"\n",
-            dir.path().display()
-        ),
-    )
-    .expect("config");
-    let levee = LeveeProcess::serve(&config);
+    let levee = LeveeProcess::serve_sqlite(dir.path(), "");
     let base = levee.url("");
     let ok = tokio::task::spawn_blocking(move || run(&["health", "--url", &base], &[]))
         .await

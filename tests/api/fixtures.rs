@@ -1,7 +1,10 @@
 //! Extra routes mounted at `/__test` inside every middleware layer: a JSON echo with field
 //! validation and a slow handler, to exercise error rendering, deadlines and shedding.
 
+use levee::AppState;
+use levee::error::ApiError;
 use poem::endpoint::BoxEndpoint;
+use poem::web::Data;
 use poem::{EndpointExt, IntoEndpoint};
 use poem_openapi::param::Query;
 use poem_openapi::payload::{Json, PlainText};
@@ -27,6 +30,19 @@ impl FixtureApi {
     async fn slow(&self, ms: Query<u64>) -> PlainText<&'static str> {
         tokio::time::sleep(Duration::from_millis(ms.0)).await;
         PlainText("done")
+    }
+
+    /// Holds the write connection for `ms` milliseconds.
+    #[oai(path = "/hold-db", method = "get")]
+    async fn hold_db(
+        &self,
+        state: Data<&AppState>,
+        ms: Query<u64>,
+    ) -> poem::Result<PlainText<&'static str>> {
+        let txn = state.db().begin_write().await.map_err(ApiError::from)?;
+        tokio::time::sleep(Duration::from_millis(ms.0)).await;
+        txn.commit().await.map_err(ApiError::from)?;
+        Ok(PlainText("held"))
     }
 }
 

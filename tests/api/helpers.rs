@@ -288,6 +288,15 @@ impl TestApp {
             .expect("request")
     }
 
+    /// Starts a GET in the background (for requests that must overlap others).
+    pub fn spawn_get(
+        &self,
+        path: &str,
+    ) -> tokio::task::JoinHandle<reqwest::Result<reqwest::Response>> {
+        let (client, url) = (self.client.clone(), self.url(path));
+        tokio::spawn(async move { client.get(url).send().await })
+    }
+
     /// Signals shutdown and waits for the server to drain and stop.
     pub async fn stop(mut self) -> Result<(), levee::app::AppError> {
         if let Some(stop) = self.stop.take() {
@@ -316,6 +325,18 @@ pub fn levee_command(args: &[&str]) -> Command {
 }
 
 impl LeveeProcess {
+    /// Starts `levee serve` on a random port with a fresh SQLite database in `dir`, plus
+    /// any extra TOML appended to the config file.
+    pub fn serve_sqlite(dir: &std::path::Path, extra_toml: &str) -> LeveeProcess {
+        let config = dir.join("levee.toml");
+        let toml = format!(
+            "[database]\nurl = \"sqlite:{}/levee.db\"\n[server]\nport = 0\n{extra_toml}",
+            dir.display()
+        );
+        std::fs::write(&config, toml).expect("write config");
+        LeveeProcess::serve(&config)
+    }
+
     /// Starts `levee serve --config <config_path>` and waits until it is listening.
     pub fn serve(config_path: &std::path::Path) -> LeveeProcess {
         let config = config_path.to_str().expect("utf-8 path");

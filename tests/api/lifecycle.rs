@@ -11,10 +11,7 @@ async fn shutdown_lets_in_flight_requests_finish(backend: Backend) {
     let Some(app) = TestApp::spawn_with(backend, |_| {}, fixtures::routes()).await else {
         return;
     };
-    let slow = tokio::spawn({
-        let (client, url) = (app.client.clone(), app.url("/__test/slow?ms=1500"));
-        async move { client.get(url).send().await }
-    });
+    let slow = app.spawn_get("/__test/slow?ms=1500");
     tokio::time::sleep(Duration::from_millis(300)).await;
     let started = Instant::now();
     app.stop().await.expect("clean stop");
@@ -40,10 +37,7 @@ async fn shutdown_cuts_requests_that_outlive_the_grace_period(backend: Backend) 
     else {
         return;
     };
-    let slow = tokio::spawn({
-        let (client, url) = (app.client.clone(), app.url("/__test/slow?ms=10000"));
-        async move { client.get(url).send().await }
-    });
+    let slow = app.spawn_get("/__test/slow?ms=10000");
     tokio::time::sleep(Duration::from_millis(200)).await;
     let started = Instant::now();
     app.stop().await.expect("clean stop");
@@ -101,16 +95,7 @@ backend_tests!(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_stops_the_binary_cleanly_with_exit_0() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = dir.path().join("levee.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[server]\nport = 0\n[database]\nurl = \"sqlite:{}/levee.db\"\n",
-            dir.path().display()
-        ),
-    )
-    .expect("config");
-    let mut levee = LeveeProcess::serve(&config);
+    let mut levee = LeveeProcess::serve_sqlite(dir.path(), "");
     assert_eq!(
         reqwest::get(levee.url("/ready"))
             .await

@@ -5,6 +5,7 @@ mod helpers;
 mod cli;
 mod errors;
 mod fixtures;
+mod http;
 mod lifecycle;
 mod migrations;
 mod observability;

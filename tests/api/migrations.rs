@@ -21,6 +21,17 @@ fn text(out: &Output) -> String {
     )
 }
 
+/// Runs `levee serve` against `url` (it is expected to refuse to start).
+fn serve(url: &str, envs: &[(&str, &str)]) -> Output {
+    let mut cmd = levee_command(&["serve"]);
+    cmd.env("LEVEE_DATABASE__URL", url)
+        .env("LEVEE_SERVER__PORT", "0");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run levee")
+}
+
 fn migration_names() -> Vec<String> {
     levee_migrations::Migrator::migrations()
         .iter()
@@ -86,11 +97,7 @@ async fn serve_refuses_a_schema_newer_than_itself(backend: Backend) {
     .await
     .expect("insert");
     db.close().await;
-    let out = levee_command(&["serve"])
-        .env("LEVEE_DATABASE__URL", &url)
-        .env("LEVEE_SERVER__PORT", "0")
-        .output()
-        .expect("run");
+    let out = serve(&url, &[]);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out);
     assert!(
@@ -103,12 +110,7 @@ async fn serve_without_auto_migrate_names_pending_migrations(backend: Backend) {
     let Some((_db, url)) = empty_database(backend).await else {
         return;
     };
-    let out = levee_command(&["serve"])
-        .env("LEVEE_DATABASE__URL", &url)
-        .env("LEVEE_DATABASE__AUTO_MIGRATE", "false")
-        .env("LEVEE_SERVER__PORT", "0")
-        .output()
-        .expect("run");
+    let out = serve(&url, &[("LEVEE_DATABASE__AUTO_MIGRATE", "false")]);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out);
     assert!(

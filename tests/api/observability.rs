@@ -128,16 +128,7 @@ backend_tests!(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn traceparent_reaches_the_json_logs() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = dir.path().join("levee.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[server]\nport = 0\n[database]\nurl = \"sqlite:{}/levee.db\"\n",
-            dir.path().display()
-        ),
-    )
-    .expect("config");
-    let levee = LeveeProcess::serve(&config);
+    let levee = LeveeProcess::serve_sqlite(dir.path(), "");
     let resp = reqwest::Client::new()
         .get(levee.url("/health"))
         .header(
@@ -159,4 +150,39 @@ async fn traceparent_reaches_the_json_logs() {
     assert_eq!(line["span"]["parent_span_id"], "b7ad6b7169203331");
     assert_eq!(line["route"], "/health");
     assert!(line["span"]["request_id"].is_string());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_file_receives_json_lines() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let logs = dir.path().join("logs");
+    let levee = LeveeProcess::serve_sqlite(
+        dir.path(),
+        &format!("[log]\nfile = \"{}/levee.log\"\n", logs.display()),
+    );
+    assert_eq!(
+        reqwest::get(levee.url("/health"))
+            .await
+            .expect("request")
+            .status(),
+        200
+    );
+    let mut found = false;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let contents: String = std::fs::read_dir(&logs)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("levee.log"))
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .collect();
+        if contents.lines().any(|l| {
+            l.contains("request served") && serde_json::from_str::<serde_json::Value>(l).is_ok()
+        }) {
+            found = true;
+            break;
+        }
+    }
+    assert!(found, "the rotated log file holds JSON access-log lines");
 }

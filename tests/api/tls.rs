@@ -30,16 +30,11 @@ async fn presented_certificate(url: &str) -> Vec<u8> {
 async fn serves_https_and_reloads_the_certificate_on_sighup() {
     let dir = tempfile::tempdir().expect("tempdir");
     let first = write_certificate(dir.path());
-    let config = dir.path().join("levee.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[server]\nport = 0\n[server.tls]\ncert = \"{d}/cert.pem\"\nkey = \"{d}/key.pem\"\n[database]\nurl = \"sqlite:{d}/levee.db\"\n",
-            d = dir.path().display()
-        ),
-    )
-    .expect("config");
-    let levee = LeveeProcess::serve(&config);
+    let tls = format!(
+        "[server.tls]\ncert = \"{d}/cert.pem\"\nkey = \"{d}/key.pem\"\n",
+        d = dir.path().display()
+    );
+    let levee = LeveeProcess::serve_sqlite(dir.path(), &tls);
     let url = levee.url("/health").replace("http://", "https://");
     assert_eq!(presented_certificate(&url).await, first);
 
