@@ -221,6 +221,8 @@ pub fn test_config(database_url: &str) -> Config {
 /// A running application inside the test process.
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The separate metrics listener, when `metrics.listen` is set.
+    pub metrics_addr: Option<SocketAddr>,
     pub client: reqwest::Client,
     pub state: AppState,
     pub db: TestDb,
@@ -257,6 +259,7 @@ impl TestApp {
             app = app.mount("/__test", extra);
         }
         let addr = app.local_addr();
+        let metrics_addr = app.metrics_addr();
         let state = app.state();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(app.run_until_stopped(async move {
@@ -268,6 +271,7 @@ impl TestApp {
             .expect("client");
         Some(TestApp {
             addr,
+            metrics_addr,
             client,
             state,
             db,

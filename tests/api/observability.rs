@@ -118,8 +118,32 @@ async fn requests_past_the_in_flight_cap_are_shed_with_503(backend: Backend) {
     assert!(metrics.contains("levee_http_shed_total"));
 }
 
+async fn metrics_can_move_to_their_own_listener(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(
+        backend,
+        |c| c.metrics.listen = Some("127.0.0.1:0".parse().expect("addr")),
+        None,
+    )
+    .await
+    else {
+        return;
+    };
+    assert_eq!(
+        app.get("/metrics").await.status(),
+        404,
+        "not on the public listener"
+    );
+    let addr = app.metrics_addr.expect("metrics listener bound");
+    let resp = reqwest::get(format!("http://{addr}/metrics"))
+        .await
+        .expect("request");
+    assert_eq!(resp.status(), 200);
+    assert!(resp.text().await.expect("text").contains("# TYPE"));
+}
+
 backend_tests!(
     request_ids_are_echoed_or_generated,
+    metrics_can_move_to_their_own_listener,
     metrics_expose_the_request_histogram_with_route_templates,
     metrics_can_require_a_bearer_token,
     requests_past_the_in_flight_cap_are_shed_with_503,
