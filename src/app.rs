@@ -1,6 +1,7 @@
 //! The application as a value: `Application::build` wires config, pools and the router and
 //! binds the listener; `run_until_stopped` serves until the shutdown signal.
 
+use crate::auth::{Auth, AuthSetupError};
 use crate::config::Config;
 use crate::db::{self, Db, DbError};
 use crate::http::{self, tls};
@@ -25,6 +26,8 @@ pub enum AppError {
     Db(#[from] DbError),
     #[error("{0}")]
     Schema(#[from] db::migrate::SchemaError),
+    #[error(transparent)]
+    Auth(#[from] AuthSetupError),
     #[error("redis.url: {0}")]
     Redis(#[from] redis::RedisError),
     #[error("cannot listen on {addr}: {source}")]
@@ -45,6 +48,7 @@ pub struct AppState(Arc<Inner>);
 struct Inner {
     config: Config,
     db: Db,
+    auth: Auth,
     redis: Option<RedisConn>,
     metrics: PrometheusHandle,
     started: Instant,
@@ -58,6 +62,10 @@ impl AppState {
 
     pub fn db(&self) -> &Db {
         &self.0.db
+    }
+
+    pub fn auth(&self) -> &Auth {
+        &self.0.auth
     }
 
     pub fn redis(&self) -> Option<&RedisConn> {
@@ -135,6 +143,7 @@ impl Application {
             }
         }
         db::migrate::check(&db).await?;
+        let auth = Auth::load(&config.auth, &db).await?;
         let redis = match &config.redis.url {
             Some(url) => Some(RedisConn::open(&config.redis, url)?),
             None => None,
@@ -153,6 +162,7 @@ impl Application {
         let state = AppState(Arc::new(Inner {
             config,
             db,
+            auth,
             redis,
             metrics: crate::telemetry::metrics_handle(),
             started: Instant::now(),

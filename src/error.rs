@@ -2,7 +2,7 @@
 //! poem-openapi's — becomes an RFC 9457 `application/problem+json` response.
 
 use poem::http::StatusCode;
-use poem::http::header::{CONTENT_TYPE, RETRY_AFTER};
+use poem::http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use poem::{IntoResponse, Response};
 use serde::Serialize;
 use std::time::Duration;
@@ -46,8 +46,13 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{0}")]
     NotFound(String),
-    #[error("{0}")]
-    Conflict(String),
+    #[error("{detail}")]
+    Conflict {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    #[error("{detail}")]
+    TooManyRequests { detail: String, retry_after: u64 },
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
@@ -75,7 +80,8 @@ impl ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -102,8 +108,13 @@ impl ApiError {
         };
         let mut problem = Problem::new(self.status(), self.kind(), detail);
         match self {
-            ApiError::Invalid { errors, .. } => problem.errors = errors.clone(),
-            ApiError::Overloaded { retry_after } => problem.retry_after = Some(*retry_after),
+            ApiError::Invalid { errors, .. } | ApiError::Conflict { errors, .. } => {
+                problem.errors = errors.clone()
+            }
+            ApiError::Overloaded { retry_after }
+            | ApiError::TooManyRequests { retry_after, .. } => {
+                problem.retry_after = Some(*retry_after)
+            }
             ApiError::Timeout(_) | ApiError::Unavailable(_) => problem.retry_after = Some(1),
             _ => {}
         }
@@ -118,6 +129,28 @@ impl poem::error::ResponseError for ApiError {
 
     fn as_response(&self) -> Response {
         self.problem().into_response()
+    }
+}
+
+impl ApiError {
+    /// A 422 for a single invalid field.
+    pub fn invalid(error: FieldError) -> Self {
+        ApiError::Invalid {
+            detail: format!("invalid field: {}", error.detail),
+            errors: vec![error],
+        }
+    }
+
+    /// A 422 listing every invalid field.
+    pub fn fields(errors: Vec<FieldError>) -> Self {
+        let names: Vec<&str> = errors
+            .iter()
+            .filter_map(|e| e.pointer.as_deref().or(e.parameter.as_deref()))
+            .collect();
+        ApiError::Invalid {
+            detail: format!("invalid fields: {}", names.join(", ")),
+            errors,
+        }
     }
 }
 
@@ -180,6 +213,9 @@ impl IntoResponse for Problem {
         if let Some(secs) = self.retry_after {
             builder = builder.header(RETRY_AFTER, secs.to_string());
         }
+        if self.status == StatusCode::UNAUTHORIZED.as_u16() {
+            builder = builder.header(WWW_AUTHENTICATE, "Bearer");
+        }
         builder.body(body)
     }
 }
@@ -214,7 +250,8 @@ pub struct BodyTooLarge {
 pub fn problem_for(err: &poem::Error) -> Problem {
     use poem::error::{MethodNotAllowedError, NotFoundError, ReadBodyError};
     use poem_openapi::error::{
-        ContentTypeError, ParseParamError, ParsePathError, ParseRequestPayloadError,
+        AuthorizationError, ContentTypeError, ParseParamError, ParsePathError,
+        ParseRequestPayloadError,
     };
 
     if let Some(api) = err.downcast_ref::<ApiError>() {
@@ -246,6 +283,10 @@ pub fn problem_for(err: &poem::Error) -> Problem {
         }
     } else if let Some(e) = err.downcast_ref::<ParsePathError>() {
         ApiError::NotFound(format!("no resource matches this `{}`", e.name))
+    } else if err.is::<AuthorizationError>() {
+        ApiError::Unauthorized(
+            "this operation needs `Authorization: Bearer <access token or API key>`".into(),
+        )
     } else if let Some(e) = err.downcast_ref::<ContentTypeError>() {
         ApiError::UnsupportedMediaType(format!("{e}; send application/json"))
     } else if err.status().is_server_error() {

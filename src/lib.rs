@@ -2,6 +2,7 @@
 //! See README.md for the tour; each module's doc says what it owns.
 
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -9,6 +10,7 @@ pub mod error;
 pub mod http;
 pub mod redis_conn;
 pub mod telemetry;
+pub mod users;
 
 pub use app::{AppState, Application};
 pub use config::Config;

@@ -4,6 +4,7 @@
 mod health;
 mod migrate;
 mod serve;
+mod user;
 mod worker;
 
 use crate::config::{self, Config, ConfigError, ConfigSource};
@@ -38,6 +39,8 @@ enum Command {
     Migrate(migrate::MigrateArgs),
     /// Check a running levee's readiness; exits 0 when ready, 1 otherwise.
     Health(health::HealthArgs),
+    /// Create accounts (e.g. the first admin) and reset passwords.
+    User(user::UserArgs),
 }
 
 /// A failure the CLI reports as one line.
@@ -99,6 +102,7 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Worker => worker::run(config).await,
         Command::Migrate(args) => migrate::run(config, args).await,
         Command::Health(args) => health::run(&config, args).await,
+        Command::User(args) => user::run(config, args).await,
     }
 }
 

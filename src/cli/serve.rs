@@ -28,6 +28,14 @@ pub async fn run(config: Config, source: ConfigSource, args: ServeArgs) -> Resul
         backend = ?app.state().db().backend(),
         "levee is serving"
     );
+    if !crate::users::exists_with_role(app.state().db().read(), crate::users::Role::Admin)
+        .await
+        .unwrap_or(true)
+    {
+        tracing::warn!(
+            "no admin account exists yet; create one with `levee user create --email you@example.com --role admin`"
+        );
+    }
     app.run_until_stopped(shutdown_signal()).await?;
     Ok(())
 }

@@ -1,11 +1,13 @@
 //! Typed configuration: built-in defaults, then a TOML file, then `LEVEE_<SECTION>__<KEY>`
 //! environment overrides. Every field documents itself; `config.example.toml` mirrors them.
 
+mod auth;
 mod load;
 mod redact;
 mod validate;
 mod values;
 
+pub use auth::{AuthConfig, PasswordHashConfig};
 pub use load::{ConfigError, ConfigSource, load};
 pub use redact::redacted_toml;
 pub use validate::redact_url;
@@ -25,6 +27,7 @@ pub struct Config {
     pub redis: RedisConfig,
     pub log: LogConfig,
     pub metrics: MetricsConfig,
+    pub auth: AuthConfig,
 }
 
 /// The public HTTP listener.

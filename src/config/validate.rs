@@ -52,6 +52,18 @@ impl Config {
                 ),
             ));
         }
+        if self.auth.refresh_grace.get() > std::time::Duration::from_secs(30) {
+            return Err(ConfigError::key(
+                "auth.refresh_grace",
+                "expected a duration of at most \"30s\"",
+            ));
+        }
+        if self.auth.issuer.is_empty() || self.auth.audience.is_empty() {
+            return Err(ConfigError::key(
+                "auth",
+                "issuer and audience must not be empty",
+            ));
+        }
         for origin in &self.server.cors_origins {
             let valid = origin == "*"
                 || url::Url::parse(origin).is_ok_and(|u| {

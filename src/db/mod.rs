@@ -3,6 +3,7 @@
 
 mod connect;
 pub mod migrate;
+pub mod pagination;
 
 use crate::config::DatabaseConfig;
 use sea_orm::{

@@ -2,24 +2,43 @@
 //! stack every request passes through (outermost first):
 //! observe → CORS → compression → error rendering → load shedding → deadline → body limit → routes.
 
+pub mod client_ip;
 pub mod conn;
 mod guard;
 mod observe;
+pub mod responses;
 pub mod system;
 pub mod tls;
 
 pub use observe::{REQUEST_ID_HEADER, RequestId, TraceContext};
 
 use crate::app::AppState;
+use crate::{auth, users};
 use observe::error_response;
 use poem::endpoint::BoxEndpoint;
 use poem::middleware::{Compression, Cors};
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
 use poem_openapi::OpenApiService;
 
+/// Every feature's API, in the order the docs list them.
+type Apis = (
+    system::SystemApi,
+    auth::api::AuthApi,
+    users::api::MeApi,
+    users::api::UsersApi,
+    auth::api::ApiKeysApi,
+);
+
 /// The OpenAPI service with every feature's API.
-pub fn api_service() -> OpenApiService<system::SystemApi, ()> {
-    OpenApiService::new(system::SystemApi, "levee", env!("CARGO_PKG_VERSION"))
+pub fn api_service() -> OpenApiService<Apis, ()> {
+    let apis = (
+        system::SystemApi,
+        auth::api::AuthApi,
+        users::api::MeApi,
+        users::api::UsersApi,
+        auth::api::ApiKeysApi,
+    );
+    OpenApiService::new(apis, "levee", env!("CARGO_PKG_VERSION"))
         .description("A single-binary backend for storefront and content sites that must survive traffic surges.")
 }
 

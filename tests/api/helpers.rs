@@ -215,17 +215,26 @@ pub fn test_config(database_url: &str) -> Config {
     config.server.port = 0;
     config.database.url = database_url.to_string();
     config.database.max_connections = levee::config::IntIn::new(5);
+    // Cheap hashing: tests log in constantly; production cost is measured in the bench.
+    config.auth.password_hash.memory_kib = levee::config::IntIn::new(64);
+    config.auth.password_hash.iterations = levee::config::IntIn::new(1);
     config
 }
+
+/// The same cheap hashing for the binary, as TOML.
+pub const CHEAP_HASHING_TOML: &str = "[auth.password_hash]\nmemory_kib = 64\niterations = 1\n";
 
 /// A running application inside the test process.
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The database URL, for a second instance sharing it.
+    pub db_url: String,
     /// The separate metrics listener, when `metrics.listen` is set.
     pub metrics_addr: Option<SocketAddr>,
     pub client: reqwest::Client,
     pub state: AppState,
-    pub db: TestDb,
+    /// `None` for an instance sharing another's database.
+    pub db: Option<TestDb>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<Result<(), levee::app::AppError>>>,
 }
@@ -243,12 +252,31 @@ impl TestApp {
     ) -> Option<TestApp> {
         levee::install_crypto_provider();
         let (db, url) = TestDb::create(backend).await?;
-        let mut config = test_config(&url);
+        let redis_prefix = format!("levee-test:{}:", uuid::Uuid::new_v4().simple());
+        let mut app = TestApp::start(&url, backend, &redis_prefix, tweak, extra).await;
+        app.db = Some(db);
+        Some(app)
+    }
+
+    /// A second instance on the same database and Redis prefix: a two-process fleet.
+    pub async fn spawn_sibling(&self, backend: Backend) -> TestApp {
+        let prefix = self.state.config().redis.key_prefix.clone();
+        TestApp::start(&self.db_url, backend, &prefix, |_| {}, None).await
+    }
+
+    async fn start(
+        url: &str,
+        backend: Backend,
+        redis_prefix: &str,
+        tweak: impl FnOnce(&mut Config),
+        extra: Option<poem::endpoint::BoxEndpoint<'static>>,
+    ) -> TestApp {
+        let mut config = test_config(url);
         if backend == Backend::Postgres {
             // The fleet configuration: PostgreSQL plus Redis when available.
             if let Some(redis) = env_url(REDIS_ENV) {
                 config.redis.url = Some(redis);
-                config.redis.key_prefix = format!("levee-test:{}:", uuid::Uuid::new_v4().simple());
+                config.redis.key_prefix = redis_prefix.to_string();
             }
         }
         tweak(&mut config);
@@ -269,15 +297,16 @@ impl TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client");
-        Some(TestApp {
+        TestApp {
             addr,
+            db_url: url.to_string(),
             metrics_addr,
             client,
             state,
-            db,
+            db: None,
             stop: Some(stop),
             task: Some(task),
-        })
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

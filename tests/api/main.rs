@@ -2,6 +2,9 @@
 
 mod helpers;
 
+mod accounts;
+mod accounts_api;
+mod auth;
 mod cli;
 mod errors;
 mod fixtures;

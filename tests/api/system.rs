@@ -128,7 +128,7 @@ async fn ready_is_503_when_postgres_is_unreachable() {
         return;
     };
     assert_eq!(app.get("/ready").await.status(), 200);
-    app.db.drop_now().await;
+    app.db.as_ref().expect("own database").drop_now().await;
     let resp = app.get("/ready").await;
     assert_eq!(resp.status(), 503);
     let body: Value = resp.json().await.expect("json");

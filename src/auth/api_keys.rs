@@ -1,0 +1,115 @@
+//! API keys for server-to-server callers: `lvk_<prefix>_<secret>`, shown once, stored as a
+//! SHA-256 hash, scoped, optionally expiring, revocable, with `last_used_at` tracked.
+
+use super::entity::api_key::{ActiveModel, Column, Entity as ApiKeys, Model};
+use super::principal::{Principal, Scope};
+use super::secret::{random_token, sha256_hex};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use uuid::Uuid;
+
+pub const KEY_PREFIX: &str = "lvk_";
+/// `last_used_at` is written at most this often per key, so a busy key costs no write per call.
+const LAST_USED_RESOLUTION: chrono::Duration = chrono::Duration::seconds(60);
+
+pub struct NewApiKey {
+    pub name: String,
+    pub scopes: Vec<Scope>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub created_by: Uuid,
+}
+
+/// Stores a new key; returns the row and the full key, which is never retrievable again.
+pub async fn create(conn: &impl ConnectionTrait, new: NewApiKey) -> Result<(Model, String), DbErr> {
+    let prefix = format!("{KEY_PREFIX}{}", &random_token(6)[..8]);
+    let raw = format!("{prefix}_{}", random_token(32));
+    let row = ActiveModel {
+        id: Set(Uuid::now_v7()),
+        name: Set(new.name),
+        prefix: Set(prefix),
+        key_hash: Set(sha256_hex(&raw)),
+        scopes: Set(new
+            .scopes
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")),
+        created_by: Set(Some(new.created_by)),
+        created_at: Set(Utc::now()),
+        expires_at: Set(new.expires_at),
+        last_used_at: Set(None),
+        revoked_at: Set(None),
+    }
+    .insert(conn)
+    .await?;
+    Ok((row, raw))
+}
+
+/// Keys newest first, `limit` at most, after the `before` id (ids are time-ordered).
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    before: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<Model>, DbErr> {
+    let mut query = ApiKeys::find().order_by_desc(Column::Id).limit(limit);
+    if let Some(before) = before {
+        query = query.filter(Column::Id.lt(before));
+    }
+    query.all(conn).await
+}
+
+/// Marks the key revoked; `false` when no such key exists.
+pub async fn revoke(conn: &impl ConnectionTrait, id: Uuid) -> Result<bool, DbErr> {
+    let exists = ApiKeys::find_by_id(id).one(conn).await?.is_some();
+    ApiKeys::update_many()
+        .col_expr(Column::RevokedAt, Expr::value(Utc::now()))
+        .filter(Column::Id.eq(id))
+        .filter(Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(exists)
+}
+
+pub fn scopes_of(model: &Model) -> Vec<Scope> {
+    model
+        .scopes
+        .split_whitespace()
+        .filter_map(Scope::parse)
+        .collect()
+}
+
+/// The principal for a presented key, or `None` when it is unknown, revoked or expired.
+pub async fn authenticate(
+    conn: &impl ConnectionTrait,
+    raw: &str,
+) -> Result<Option<Principal>, DbErr> {
+    let Some(key) = ApiKeys::find()
+        .filter(Column::KeyHash.eq(sha256_hex(raw)))
+        .one(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let now = Utc::now();
+    if key.revoked_at.is_some() || key.expires_at.is_some_and(|at| at <= now) {
+        return Ok(None);
+    }
+    if key
+        .last_used_at
+        .is_none_or(|at| now - at >= LAST_USED_RESOLUTION)
+    {
+        ApiKeys::update_many()
+            .col_expr(Column::LastUsedAt, Expr::value(now))
+            .filter(Column::Id.eq(key.id))
+            .exec(conn)
+            .await?;
+    }
+    Ok(Some(Principal::ApiKey {
+        id: key.id,
+        scopes: scopes_of(&key),
+    }))
+}

@@ -1,0 +1,20 @@
+//! Authentication and authorization: passwords (argon2id), access tokens (JWT), rotating
+//! refresh tokens with reuse detection, API keys, login throttling, and the permission
+//! check every protected route makes.
+
+pub mod api;
+pub mod api_keys;
+mod bearer;
+pub mod entity;
+mod jwt;
+pub mod password;
+mod principal;
+pub mod refresh;
+mod secret;
+mod service;
+mod throttle;
+
+pub use bearer::BearerAuth;
+pub use jwt::{Claims, TokenError, TokenIssuer};
+pub use principal::{Permission, Principal, Scope};
+pub use service::{Auth, AuthSetupError, TokenPair};

@@ -1,0 +1,256 @@
+//! HTTP endpoints for the signed-in user (`/me`) and user administration (`/users`).
+
+use super::{Role, UserChanges, UserFilter, UserStatus};
+use crate::app::AppState;
+use crate::auth::{BearerAuth, Permission, Principal, refresh};
+use crate::db::pagination::{self, DEFAULT_LIMIT};
+use crate::error::{ApiError, FieldError};
+use chrono::{DateTime, Utc};
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::types::Example;
+use poem_openapi::{Object, OpenApi, Tags};
+use uuid::Uuid;
+
+#[derive(Tags)]
+enum UserTags {
+    /// The signed-in user.
+    Me,
+    /// User administration (admins, or API keys with `users:*` scopes).
+    Users,
+}
+
+/// A user account.
+#[derive(Object)]
+#[oai(example)]
+pub struct User {
+    id: Uuid,
+    email: String,
+    name: String,
+    role: Role,
+    status: UserStatus,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl Example for User {
+    fn example() -> Self {
+        let at = DateTime::<Utc>::from_timestamp(1_764_000_000, 0).unwrap_or_default();
+        Self {
+            id: Uuid::nil(),
+            email: "ada@example.com".into(),
+            name: "Ada".into(),
+            role: Role::Customer,
+            status: UserStatus::Active,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+}
+
+impl From<super::Model> for User {
+    fn from(m: super::Model) -> Self {
+        Self {
+            id: m.id,
+            email: m.email,
+            name: m.name,
+            role: m.role,
+            status: m.status,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+/// Changes to your own account. Changing the password needs the current one and signs
+/// out every session.
+#[derive(Object)]
+#[oai(example)]
+struct UpdateMeRequest {
+    name: Option<String>,
+    password: Option<String>,
+    current_password: Option<String>,
+}
+
+impl Example for UpdateMeRequest {
+    fn example() -> Self {
+        Self {
+            name: Some("Ada L.".into()),
+            password: None,
+            current_password: None,
+        }
+    }
+}
+
+/// Changes an admin may make to any account. Disabling signs the user out everywhere.
+#[derive(Object)]
+struct UpdateUserRequest {
+    role: Option<Role>,
+    status: Option<UserStatus>,
+}
+
+#[derive(Object)]
+struct UserList {
+    items: Vec<User>,
+    next_cursor: Option<String>,
+}
+
+async fn load(state: &AppState, id: Uuid) -> Result<super::Model, ApiError> {
+    super::find(state.db().read(), id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no such user".into()))
+}
+
+pub struct MeApi;
+
+#[OpenApi(tag = "UserTags::Me")]
+impl MeApi {
+    /// Your account
+    #[oai(path = "/me", method = "get", operation_id = "get_me")]
+    async fn get(&self, state: Data<&AppState>, auth: BearerAuth) -> poem::Result<Json<User>> {
+        // Read from the primary: right after a change the caller must see it.
+        let id = auth.0.user_id()?;
+        let user = super::find(state.db().write(), id)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(Json(
+            user.ok_or_else(|| ApiError::NotFound("no such user".into()))?
+                .into(),
+        ))
+    }
+
+    /// Change your name or password
+    #[oai(path = "/me", method = "patch", operation_id = "update_me")]
+    async fn update(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        body: Json<UpdateMeRequest>,
+    ) -> poem::Result<Json<User>> {
+        let id = auth.0.user_id()?;
+        let body = body.0;
+        let name = body
+            .name
+            .as_deref()
+            .map(|n| super::parse_name(n, "/name"))
+            .transpose()
+            .map_err(ApiError::invalid)?;
+        if let Some(password) = &body.password {
+            let Some(current) = &body.current_password else {
+                return Err(ApiError::invalid(FieldError::at(
+                    "/current_password",
+                    "is required to change the password",
+                ))
+                .into());
+            };
+            state
+                .auth()
+                .change_password(state.db(), id, current, password)
+                .await?;
+        }
+        let user = super::update(
+            state.db().write(),
+            id,
+            UserChanges {
+                name,
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(ApiError::from)?;
+        Ok(Json(user.into()))
+    }
+}
+
+pub struct UsersApi;
+
+#[OpenApi(tag = "UserTags::Users")]
+impl UsersApi {
+    /// List users
+    ///
+    /// Ordered by email; filter by role, status or email prefix.
+    #[oai(path = "/users", method = "get", operation_id = "list_users")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one argument per documented query parameter"
+    )]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        role: Query<Option<Role>>,
+        status: Query<Option<UserStatus>>,
+        email_prefix: Query<Option<String>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))] limit: Query<Option<u64>>,
+        cursor: Query<Option<String>>,
+    ) -> poem::Result<Json<UserList>> {
+        auth.0.require(Permission::ReadUsers)?;
+        let limit = limit.0.unwrap_or(DEFAULT_LIMIT);
+        let after = cursor
+            .0
+            .as_deref()
+            .map(pagination::decode_cursor::<String>)
+            .transpose()?;
+        let filter = UserFilter {
+            role: role.0,
+            status: status.0,
+            email_prefix: email_prefix.0,
+            after,
+        };
+        let rows = super::list(state.db().read(), filter, limit + 1)
+            .await
+            .map_err(ApiError::from)?;
+        let (rows, next_cursor) = pagination::split_page(rows, limit, |u| u.email.clone());
+        Ok(Json(UserList {
+            items: rows.into_iter().map(Into::into).collect(),
+            next_cursor,
+        }))
+    }
+
+    /// One user
+    ///
+    /// Users may read their own account; anyone else's is 404 unless the caller may read users.
+    #[oai(path = "/users/:id", method = "get", operation_id = "get_user")]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+    ) -> poem::Result<Json<User>> {
+        let is_self = matches!(auth.0, Principal::User { id: me, .. } if me == id.0);
+        if !is_self && !auth.0.allows(Permission::ReadUsers) {
+            // 404, not 403: ids of other accounts must not be confirmable.
+            return Err(ApiError::NotFound("no such user".into()).into());
+        }
+        Ok(Json(load(&state, id.0).await?.into()))
+    }
+
+    /// Change a user's role or status
+    #[oai(path = "/users/:id", method = "patch", operation_id = "update_user")]
+    async fn update(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+        body: Json<UpdateUserRequest>,
+    ) -> poem::Result<Json<User>> {
+        auth.0.require(Permission::ManageUsers)?;
+        let changes = UserChanges {
+            role: body.role,
+            status: body.status,
+            ..Default::default()
+        };
+        let txn = state.db().begin_write().await.map_err(ApiError::from)?;
+        let user = super::update(&txn, id.0, changes)
+            .await
+            .map_err(ApiError::from)?;
+        if user.status == UserStatus::Disabled {
+            refresh::revoke_user(&txn, user.id)
+                .await
+                .map_err(ApiError::from)?;
+        }
+        txn.commit().await.map_err(ApiError::from)?;
+        Ok(Json(user.into()))
+    }
+}
