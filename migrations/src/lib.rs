@@ -5,6 +5,8 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_create_users;
 mod m20261125_000002_create_auth_tables;
+mod m20261125_000003_create_posts;
+mod m20261125_000004_create_catalog;
 
 pub struct Migrator;
 
@@ -13,6 +15,8 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_create_users::Migration),
             Box::new(m20261125_000002_create_auth_tables::Migration),
+            Box::new(m20261125_000003_create_posts::Migration),
+            Box::new(m20261125_000004_create_catalog::Migration),
         ]
     }
 }

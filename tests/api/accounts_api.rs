@@ -340,6 +340,38 @@ async fn the_cli_creates_the_first_admin_while_serve_runs() {
         "the name defaults to the email's local part"
     );
 
+    let new_password = "a brand new passphrase";
+    let reset = tokio::task::spawn_blocking({
+        let run = run.clone();
+        move || {
+            run(
+                &["user", "reset-password", "--email", "root@example.com"],
+                &format!("{new_password}\n"),
+            )
+        }
+    })
+    .await
+    .expect("run");
+    assert!(
+        reset.status.success(),
+        "{}",
+        String::from_utf8_lossy(&reset.stderr)
+    );
+    let refresh = client
+        .post(levee.url("/auth/refresh"))
+        .json(&json!({"refresh_token": token["refresh_token"]}))
+        .send()
+        .await
+        .expect("refresh");
+    assert_eq!(refresh.status(), 401, "the reset signed every session out");
+    let relogin = client
+        .post(levee.url("/auth/login"))
+        .json(&json!({"email": "root@example.com", "password": new_password}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(relogin.status(), 200);
+
     let mismatch = tokio::task::spawn_blocking({
         let run = run.clone();
         move || {
