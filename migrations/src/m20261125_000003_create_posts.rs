@@ -31,7 +31,12 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Posts::Id).uuid().not_null().primary_key())
                     .col(ColumnDef::new(Posts::AuthorId).uuid().not_null())
                     .col(ColumnDef::new(Posts::Title).string_len(200).not_null())
-                    .col(ColumnDef::new(Posts::Slug).string_len(100).not_null().unique_key())
+                    .col(
+                        ColumnDef::new(Posts::Slug)
+                            .string_len(100)
+                            .not_null()
+                            .unique_key(),
+                    )
                     .col(ColumnDef::new(Posts::Body).text().not_null())
                     .col(
                         ColumnDef::new(Posts::Status)
@@ -39,10 +44,27 @@ impl MigrationTrait for Migration {
                             .not_null()
                             .check(Expr::col(Posts::Status).is_in(["draft", "published"])),
                     )
-                    .col(ColumnDef::new(Posts::PublishedAt).timestamp_with_time_zone().null())
-                    .col(ColumnDef::new(Posts::Version).big_integer().not_null().default(1))
-                    .col(ColumnDef::new(Posts::CreatedAt).timestamp_with_time_zone().not_null())
-                    .col(ColumnDef::new(Posts::UpdatedAt).timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new(Posts::PublishedAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(Posts::Version)
+                            .big_integer()
+                            .not_null()
+                            .default(1),
+                    )
+                    .col(
+                        ColumnDef::new(Posts::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Posts::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .foreign_key(
                         ForeignKey::create()
                             .from(Posts::Table, Posts::AuthorId)
@@ -61,11 +83,19 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(Index::create().name("idx_posts_author").table(Posts::Table).col(Posts::AuthorId).to_owned())
+            .create_index(
+                Index::create()
+                    .name("idx_posts_author")
+                    .table(Posts::Table)
+                    .col(Posts::AuthorId)
+                    .to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(Posts::Table).to_owned()).await
+        manager
+            .drop_table(Table::drop().table(Posts::Table).to_owned())
+            .await
     }
 }

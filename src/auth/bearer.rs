@@ -22,3 +22,24 @@ async fn check(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
         .ok_or_else(|| ApiError::Internal("app state missing".into()))?;
     Ok(state.auth().authenticate(state.db(), &bearer.token).await?)
 }
+
+/// The caller on routes where signing in is optional (public reads that show more to
+/// staff): `None` without an `Authorization` header, 401 for a bad credential.
+pub async fn optional_principal(
+    req: &Request,
+    state: &AppState,
+) -> Result<Option<Principal>, ApiError> {
+    let Some(header) = req.headers().get(poem::http::header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let credential = header
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| ApiError::Unauthorized("expected `Authorization: Bearer <token>`".into()))?;
+    state
+        .auth()
+        .authenticate(state.db(), credential)
+        .await
+        .map(Some)
+}

@@ -9,15 +9,30 @@ use uuid::Uuid;
 pub enum Scope {
     UsersRead,
     UsersWrite,
+    PostsWrite,
+    ProductsWrite,
+    InventoryRead,
+    InventoryWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 2] = [Scope::UsersRead, Scope::UsersWrite];
+    pub const ALL: [Scope; 6] = [
+        Scope::UsersRead,
+        Scope::UsersWrite,
+        Scope::PostsWrite,
+        Scope::ProductsWrite,
+        Scope::InventoryRead,
+        Scope::InventoryWrite,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::UsersRead => "users:read",
             Scope::UsersWrite => "users:write",
+            Scope::PostsWrite => "posts:write",
+            Scope::ProductsWrite => "products:write",
+            Scope::InventoryRead => "inventory:read",
+            Scope::InventoryWrite => "inventory:write",
         }
     }
 
@@ -33,14 +48,23 @@ pub enum Permission {
     ManageUsers,
     /// Only people (admins) manage API keys; keys cannot mint keys.
     ManageApiKeys,
+    /// Write posts and see drafts.
+    ManagePosts,
+    ManageProducts,
+    ReadInventory,
+    AdjustInventory,
 }
 
 impl Permission {
     fn roles(self) -> &'static [Role] {
         match self {
-            Permission::ReadUsers | Permission::ManageUsers | Permission::ManageApiKeys => {
-                &[Role::Admin]
-            }
+            Permission::ManagePosts => &[Role::Admin, Role::Editor],
+            Permission::ReadUsers
+            | Permission::ManageUsers
+            | Permission::ManageApiKeys
+            | Permission::ManageProducts
+            | Permission::ReadInventory
+            | Permission::AdjustInventory => &[Role::Admin],
         }
     }
 
@@ -49,6 +73,10 @@ impl Permission {
             Permission::ReadUsers => Some(Scope::UsersRead),
             Permission::ManageUsers => Some(Scope::UsersWrite),
             Permission::ManageApiKeys => None,
+            Permission::ManagePosts => Some(Scope::PostsWrite),
+            Permission::ManageProducts => Some(Scope::ProductsWrite),
+            Permission::ReadInventory => Some(Scope::InventoryRead),
+            Permission::AdjustInventory => Some(Scope::InventoryWrite),
         }
     }
 }

@@ -3,6 +3,7 @@
 
 mod health;
 mod migrate;
+mod seed;
 mod serve;
 mod user;
 mod worker;
@@ -41,6 +42,8 @@ enum Command {
     Health(health::HealthArgs),
     /// Create accounts (e.g. the first admin) and reset passwords.
     User(user::UserArgs),
+    /// Fill the database with demo posts and products (idempotent).
+    Seed(seed::SeedArgs),
 }
 
 /// A failure the CLI reports as one line.
@@ -103,6 +106,7 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Migrate(args) => migrate::run(config, args).await,
         Command::Health(args) => health::run(&config, args).await,
         Command::User(args) => user::run(config, args).await,
+        Command::Seed(args) => seed::run(config, args).await,
     }
 }
 

@@ -13,7 +13,7 @@ pub mod tls;
 pub use observe::{REQUEST_ID_HEADER, RequestId, TraceContext};
 
 use crate::app::AppState;
-use crate::{auth, users};
+use crate::{auth, inventory, posts, products, users};
 use observe::error_response;
 use poem::endpoint::BoxEndpoint;
 use poem::middleware::{Compression, Cors};
@@ -27,6 +27,9 @@ type Apis = (
     users::api::MeApi,
     users::api::UsersApi,
     auth::api::ApiKeysApi,
+    posts::api::PostsApi,
+    products::api::ProductsApi,
+    inventory::api::InventoryApi,
 );
 
 /// The OpenAPI service with every feature's API.
@@ -37,6 +40,9 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
         users::api::MeApi,
         users::api::UsersApi,
         auth::api::ApiKeysApi,
+        posts::api::PostsApi,
+        products::api::ProductsApi,
+        inventory::api::InventoryApi,
     );
     OpenApiService::new(apis, "levee", env!("CARGO_PKG_VERSION"))
         .description("A single-binary backend for storefront and content sites that must survive traffic surges.")

@@ -118,6 +118,9 @@ impl<E: Endpoint> Endpoint for Observe<E> {
                 .get("traceparent")
                 .and_then(|v| v.to_str().ok()),
         );
+        let authorized = req
+            .headers()
+            .contains_key(poem::http::header::AUTHORIZATION);
         let method = req.method().to_string();
         let path = req.uri().path().to_string();
         let span = tracing::info_span!(
@@ -151,6 +154,17 @@ impl<E: Endpoint> Endpoint for Observe<E> {
         )
         .record(elapsed.as_secs_f64());
         set_standard_headers(&mut resp, &request_id, self.hsts);
+        if authorized
+            && !resp
+                .headers()
+                .contains_key(poem::http::header::CACHE_CONTROL)
+        {
+            // What a signed-in caller sees (drafts, their account) is never shared.
+            resp.headers_mut().insert(
+                poem::http::header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-store"),
+            );
+        }
         span.in_scope(|| {
             tracing::info!(
                 target: "levee::access",

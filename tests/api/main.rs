@@ -12,5 +12,7 @@ mod http;
 mod lifecycle;
 mod migrations;
 mod observability;
+mod posts;
+mod products;
 mod system;
 mod tls;

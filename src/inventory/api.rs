@@ -1,0 +1,187 @@
+//! Admin endpoints beside the product: stock adjustments and the ledger.
+
+use super::{Levels, Movement, StockError, entity::ledger};
+use crate::app::AppState;
+use crate::auth::{BearerAuth, Permission};
+use crate::db::pagination::{self, DEFAULT_LIMIT};
+use crate::error::{ApiError, FieldError};
+use crate::products::api::actor_of;
+use chrono::{DateTime, Utc};
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::types::Example;
+use poem_openapi::{Object, OpenApi, Tags};
+use uuid::Uuid;
+
+#[derive(Tags)]
+enum InventoryTags {
+    /// Stock levels and their history (admins).
+    Inventory,
+}
+
+impl From<StockError> for ApiError {
+    fn from(err: StockError) -> Self {
+        match err {
+            StockError::Insufficient { .. } => ApiError::Conflict {
+                detail: err.to_string(),
+                errors: Vec::new(),
+            },
+            StockError::NotFound => ApiError::NotFound("no such product".into()),
+            StockError::InvalidQuantity => {
+                ApiError::invalid(FieldError::at("/delta", err.to_string()))
+            }
+            StockError::Db(e) => e.into(),
+        }
+    }
+}
+
+#[derive(Object)]
+#[oai(example)]
+struct StockAdjustment {
+    /// Units to add (deliveries) or remove (damage, counts); not zero. Stock may not drop
+    /// below what is reserved.
+    delta: i64,
+    /// Why, 1–200 characters; kept in the ledger.
+    reason: String,
+}
+
+impl Example for StockAdjustment {
+    fn example() -> Self {
+        Self {
+            delta: 50,
+            reason: "delivery 2026-11-25".into(),
+        }
+    }
+}
+
+#[derive(Object)]
+struct Stock {
+    sku: String,
+    on_hand: i64,
+    reserved: i64,
+    available: i64,
+}
+
+impl Stock {
+    fn new(sku: String, levels: Levels) -> Self {
+        Self {
+            sku,
+            on_hand: levels.on_hand,
+            reserved: levels.reserved,
+            available: levels.available(),
+        }
+    }
+}
+
+#[derive(Object)]
+struct LedgerEntry {
+    id: Uuid,
+    /// `adjustment`, `reserve`, `release` or `commit`.
+    kind: String,
+    on_hand_delta: i64,
+    reserved_delta: i64,
+    reason: String,
+    actor: String,
+    reference: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<ledger::Model> for LedgerEntry {
+    fn from(m: ledger::Model) -> Self {
+        Self {
+            id: m.id,
+            kind: m.kind,
+            on_hand_delta: m.on_hand_delta,
+            reserved_delta: m.reserved_delta,
+            reason: m.reason,
+            actor: m.actor,
+            reference: m.reference,
+            created_at: m.created_at,
+        }
+    }
+}
+
+#[derive(Object)]
+struct Ledger {
+    items: Vec<LedgerEntry>,
+    next_cursor: Option<String>,
+}
+
+async fn product_id(state: &AppState, sku: &str) -> Result<Uuid, ApiError> {
+    let product = crate::products::find(state.db().write(), sku).await?;
+    Ok(product
+        .ok_or_else(|| ApiError::NotFound("no such product".into()))?
+        .id)
+}
+
+pub struct InventoryApi;
+
+#[OpenApi(tag = "InventoryTags::Inventory")]
+impl InventoryApi {
+    /// Adjust stock on hand
+    #[oai(
+        path = "/products/:sku/stock-adjustments",
+        method = "post",
+        operation_id = "adjust_stock"
+    )]
+    async fn adjust(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        sku: Path<String>,
+        body: Json<StockAdjustment>,
+    ) -> poem::Result<Json<Stock>> {
+        auth.0.require(Permission::AdjustInventory)?;
+        let reason = body.reason.trim();
+        if reason.is_empty() || reason.chars().count() > 200 {
+            return Err(
+                ApiError::invalid(FieldError::at("/reason", "must be 1–200 characters")).into(),
+            );
+        }
+        let id = product_id(&state, &sku.0).await?;
+        let txn = state.db().begin_write().await.map_err(ApiError::from)?;
+        let levels = super::adjust(
+            &txn,
+            id,
+            body.delta,
+            Movement::new(reason, actor_of(&auth.0)),
+        )
+        .await
+        .map_err(ApiError::from)?;
+        txn.commit().await.map_err(ApiError::from)?;
+        Ok(Json(Stock::new(sku.0, levels)))
+    }
+
+    /// The inventory ledger of a product, newest first
+    #[oai(
+        path = "/products/:sku/ledger",
+        method = "get",
+        operation_id = "product_ledger"
+    )]
+    async fn ledger(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        sku: Path<String>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))] limit: Query<Option<u64>>,
+        cursor: Query<Option<String>>,
+    ) -> poem::Result<Json<Ledger>> {
+        auth.0.require(Permission::ReadInventory)?;
+        let limit = limit.0.unwrap_or(DEFAULT_LIMIT);
+        let before = cursor
+            .0
+            .as_deref()
+            .map(pagination::decode_cursor::<Uuid>)
+            .transpose()?;
+        let id = product_id(&state, &sku.0).await?;
+        let rows = super::ledger(state.db().read(), id, before, limit + 1)
+            .await
+            .map_err(ApiError::from)?;
+        let (rows, next_cursor) = pagination::split_page(rows, limit, |e| e.id);
+        Ok(Json(Ledger {
+            items: rows.into_iter().map(Into::into).collect(),
+            next_cursor,
+        }))
+    }
+}

@@ -1,0 +1,316 @@
+//! HTTP endpoints for posts, addressed by slug.
+
+use super::model::{parse_body, parse_title};
+use super::{PostChanges, PostCursor, PostStatus, Slug};
+use crate::app::AppState;
+use crate::auth::{BearerAuth, Permission, optional_principal};
+use crate::db::pagination::{self, DEFAULT_LIMIT};
+use crate::error::{ApiError, FieldError};
+use crate::http::responses::{Created, NoContent};
+use chrono::{DateTime, Utc};
+use poem::Request;
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::types::Example;
+use poem_openapi::{Object, OpenApi, Tags};
+use uuid::Uuid;
+
+#[derive(Tags)]
+enum PostTags {
+    /// Articles: public when published, drafts for editors.
+    Posts,
+}
+
+#[derive(Object)]
+#[oai(example)]
+pub struct Post {
+    id: Uuid,
+    slug: String,
+    title: String,
+    body: String,
+    status: PostStatus,
+    author_id: Uuid,
+    published_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl Example for Post {
+    fn example() -> Self {
+        let at = DateTime::<Utc>::from_timestamp(1_764_000_000, 0).unwrap_or_default();
+        Self {
+            id: Uuid::nil(),
+            slug: "launch-day".into(),
+            title: "Launch day".into(),
+            body: "We are live.".into(),
+            status: PostStatus::Published,
+            author_id: Uuid::nil(),
+            published_at: Some(at),
+            created_at: at,
+            updated_at: at,
+        }
+    }
+}
+
+impl From<super::Model> for Post {
+    fn from(m: super::Model) -> Self {
+        Self {
+            id: m.id,
+            slug: m.slug,
+            title: m.title,
+            body: m.body,
+            status: m.status,
+            author_id: m.author_id,
+            published_at: m.published_at,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+#[derive(Object)]
+struct PostList {
+    items: Vec<Post>,
+    next_cursor: Option<String>,
+}
+
+#[derive(Object)]
+#[oai(example)]
+struct CreatePostRequest {
+    title: String,
+    body: String,
+    /// Made from the title (and made unique) when absent.
+    slug: Option<String>,
+}
+
+impl Example for CreatePostRequest {
+    fn example() -> Self {
+        Self {
+            title: "Launch day".into(),
+            body: "We are live.".into(),
+            slug: None,
+        }
+    }
+}
+
+#[derive(Object)]
+struct UpdatePostRequest {
+    title: Option<String>,
+    body: Option<String>,
+    /// A new slug; the post is addressed by it from then on.
+    slug: Option<String>,
+}
+
+fn not_found() -> ApiError {
+    ApiError::NotFound("no such post".into())
+}
+
+fn collect<T>(result: Result<T, FieldError>, errors: &mut Vec<FieldError>) -> Option<T> {
+    result.map_err(|e| errors.push(e)).ok()
+}
+
+pub struct PostsApi;
+
+#[OpenApi(tag = "PostTags::Posts")]
+impl PostsApi {
+    /// List posts
+    ///
+    /// Published posts, newest first. Editors and admins may ask for `status=draft`.
+    #[oai(path = "/posts", method = "get", operation_id = "list_posts")]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        status: Query<Option<PostStatus>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))] limit: Query<Option<u64>>,
+        cursor: Query<Option<String>>,
+    ) -> poem::Result<Json<PostList>> {
+        let limit = limit.0.unwrap_or(DEFAULT_LIMIT);
+        let cursor = cursor
+            .0
+            .as_deref()
+            .map(pagination::decode_cursor::<PostCursor>)
+            .transpose()?;
+        let rows = match status.0.unwrap_or(PostStatus::Published) {
+            PostStatus::Published => {
+                super::latest_published(state.db().read(), cursor, limit + 1).await
+            }
+            PostStatus::Draft => {
+                let caller = optional_principal(req, &state).await?;
+                caller
+                    .ok_or_else(|| {
+                        ApiError::Unauthorized("drafts are visible to editors only; sign in".into())
+                    })?
+                    .require(Permission::ManagePosts)?;
+                super::latest_drafts(state.db().read(), cursor, limit + 1).await
+            }
+        }
+        .map_err(ApiError::from)?;
+        let (rows, next_cursor) = pagination::split_page(rows, limit, |p| PostCursor {
+            at: p.published_at.unwrap_or(p.created_at),
+            id: p.id,
+        });
+        Ok(Json(PostList {
+            items: rows.into_iter().map(Into::into).collect(),
+            next_cursor,
+        }))
+    }
+
+    /// One post
+    ///
+    /// Drafts are 404 except to editors and admins.
+    #[oai(path = "/posts/:slug", method = "get", operation_id = "get_post")]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        slug: Path<String>,
+    ) -> poem::Result<Json<Post>> {
+        if let Some(post) = super::find_published(state.db().read(), &slug.0)
+            .await
+            .map_err(ApiError::from)?
+        {
+            return Ok(Json(post.into()));
+        }
+        let staff = optional_principal(req, &state)
+            .await?
+            .is_some_and(|p| p.allows(Permission::ManagePosts));
+        if !staff {
+            return Err(not_found().into());
+        }
+        let post = super::find_by_slug(state.db().write(), &slug.0)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(not_found)?;
+        Ok(Json(post.into()))
+    }
+
+    /// Create a draft
+    #[oai(path = "/posts", method = "post", operation_id = "create_post")]
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        body: Json<CreatePostRequest>,
+    ) -> poem::Result<Created<Post>> {
+        auth.0.require(Permission::ManagePosts)?;
+        let author_id = auth.0.user_id()?;
+        let mut errors = Vec::new();
+        let title = collect(parse_title(&body.title), &mut errors);
+        let text = collect(parse_body(&body.body), &mut errors);
+        let slug = body
+            .slug
+            .as_deref()
+            .map(|s| collect(Slug::parse(s), &mut errors));
+        let (Some(title), Some(body)) = (title, text) else {
+            return Err(ApiError::fields(errors).into());
+        };
+        if !errors.is_empty() {
+            return Err(ApiError::fields(errors).into());
+        }
+        let new = super::NewPost {
+            author_id,
+            title,
+            body,
+            slug: slug.flatten(),
+        };
+        let post = super::create(state.db().write(), new)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(Created::Created(Json(post.into())))
+    }
+
+    /// Edit a post
+    #[oai(path = "/posts/:slug", method = "patch", operation_id = "update_post")]
+    async fn update(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        slug: Path<String>,
+        body: Json<UpdatePostRequest>,
+    ) -> poem::Result<Json<Post>> {
+        auth.0.require(Permission::ManagePosts)?;
+        let mut errors = Vec::new();
+        let changes = PostChanges {
+            title: body
+                .title
+                .as_deref()
+                .and_then(|t| collect(parse_title(t), &mut errors)),
+            body: body
+                .body
+                .as_deref()
+                .and_then(|b| collect(parse_body(b), &mut errors)),
+            slug: body
+                .slug
+                .as_deref()
+                .and_then(|s| collect(Slug::parse(s), &mut errors)),
+        };
+        if !errors.is_empty() {
+            return Err(ApiError::fields(errors).into());
+        }
+        Ok(Json(
+            super::update(state.db().write(), &slug.0, changes)
+                .await
+                .map_err(ApiError::from)?
+                .into(),
+        ))
+    }
+
+    /// Publish a post
+    #[oai(
+        path = "/posts/:slug/publish",
+        method = "post",
+        operation_id = "publish_post"
+    )]
+    async fn publish(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        slug: Path<String>,
+    ) -> poem::Result<Json<Post>> {
+        auth.0.require(Permission::ManagePosts)?;
+        Ok(Json(
+            super::set_status(state.db().write(), &slug.0, PostStatus::Published)
+                .await
+                .map_err(ApiError::from)?
+                .into(),
+        ))
+    }
+
+    /// Return a post to draft
+    #[oai(
+        path = "/posts/:slug/unpublish",
+        method = "post",
+        operation_id = "unpublish_post"
+    )]
+    async fn unpublish(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        slug: Path<String>,
+    ) -> poem::Result<Json<Post>> {
+        auth.0.require(Permission::ManagePosts)?;
+        Ok(Json(
+            super::set_status(state.db().write(), &slug.0, PostStatus::Draft)
+                .await
+                .map_err(ApiError::from)?
+                .into(),
+        ))
+    }
+
+    /// Delete a post
+    #[oai(path = "/posts/:slug", method = "delete", operation_id = "delete_post")]
+    async fn delete(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        slug: Path<String>,
+    ) -> poem::Result<NoContent> {
+        auth.0.require(Permission::ManagePosts)?;
+        super::delete(state.db().write(), &slug.0)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(NoContent::Done)
+    }
+}

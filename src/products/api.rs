@@ -1,0 +1,316 @@
+//! HTTP endpoints for the catalog, addressed by SKU.
+
+use super::model::{parse_description, parse_product_name, parse_sku};
+use super::{Price, ProductChanges, ProductFilter, Stocked};
+use crate::app::AppState;
+use crate::auth::{BearerAuth, Permission, Principal, optional_principal};
+use crate::db::pagination::{self, DEFAULT_LIMIT};
+use crate::error::{ApiError, FieldError};
+use crate::http::responses::{Created, NoContent};
+use chrono::{DateTime, Utc};
+use poem::Request;
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::types::Example;
+use poem_openapi::{Object, OpenApi, Tags};
+use uuid::Uuid;
+
+#[derive(Tags)]
+enum ProductTags {
+    /// The catalog: public reads, admin writes.
+    Products,
+}
+
+#[derive(Object)]
+#[oai(example)]
+pub struct Product {
+    id: Uuid,
+    sku: String,
+    name: String,
+    description: String,
+    price: Price,
+    active: bool,
+    /// Units that can be bought now (on hand minus reserved).
+    available: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl Example for Product {
+    fn example() -> Self {
+        let at = DateTime::<Utc>::from_timestamp(1_764_000_000, 0).unwrap_or_default();
+        Self {
+            id: Uuid::nil(),
+            sku: "TEE-BLK-L".into(),
+            name: "Black tee, L".into(),
+            description: "Organic cotton.".into(),
+            price: Price::example(),
+            active: true,
+            available: 42,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+}
+
+impl From<Stocked> for Product {
+    fn from(s: Stocked) -> Self {
+        let p = s.product;
+        Self {
+            id: p.id,
+            sku: p.sku,
+            name: p.name,
+            description: p.description,
+            price: Price {
+                amount: p.price_amount,
+                currency: p.currency,
+            },
+            active: p.active,
+            available: s.levels.available(),
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+#[derive(Object)]
+struct ProductList {
+    items: Vec<Product>,
+    next_cursor: Option<String>,
+}
+
+#[derive(Object)]
+#[oai(example)]
+struct CreateProductRequest {
+    sku: String,
+    name: String,
+    description: Option<String>,
+    price: Price,
+    /// Initial units on hand (default 0).
+    stock: Option<i64>,
+}
+
+impl Example for CreateProductRequest {
+    fn example() -> Self {
+        Self {
+            sku: "TEE-BLK-L".into(),
+            name: "Black tee, L".into(),
+            description: None,
+            price: Price::example(),
+            stock: Some(100),
+        }
+    }
+}
+
+#[derive(Object)]
+struct UpdateProductRequest {
+    sku: Option<String>,
+    name: Option<String>,
+    description: Option<String>,
+    price: Option<Price>,
+    active: Option<bool>,
+}
+
+/// Who a ledger entry names as the mover of stock.
+pub fn actor_of(principal: &Principal) -> String {
+    match principal {
+        Principal::User { id, .. } => format!("user:{id}"),
+        Principal::ApiKey { id, .. } => format!("api_key:{id}"),
+    }
+}
+
+fn gather<T>(result: Result<T, FieldError>, errors: &mut Vec<FieldError>) -> Option<T> {
+    result.map_err(|e| errors.push(e)).ok()
+}
+
+fn not_found() -> ApiError {
+    ApiError::NotFound("no such product".into())
+}
+
+pub struct ProductsApi;
+
+#[OpenApi(tag = "ProductTags::Products")]
+impl ProductsApi {
+    /// List products
+    ///
+    /// Active products ordered by SKU; filter by price range (minor units) and currency.
+    #[oai(path = "/products", method = "get", operation_id = "list_products")]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        #[oai(validator(minimum(value = "0")))] min_price: Query<Option<i64>>,
+        #[oai(validator(minimum(value = "0")))] max_price: Query<Option<i64>>,
+        currency: Query<Option<String>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))] limit: Query<Option<u64>>,
+        cursor: Query<Option<String>>,
+    ) -> poem::Result<Json<ProductList>> {
+        let limit = limit.0.unwrap_or(DEFAULT_LIMIT);
+        let after = cursor
+            .0
+            .as_deref()
+            .map(pagination::decode_cursor::<String>)
+            .transpose()?;
+        let filter = ProductFilter {
+            min_price: min_price.0,
+            max_price: max_price.0,
+            currency: currency.0,
+            after,
+        };
+        let rows = super::list_listed(state.db().read(), filter, limit + 1)
+            .await
+            .map_err(ApiError::from)?;
+        let (rows, next_cursor) = pagination::split_page(rows, limit, |s| s.product.sku.clone());
+        Ok(Json(ProductList {
+            items: rows.into_iter().map(Into::into).collect(),
+            next_cursor,
+        }))
+    }
+
+    /// One product
+    ///
+    /// Inactive products are 404 except to admins.
+    #[oai(path = "/products/:sku", method = "get", operation_id = "get_product")]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        sku: Path<String>,
+    ) -> poem::Result<Json<Product>> {
+        if let Some(listed) = super::find_listed(state.db().read(), &sku.0)
+            .await
+            .map_err(ApiError::from)?
+        {
+            return Ok(Json(listed.into()));
+        }
+        let staff = optional_principal(req, &state)
+            .await?
+            .is_some_and(|p| p.allows(Permission::ManageProducts));
+        let db = state.db().write();
+        let product = match staff {
+            true => super::find(db, &sku.0)
+                .await
+                .map_err(ApiError::from)?
+                .ok_or_else(not_found)?,
+            false => return Err(not_found().into()),
+        };
+        let levels = crate::inventory::levels(db, product.id)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(not_found)?;
+        Ok(Json(Stocked { product, levels }.into()))
+    }
+
+    /// Create a product
+    #[oai(path = "/products", method = "post", operation_id = "create_product")]
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        body: Json<CreateProductRequest>,
+    ) -> poem::Result<Created<Product>> {
+        auth.0.require(Permission::ManageProducts)?;
+        let body = body.0;
+        let mut errors = body.price.validate("/price");
+        let sku = gather(parse_sku(&body.sku, "/sku"), &mut errors);
+        let name = gather(parse_product_name(&body.name), &mut errors);
+        let description = gather(
+            parse_description(body.description.as_deref().unwrap_or_default()),
+            &mut errors,
+        );
+        let stock = body.stock.unwrap_or(0);
+        if stock < 0 {
+            errors.push(FieldError::at("/stock", "must not be negative"));
+        }
+        let (Some(sku), Some(name), Some(description), true) =
+            (sku, name, description, errors.is_empty())
+        else {
+            return Err(ApiError::fields(errors).into());
+        };
+        let new = super::NewProduct {
+            sku,
+            name,
+            description,
+            price: body.price,
+            stock,
+        };
+        let txn = state.db().begin_write().await.map_err(ApiError::from)?;
+        let created = super::create(&txn, new, &actor_of(&auth.0))
+            .await
+            .map_err(ApiError::from)?;
+        txn.commit().await.map_err(ApiError::from)?;
+        Ok(Created::Created(Json(created.into())))
+    }
+
+    /// Edit a product
+    #[oai(
+        path = "/products/:sku",
+        method = "patch",
+        operation_id = "update_product"
+    )]
+    async fn update(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        sku: Path<String>,
+        body: Json<UpdateProductRequest>,
+    ) -> poem::Result<Json<Product>> {
+        auth.0.require(Permission::ManageProducts)?;
+        let body = body.0;
+        let mut errors = body
+            .price
+            .as_ref()
+            .map(|p| p.validate("/price"))
+            .unwrap_or_default();
+        let changes = ProductChanges {
+            sku: body
+                .sku
+                .as_deref()
+                .and_then(|s| gather(parse_sku(s, "/sku"), &mut errors)),
+            name: body
+                .name
+                .as_deref()
+                .and_then(|n| gather(parse_product_name(n), &mut errors)),
+            description: body
+                .description
+                .as_deref()
+                .and_then(|d| gather(parse_description(d), &mut errors)),
+            price: body.price,
+            active: body.active,
+        };
+        if !errors.is_empty() {
+            return Err(ApiError::fields(errors).into());
+        }
+        let db = state.db().write();
+        let product = super::update(db, &sku.0, changes)
+            .await
+            .map_err(ApiError::from)?;
+        let levels = crate::inventory::levels(db, product.id)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(not_found)?;
+        Ok(Json(Stocked { product, levels }.into()))
+    }
+
+    /// Delete (archive) a product
+    ///
+    /// The product disappears from the catalog; its ledger and order history stay, and its
+    /// SKU cannot be reused.
+    #[oai(
+        path = "/products/:sku",
+        method = "delete",
+        operation_id = "delete_product"
+    )]
+    async fn delete(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        sku: Path<String>,
+    ) -> poem::Result<NoContent> {
+        auth.0.require(Permission::ManageProducts)?;
+        super::archive(state.db().write(), &sku.0)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(NoContent::Done)
+    }
+}
