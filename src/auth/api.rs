@@ -114,6 +114,7 @@ impl From<TokenPair> for TokenResponse {
     }
 }
 
+#[derive(Default)]
 pub struct AuthApi;
 
 #[OpenApi(tag = "AuthTags::Auth")]
@@ -124,7 +125,7 @@ impl AuthApi {
         &self,
         state: Data<&AppState>,
         body: Json<RegisterRequest>,
-    ) -> poem::Result<Created<User>> {
+    ) -> Result<Created<User>, ApiError> {
         let user = state
             .auth()
             .register(state.db(), &body.email, &body.password, &body.name)
@@ -141,7 +142,7 @@ impl AuthApi {
         state: Data<&AppState>,
         req: &Request,
         body: Json<LoginRequest>,
-    ) -> poem::Result<Json<TokenResponse>> {
+    ) -> Result<Json<TokenResponse>, ApiError> {
         let ip = client_ip(req, &state.config().server.trusted_proxies).map(|ip| ip.to_string());
         let pair = state
             .auth()
@@ -160,7 +161,7 @@ impl AuthApi {
         &self,
         state: Data<&AppState>,
         body: Json<RefreshRequest>,
-    ) -> poem::Result<Json<TokenResponse>> {
+    ) -> Result<Json<TokenResponse>, ApiError> {
         Ok(Json(
             state
                 .auth()
@@ -176,7 +177,7 @@ impl AuthApi {
         &self,
         state: Data<&AppState>,
         body: Json<RefreshRequest>,
-    ) -> poem::Result<NoContent> {
+    ) -> Result<NoContent, ApiError> {
         state.auth().logout(state.db(), &body.refresh_token).await?;
         Ok(NoContent::Done)
     }
@@ -250,6 +251,7 @@ struct ApiKeyList {
     next_cursor: Option<String>,
 }
 
+#[derive(Default)]
 pub struct ApiKeysApi;
 
 #[OpenApi(tag = "AuthTags::ApiKeys")]
@@ -261,7 +263,7 @@ impl ApiKeysApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         body: Json<CreateApiKeyRequest>,
-    ) -> poem::Result<Created<CreatedApiKey>> {
+    ) -> Result<Created<CreatedApiKey>, ApiError> {
         auth.0.require(Permission::ManageApiKeys)?;
         let body = body.0;
         let mut errors = Vec::new();
@@ -287,7 +289,7 @@ impl ApiKeysApi {
             errors.push(FieldError::at("/expires_at", "must be in the future"));
         }
         if !errors.is_empty() {
-            return Err(ApiError::fields(errors).into());
+            return Err(ApiError::fields(errors));
         }
         let new = api_keys::NewApiKey {
             name,
@@ -295,9 +297,7 @@ impl ApiKeysApi {
             expires_at: body.expires_at,
             created_by: auth.0.user_id()?,
         };
-        let (model, key) = api_keys::create(state.db().write(), new)
-            .await
-            .map_err(ApiError::from)?;
+        let (model, key) = api_keys::create(state.db().write(), new).await?;
         Ok(Created::Created(Json(CreatedApiKey {
             info: model.into(),
             key,
@@ -312,7 +312,7 @@ impl ApiKeysApi {
         auth: BearerAuth,
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))] limit: Query<Option<u64>>,
         cursor: Query<Option<String>>,
-    ) -> poem::Result<Json<ApiKeyList>> {
+    ) -> Result<Json<ApiKeyList>, ApiError> {
         auth.0.require(Permission::ManageApiKeys)?;
         let limit = limit.0.unwrap_or(DEFAULT_LIMIT);
         let before = cursor
@@ -320,9 +320,7 @@ impl ApiKeysApi {
             .as_deref()
             .map(pagination::decode_cursor::<Uuid>)
             .transpose()?;
-        let rows = api_keys::list(state.db().read(), before, limit + 1)
-            .await
-            .map_err(ApiError::from)?;
+        let rows = api_keys::list(state.db().read(), before, limit + 1).await?;
         let (rows, next_cursor) = pagination::split_page(rows, limit, |k| k.id);
         Ok(Json(ApiKeyList {
             items: rows.into_iter().map(Into::into).collect(),
@@ -341,13 +339,10 @@ impl ApiKeysApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         id: Path<Uuid>,
-    ) -> poem::Result<NoContent> {
+    ) -> Result<NoContent, ApiError> {
         auth.0.require(Permission::ManageApiKeys)?;
-        if !api_keys::revoke(state.db().write(), id.0)
-            .await
-            .map_err(ApiError::from)?
-        {
-            return Err(ApiError::NotFound("no such API key".into()).into());
+        if !api_keys::revoke(state.db().write(), id.0).await? {
+            return Err(ApiError::NotFound("no such API key".into()));
         }
         Ok(NoContent::Done)
     }

@@ -6,6 +6,7 @@ pub mod client_ip;
 pub mod conn;
 mod guard;
 mod observe;
+mod problem_doc;
 pub mod responses;
 pub mod system;
 pub mod tls;
@@ -34,17 +35,7 @@ type Apis = (
 
 /// The OpenAPI service with every feature's API.
 pub fn api_service() -> OpenApiService<Apis, ()> {
-    let apis = (
-        system::SystemApi,
-        auth::api::AuthApi,
-        users::api::MeApi,
-        users::api::UsersApi,
-        auth::api::ApiKeysApi,
-        posts::api::PostsApi,
-        products::api::ProductsApi,
-        inventory::api::InventoryApi,
-    );
-    OpenApiService::new(apis, "levee", env!("CARGO_PKG_VERSION"))
+    OpenApiService::new(Apis::default(), "levee", env!("CARGO_PKG_VERSION"))
         .description("A single-binary backend for storefront and content sites that must survive traffic surges.")
 }
 

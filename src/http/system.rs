@@ -56,6 +56,7 @@ enum ReadyResponse {
     NotReady(Json<serde_json::Value>, #[oai(header = "Retry-After")] u64),
 }
 
+#[derive(Default)]
 pub struct SystemApi;
 
 #[OpenApi(tag = "SystemTags::System")]

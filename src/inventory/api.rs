@@ -115,6 +115,7 @@ async fn product_id(state: &AppState, sku: &str) -> Result<Uuid, ApiError> {
         .id)
 }
 
+#[derive(Default)]
 pub struct InventoryApi;
 
 #[OpenApi(tag = "InventoryTags::Inventory")]
@@ -131,25 +132,25 @@ impl InventoryApi {
         auth: BearerAuth,
         sku: Path<String>,
         body: Json<StockAdjustment>,
-    ) -> poem::Result<Json<Stock>> {
+    ) -> Result<Json<Stock>, ApiError> {
         auth.0.require(Permission::AdjustInventory)?;
         let reason = body.reason.trim();
         if reason.is_empty() || reason.chars().count() > 200 {
-            return Err(
-                ApiError::invalid(FieldError::at("/reason", "must be 1–200 characters")).into(),
-            );
+            return Err(ApiError::invalid(FieldError::at(
+                "/reason",
+                "must be 1–200 characters",
+            )));
         }
         let id = product_id(&state, &sku.0).await?;
-        let txn = state.db().begin_write().await.map_err(ApiError::from)?;
+        let txn = state.db().begin_write().await?;
         let levels = super::adjust(
             &txn,
             id,
             body.delta,
             Movement::new(reason, actor_of(&auth.0)),
         )
-        .await
-        .map_err(ApiError::from)?;
-        txn.commit().await.map_err(ApiError::from)?;
+        .await?;
+        txn.commit().await?;
         Ok(Json(Stock::new(sku.0, levels)))
     }
 
@@ -166,7 +167,7 @@ impl InventoryApi {
         sku: Path<String>,
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))] limit: Query<Option<u64>>,
         cursor: Query<Option<String>>,
-    ) -> poem::Result<Json<Ledger>> {
+    ) -> Result<Json<Ledger>, ApiError> {
         auth.0.require(Permission::ReadInventory)?;
         let limit = limit.0.unwrap_or(DEFAULT_LIMIT);
         let before = cursor
@@ -175,9 +176,7 @@ impl InventoryApi {
             .map(pagination::decode_cursor::<Uuid>)
             .transpose()?;
         let id = product_id(&state, &sku.0).await?;
-        let rows = super::ledger(state.db().read(), id, before, limit + 1)
-            .await
-            .map_err(ApiError::from)?;
+        let rows = super::ledger(state.db().read(), id, before, limit + 1).await?;
         let (rows, next_cursor) = pagination::split_page(rows, limit, |e| e.id);
         Ok(Json(Ledger {
             items: rows.into_iter().map(Into::into).collect(),

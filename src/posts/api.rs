@@ -110,6 +110,21 @@ fn collect<T>(result: Result<T, FieldError>, errors: &mut Vec<FieldError>) -> Op
     result.map_err(|e| errors.push(e)).ok()
 }
 
+async fn change_status(
+    state: &AppState,
+    auth: &BearerAuth,
+    slug: &str,
+    status: PostStatus,
+) -> Result<Json<Post>, ApiError> {
+    auth.0.require(Permission::ManagePosts)?;
+    Ok(Json(
+        super::set_status(state.db().write(), slug, status)
+            .await?
+            .into(),
+    ))
+}
+
+#[derive(Default)]
 pub struct PostsApi;
 
 #[OpenApi(tag = "PostTags::Posts")]
@@ -125,7 +140,7 @@ impl PostsApi {
         status: Query<Option<PostStatus>>,
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))] limit: Query<Option<u64>>,
         cursor: Query<Option<String>>,
-    ) -> poem::Result<Json<PostList>> {
+    ) -> Result<Json<PostList>, ApiError> {
         let limit = limit.0.unwrap_or(DEFAULT_LIMIT);
         let cursor = cursor
             .0
@@ -145,8 +160,7 @@ impl PostsApi {
                     .require(Permission::ManagePosts)?;
                 super::latest_drafts(state.db().read(), cursor, limit + 1).await
             }
-        }
-        .map_err(ApiError::from)?;
+        }?;
         let (rows, next_cursor) = pagination::split_page(rows, limit, |p| PostCursor {
             at: p.published_at.unwrap_or(p.created_at),
             id: p.id,
@@ -166,22 +180,18 @@ impl PostsApi {
         state: Data<&AppState>,
         req: &Request,
         slug: Path<String>,
-    ) -> poem::Result<Json<Post>> {
-        if let Some(post) = super::find_published(state.db().read(), &slug.0)
-            .await
-            .map_err(ApiError::from)?
-        {
+    ) -> Result<Json<Post>, ApiError> {
+        if let Some(post) = super::find_published(state.db().read(), &slug.0).await? {
             return Ok(Json(post.into()));
         }
         let staff = optional_principal(req, &state)
             .await?
             .is_some_and(|p| p.allows(Permission::ManagePosts));
         if !staff {
-            return Err(not_found().into());
+            return Err(not_found());
         }
         let post = super::find_by_slug(state.db().write(), &slug.0)
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .ok_or_else(not_found)?;
         Ok(Json(post.into()))
     }
@@ -193,7 +203,7 @@ impl PostsApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         body: Json<CreatePostRequest>,
-    ) -> poem::Result<Created<Post>> {
+    ) -> Result<Created<Post>, ApiError> {
         auth.0.require(Permission::ManagePosts)?;
         let author_id = auth.0.user_id()?;
         let mut errors = Vec::new();
@@ -204,10 +214,10 @@ impl PostsApi {
             .as_deref()
             .map(|s| collect(Slug::parse(s), &mut errors));
         let (Some(title), Some(body)) = (title, text) else {
-            return Err(ApiError::fields(errors).into());
+            return Err(ApiError::fields(errors));
         };
         if !errors.is_empty() {
-            return Err(ApiError::fields(errors).into());
+            return Err(ApiError::fields(errors));
         }
         let new = super::NewPost {
             author_id,
@@ -215,9 +225,7 @@ impl PostsApi {
             body,
             slug: slug.flatten(),
         };
-        let post = super::create(state.db().write(), new)
-            .await
-            .map_err(ApiError::from)?;
+        let post = super::create(state.db().write(), new).await?;
         Ok(Created::Created(Json(post.into())))
     }
 
@@ -229,7 +237,7 @@ impl PostsApi {
         auth: BearerAuth,
         slug: Path<String>,
         body: Json<UpdatePostRequest>,
-    ) -> poem::Result<Json<Post>> {
+    ) -> Result<Json<Post>, ApiError> {
         auth.0.require(Permission::ManagePosts)?;
         let mut errors = Vec::new();
         let changes = PostChanges {
@@ -247,12 +255,11 @@ impl PostsApi {
                 .and_then(|s| collect(Slug::parse(s), &mut errors)),
         };
         if !errors.is_empty() {
-            return Err(ApiError::fields(errors).into());
+            return Err(ApiError::fields(errors));
         }
         Ok(Json(
             super::update(state.db().write(), &slug.0, changes)
-                .await
-                .map_err(ApiError::from)?
+                .await?
                 .into(),
         ))
     }
@@ -268,14 +275,8 @@ impl PostsApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         slug: Path<String>,
-    ) -> poem::Result<Json<Post>> {
-        auth.0.require(Permission::ManagePosts)?;
-        Ok(Json(
-            super::set_status(state.db().write(), &slug.0, PostStatus::Published)
-                .await
-                .map_err(ApiError::from)?
-                .into(),
-        ))
+    ) -> Result<Json<Post>, ApiError> {
+        change_status(&state, &auth, &slug.0, PostStatus::Published).await
     }
 
     /// Return a post to draft
@@ -289,14 +290,8 @@ impl PostsApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         slug: Path<String>,
-    ) -> poem::Result<Json<Post>> {
-        auth.0.require(Permission::ManagePosts)?;
-        Ok(Json(
-            super::set_status(state.db().write(), &slug.0, PostStatus::Draft)
-                .await
-                .map_err(ApiError::from)?
-                .into(),
-        ))
+    ) -> Result<Json<Post>, ApiError> {
+        change_status(&state, &auth, &slug.0, PostStatus::Draft).await
     }
 
     /// Delete a post
@@ -306,11 +301,9 @@ impl PostsApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         slug: Path<String>,
-    ) -> poem::Result<NoContent> {
+    ) -> Result<NoContent, ApiError> {
         auth.0.require(Permission::ManagePosts)?;
-        super::delete(state.db().write(), &slug.0)
-            .await
-            .map_err(ApiError::from)?;
+        super::delete(state.db().write(), &slug.0).await?;
         Ok(NoContent::Done)
     }
 }

@@ -128,6 +128,7 @@ fn not_found() -> ApiError {
     ApiError::NotFound("no such product".into())
 }
 
+#[derive(Default)]
 pub struct ProductsApi;
 
 #[OpenApi(tag = "ProductTags::Products")]
@@ -144,7 +145,7 @@ impl ProductsApi {
         currency: Query<Option<String>>,
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))] limit: Query<Option<u64>>,
         cursor: Query<Option<String>>,
-    ) -> poem::Result<Json<ProductList>> {
+    ) -> Result<Json<ProductList>, ApiError> {
         let limit = limit.0.unwrap_or(DEFAULT_LIMIT);
         let after = cursor
             .0
@@ -157,9 +158,7 @@ impl ProductsApi {
             currency: currency.0,
             after,
         };
-        let rows = super::list_listed(state.db().read(), filter, limit + 1)
-            .await
-            .map_err(ApiError::from)?;
+        let rows = super::list_listed(state.db().read(), filter, limit + 1).await?;
         let (rows, next_cursor) = pagination::split_page(rows, limit, |s| s.product.sku.clone());
         Ok(Json(ProductList {
             items: rows.into_iter().map(Into::into).collect(),
@@ -176,11 +175,8 @@ impl ProductsApi {
         state: Data<&AppState>,
         req: &Request,
         sku: Path<String>,
-    ) -> poem::Result<Json<Product>> {
-        if let Some(listed) = super::find_listed(state.db().read(), &sku.0)
-            .await
-            .map_err(ApiError::from)?
-        {
+    ) -> Result<Json<Product>, ApiError> {
+        if let Some(listed) = super::find_listed(state.db().read(), &sku.0).await? {
             return Ok(Json(listed.into()));
         }
         let staff = optional_principal(req, &state)
@@ -188,15 +184,11 @@ impl ProductsApi {
             .is_some_and(|p| p.allows(Permission::ManageProducts));
         let db = state.db().write();
         let product = match staff {
-            true => super::find(db, &sku.0)
-                .await
-                .map_err(ApiError::from)?
-                .ok_or_else(not_found)?,
-            false => return Err(not_found().into()),
+            true => super::find(db, &sku.0).await?.ok_or_else(not_found)?,
+            false => return Err(not_found()),
         };
         let levels = crate::inventory::levels(db, product.id)
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .ok_or_else(not_found)?;
         Ok(Json(Stocked { product, levels }.into()))
     }
@@ -208,7 +200,7 @@ impl ProductsApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         body: Json<CreateProductRequest>,
-    ) -> poem::Result<Created<Product>> {
+    ) -> Result<Created<Product>, ApiError> {
         auth.0.require(Permission::ManageProducts)?;
         let body = body.0;
         let mut errors = body.price.validate("/price");
@@ -225,7 +217,7 @@ impl ProductsApi {
         let (Some(sku), Some(name), Some(description), true) =
             (sku, name, description, errors.is_empty())
         else {
-            return Err(ApiError::fields(errors).into());
+            return Err(ApiError::fields(errors));
         };
         let new = super::NewProduct {
             sku,
@@ -234,11 +226,9 @@ impl ProductsApi {
             price: body.price,
             stock,
         };
-        let txn = state.db().begin_write().await.map_err(ApiError::from)?;
-        let created = super::create(&txn, new, &actor_of(&auth.0))
-            .await
-            .map_err(ApiError::from)?;
-        txn.commit().await.map_err(ApiError::from)?;
+        let txn = state.db().begin_write().await?;
+        let created = super::create(&txn, new, &actor_of(&auth.0)).await?;
+        txn.commit().await?;
         Ok(Created::Created(Json(created.into())))
     }
 
@@ -254,7 +244,7 @@ impl ProductsApi {
         auth: BearerAuth,
         sku: Path<String>,
         body: Json<UpdateProductRequest>,
-    ) -> poem::Result<Json<Product>> {
+    ) -> Result<Json<Product>, ApiError> {
         auth.0.require(Permission::ManageProducts)?;
         let body = body.0;
         let mut errors = body
@@ -279,15 +269,12 @@ impl ProductsApi {
             active: body.active,
         };
         if !errors.is_empty() {
-            return Err(ApiError::fields(errors).into());
+            return Err(ApiError::fields(errors));
         }
         let db = state.db().write();
-        let product = super::update(db, &sku.0, changes)
-            .await
-            .map_err(ApiError::from)?;
+        let product = super::update(db, &sku.0, changes).await?;
         let levels = crate::inventory::levels(db, product.id)
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .ok_or_else(not_found)?;
         Ok(Json(Stocked { product, levels }.into()))
     }
@@ -306,11 +293,9 @@ impl ProductsApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         sku: Path<String>,
-    ) -> poem::Result<NoContent> {
+    ) -> Result<NoContent, ApiError> {
         auth.0.require(Permission::ManageProducts)?;
-        super::archive(state.db().write(), &sku.0)
-            .await
-            .map_err(ApiError::from)?;
+        super::archive(state.db().write(), &sku.0).await?;
         Ok(NoContent::Done)
     }
 }

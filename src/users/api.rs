@@ -102,18 +102,17 @@ async fn load(state: &AppState, id: Uuid) -> Result<super::Model, ApiError> {
         .ok_or_else(|| ApiError::NotFound("no such user".into()))
 }
 
+#[derive(Default)]
 pub struct MeApi;
 
 #[OpenApi(tag = "UserTags::Me")]
 impl MeApi {
     /// Your account
     #[oai(path = "/me", method = "get", operation_id = "get_me")]
-    async fn get(&self, state: Data<&AppState>, auth: BearerAuth) -> poem::Result<Json<User>> {
+    async fn get(&self, state: Data<&AppState>, auth: BearerAuth) -> Result<Json<User>, ApiError> {
         // Read from the primary: right after a change the caller must see it.
         let id = auth.0.user_id()?;
-        let user = super::find(state.db().write(), id)
-            .await
-            .map_err(ApiError::from)?;
+        let user = super::find(state.db().write(), id).await?;
         Ok(Json(
             user.ok_or_else(|| ApiError::NotFound("no such user".into()))?
                 .into(),
@@ -127,7 +126,7 @@ impl MeApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         body: Json<UpdateMeRequest>,
-    ) -> poem::Result<Json<User>> {
+    ) -> Result<Json<User>, ApiError> {
         let id = auth.0.user_id()?;
         let body = body.0;
         let name = body
@@ -141,8 +140,7 @@ impl MeApi {
                 return Err(ApiError::invalid(FieldError::at(
                     "/current_password",
                     "is required to change the password",
-                ))
-                .into());
+                )));
             };
             state
                 .auth()
@@ -157,12 +155,12 @@ impl MeApi {
                 ..Default::default()
             },
         )
-        .await
-        .map_err(ApiError::from)?;
+        .await?;
         Ok(Json(user.into()))
     }
 }
 
+#[derive(Default)]
 pub struct UsersApi;
 
 #[OpenApi(tag = "UserTags::Users")]
@@ -184,7 +182,7 @@ impl UsersApi {
         email_prefix: Query<Option<String>>,
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))] limit: Query<Option<u64>>,
         cursor: Query<Option<String>>,
-    ) -> poem::Result<Json<UserList>> {
+    ) -> Result<Json<UserList>, ApiError> {
         auth.0.require(Permission::ReadUsers)?;
         let limit = limit.0.unwrap_or(DEFAULT_LIMIT);
         let after = cursor
@@ -198,9 +196,7 @@ impl UsersApi {
             email_prefix: email_prefix.0,
             after,
         };
-        let rows = super::list(state.db().read(), filter, limit + 1)
-            .await
-            .map_err(ApiError::from)?;
+        let rows = super::list(state.db().read(), filter, limit + 1).await?;
         let (rows, next_cursor) = pagination::split_page(rows, limit, |u| u.email.clone());
         Ok(Json(UserList {
             items: rows.into_iter().map(Into::into).collect(),
@@ -217,11 +213,11 @@ impl UsersApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         id: Path<Uuid>,
-    ) -> poem::Result<Json<User>> {
+    ) -> Result<Json<User>, ApiError> {
         let is_self = matches!(auth.0, Principal::User { id: me, .. } if me == id.0);
         if !is_self && !auth.0.allows(Permission::ReadUsers) {
             // 404, not 403: ids of other accounts must not be confirmable.
-            return Err(ApiError::NotFound("no such user".into()).into());
+            return Err(ApiError::NotFound("no such user".into()));
         }
         Ok(Json(load(&state, id.0).await?.into()))
     }
@@ -234,23 +230,19 @@ impl UsersApi {
         auth: BearerAuth,
         id: Path<Uuid>,
         body: Json<UpdateUserRequest>,
-    ) -> poem::Result<Json<User>> {
+    ) -> Result<Json<User>, ApiError> {
         auth.0.require(Permission::ManageUsers)?;
         let changes = UserChanges {
             role: body.role,
             status: body.status,
             ..Default::default()
         };
-        let txn = state.db().begin_write().await.map_err(ApiError::from)?;
-        let user = super::update(&txn, id.0, changes)
-            .await
-            .map_err(ApiError::from)?;
+        let txn = state.db().begin_write().await?;
+        let user = super::update(&txn, id.0, changes).await?;
         if user.status == UserStatus::Disabled {
-            refresh::revoke_user(&txn, user.id)
-                .await
-                .map_err(ApiError::from)?;
+            refresh::revoke_user(&txn, user.id).await?;
         }
-        txn.commit().await.map_err(ApiError::from)?;
+        txn.commit().await?;
         Ok(Json(user.into()))
     }
 }

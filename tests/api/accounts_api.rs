@@ -3,27 +3,14 @@
 
 use crate::accounts::{PASSWORD, unique_email};
 use crate::backend_tests;
-use crate::helpers::{Backend, CHEAP_HASHING_TOML, LeveeProcess, TestApp, levee_command};
+use crate::helpers::{
+    Backend, CHEAP_HASHING_TOML, LeveeProcess, TestApp, levee_command, pointers, problem,
+};
 use levee::users::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::io::Write;
 use std::process::Stdio;
-
-async fn problem(resp: reqwest::Response, status: u16) -> Value {
-    assert_eq!(resp.status().as_u16(), status);
-    assert_eq!(resp.headers()["content-type"], "application/problem+json");
-    resp.json().await.expect("json")
-}
-
-fn pointers(body: &Value) -> Vec<String> {
-    body["errors"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e["pointer"].as_str().map(str::to_string))
-        .collect()
-}
 
 async fn bad_registrations_name_the_field_and_create_nothing(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {

@@ -3,7 +3,7 @@
 
 use crate::accounts::{PASSWORD, unique_email};
 use crate::backend_tests;
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{Backend, TestApp, problem};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use levee::config::{Duration as ConfigDuration, IntIn};
@@ -11,12 +11,6 @@ use levee::users::Role;
 use reqwest::Method;
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
-
-async fn assert_problem(resp: reqwest::Response, status: u16) -> Value {
-    assert_eq!(resp.status().as_u16(), status);
-    assert_eq!(resp.headers()["content-type"], "application/problem+json");
-    resp.json().await.expect("json")
-}
 
 async fn register_login_me_refresh_and_reuse_revokes_the_family(backend: Backend) {
     let Some(app) = TestApp::spawn_with(
@@ -66,8 +60,8 @@ async fn register_login_me_refresh_and_reuse_revokes_the_family(backend: Backend
     );
 
     // The old token again: theft. The whole family dies, including the new token.
-    assert_problem(app.refresh(&session.refresh).await, 401).await;
-    assert_problem(app.refresh(&new_refresh).await, 401).await;
+    problem(app.refresh(&session.refresh).await, 401).await;
+    problem(app.refresh(&new_refresh).await, 401).await;
     let metrics = app.get("/metrics").await.text().await.expect("metrics");
     assert!(metrics.contains(r#"levee_auth_security_events_total{event="refresh_token_reuse"}"#));
 }
@@ -100,7 +94,7 @@ async fn a_second_tab_refreshing_within_the_grace_window_stays_signed_in(backend
     );
 
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
-    assert_problem(app.refresh(&session.refresh).await, 401).await;
+    problem(app.refresh(&session.refresh).await, 401).await;
 }
 
 async fn logout_revokes_the_session(backend: Backend) {
@@ -112,7 +106,7 @@ async fn logout_revokes_the_session(backend: Backend) {
         .post_json("/auth/logout", json!({"refresh_token": session.refresh}))
         .await;
     assert_eq!(resp.status(), 204);
-    assert_problem(app.refresh(&session.refresh).await, 401).await;
+    problem(app.refresh(&session.refresh).await, 401).await;
     let unknown = app
         .post_json("/auth/logout", json!({"refresh_token": "lvr_unknown"}))
         .await;
@@ -139,14 +133,14 @@ async fn disabled_users_cannot_log_in_or_refresh(backend: Backend) {
         )
         .await;
     assert_eq!(resp.status(), 200);
-    let body = assert_problem(app.login(&victim.email, PASSWORD).await, 401).await;
+    let body = problem(app.login(&victim.email, PASSWORD).await, 401).await;
     assert!(
         body["detail"]
             .as_str()
             .unwrap_or_default()
             .contains("disabled")
     );
-    assert_problem(app.refresh(&victim.refresh).await, 401).await;
+    problem(app.refresh(&victim.refresh).await, 401).await;
 }
 
 async fn a_password_change_revokes_sessions(backend: Backend) {
@@ -164,7 +158,7 @@ async fn a_password_change_revokes_sessions(backend: Backend) {
         )
         .await;
     assert_eq!(
-        assert_problem(wrong, 422).await["errors"][0]["pointer"],
+        problem(wrong, 422).await["errors"][0]["pointer"],
         "/current_password"
     );
     let missing = app
@@ -175,7 +169,7 @@ async fn a_password_change_revokes_sessions(backend: Backend) {
             Some(json!({"password": new_password})),
         )
         .await;
-    assert_problem(missing, 422).await;
+    problem(missing, 422).await;
 
     let body = json!({"password": new_password, "current_password": PASSWORD, "name": "Renamed"});
     let resp = app
@@ -183,8 +177,8 @@ async fn a_password_change_revokes_sessions(backend: Backend) {
         .await;
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.json::<Value>().await.expect("json")["name"], "Renamed");
-    assert_problem(app.refresh(&session.refresh).await, 401).await;
-    assert_problem(app.login(&session.email, PASSWORD).await, 401).await;
+    problem(app.refresh(&session.refresh).await, 401).await;
+    problem(app.login(&session.email, PASSWORD).await, 401).await;
     assert_eq!(app.login(&session.email, new_password).await.status(), 200);
 }
 
@@ -288,7 +282,7 @@ async fn forged_expired_and_confused_tokens_are_rejected(backend: Backend) {
         let resp = app.get_as("/me", &token).await;
         assert_eq!(resp.status(), 401, "{name} token was accepted");
         assert_eq!(resp.headers()["www-authenticate"], "Bearer", "{name}");
-        assert_problem(resp, 401).await;
+        problem(resp, 401).await;
     }
 }
 
@@ -303,20 +297,20 @@ async fn customers_cannot_see_each_other(backend: Backend) {
             .status(),
         200
     );
-    let body = assert_problem(
+    let body = problem(
         app.get_as(&format!("/users/{}", bob.user_id), &alice.access)
             .await,
         404,
     )
     .await;
     assert_eq!(body["detail"], "no such user");
-    assert_problem(
+    problem(
         app.get_as(&format!("/users/{}", uuid::Uuid::new_v4()), &alice.access)
             .await,
         404,
     )
     .await;
-    assert_problem(app.get_as("/users", &alice.access).await, 403).await;
+    problem(app.get_as("/users", &alice.access).await, 403).await;
     let patch = app
         .send_as(
             Method::PATCH,
@@ -325,7 +319,7 @@ async fn customers_cannot_see_each_other(backend: Backend) {
             Some(json!({"role": "admin"})),
         )
         .await;
-    assert_problem(patch, 403).await;
+    problem(patch, 403).await;
 }
 
 async fn repeated_failed_logins_are_throttled(backend: Backend) {
@@ -336,7 +330,7 @@ async fn repeated_failed_logins_are_throttled(backend: Backend) {
     };
     let session = app.customer().await;
     for _ in 0..3 {
-        assert_problem(app.login(&session.email, "wrong password!").await, 401).await;
+        problem(app.login(&session.email, "wrong password!").await, 401).await;
     }
     let locked = app.login(&session.email, PASSWORD).await;
     assert!(
@@ -347,7 +341,7 @@ async fn repeated_failed_logins_are_throttled(backend: Backend) {
             .expect("seconds")
             > 0
     );
-    assert_problem(locked, 429).await;
+    problem(locked, 429).await;
     let other = app.customer().await;
     assert_eq!(
         app.login(&other.email, PASSWORD).await.status(),
@@ -361,8 +355,8 @@ async fn unknown_and_known_emails_fail_alike(backend: Backend) {
         return;
     };
     let session = app.customer().await;
-    let known = assert_problem(app.login(&session.email, "wrong password!").await, 401).await;
-    let unknown = assert_problem(
+    let known = problem(app.login(&session.email, "wrong password!").await, 401).await;
+    let unknown = problem(
         app.login(&unique_email("nobody"), "wrong password!").await,
         401,
     )

@@ -3,32 +3,9 @@
 
 use crate::backend_tests;
 use crate::fixtures;
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{Backend, TestApp, problem};
 use levee::config::{Duration as ConfigDuration, Size};
-use serde_json::Value;
 use std::io::{Read, Write};
-
-async fn problem(resp: reqwest::Response, status: u16) -> Value {
-    assert_eq!(resp.status().as_u16(), status);
-    let content_type = resp
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    assert_eq!(content_type.as_deref(), Some("application/problem+json"));
-    let request_id = resp
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let body: Value = resp.json().await.expect("json body");
-    for member in ["type", "title", "detail", "instance"] {
-        assert!(body[member].is_string(), "{member} missing in {body}");
-    }
-    assert_eq!(body["status"], status);
-    assert_eq!(body["request_id"].as_str(), request_id.as_deref());
-    body
-}
 
 async fn app(backend: Backend) -> Option<TestApp> {
     TestApp::spawn_with(
