@@ -249,6 +249,52 @@ async fn two_instances_accept_each_others_tokens(backend: Backend) {
     assert_eq!(first.get_as("/me", access).await.status(), 200);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_separate_levee_process_accepts_the_fleets_tokens() {
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else {
+        return;
+    };
+    let session = app.customer().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("levee.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nport = 0\n[database]\nurl = \"{}\"\n{CHEAP_HASHING_TOML}",
+            app.db_url
+        ),
+    )
+    .expect("config");
+    let other = LeveeProcess::serve(&config);
+    let client = reqwest::Client::new();
+    let me = client
+        .get(other.url("/me"))
+        .bearer_auth(&session.access)
+        .send()
+        .await
+        .expect("me");
+    assert_eq!(
+        me.status(),
+        200,
+        "a token issued by one process is accepted by another"
+    );
+    let login: Value = client
+        .post(other.url("/auth/login"))
+        .json(&json!({"email": session.email, "password": PASSWORD}))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("json");
+    let access = login["access_token"].as_str().expect("access");
+    assert_eq!(
+        app.get_as("/me", access).await.status(),
+        200,
+        "and the other way round"
+    );
+}
+
 backend_tests!(
     bad_registrations_name_the_field_and_create_nothing,
     admins_list_and_filter_users_with_cursor_pages,
