@@ -5,6 +5,7 @@ use crate::auth::{Auth, AuthSetupError};
 use crate::config::Config;
 use crate::db::{self, Db, DbError};
 use crate::http::{self, tls};
+use crate::rate_limit::RateLimiter;
 use crate::redis_conn::RedisConn;
 use metrics_exporter_prometheus::PrometheusHandle;
 use poem::listener::{Acceptor, AcceptorExt, TcpAcceptor};
@@ -49,6 +50,7 @@ struct Inner {
     config: Config,
     db: Db,
     auth: Auth,
+    rate_limiter: RateLimiter,
     redis: Option<RedisConn>,
     metrics: PrometheusHandle,
     started: Instant,
@@ -66,6 +68,10 @@ impl AppState {
 
     pub fn auth(&self) -> &Auth {
         &self.0.auth
+    }
+
+    pub fn rate_limiter(&self) -> &RateLimiter {
+        &self.0.rate_limiter
     }
 
     pub fn redis(&self) -> Option<&RedisConn> {
@@ -148,6 +154,7 @@ impl Application {
             Some(url) => Some(RedisConn::open(&config.redis, url)?),
             None => None,
         };
+        let rate_limiter = RateLimiter::new(&config.rate_limit, redis.clone());
         let bind = |addr: SocketAddr| async move {
             tokio::net::TcpListener::bind(addr)
                 .await
@@ -163,6 +170,7 @@ impl Application {
             config,
             db,
             auth,
+            rate_limiter,
             redis,
             metrics: crate::telemetry::metrics_handle(),
             started: Instant::now(),
@@ -227,12 +235,13 @@ impl Application {
                 let _ = rx.wait_for(|stop| *stop).await;
             }
         };
-        let upkeep = state.metrics().clone();
+        let upkeep = state.clone();
         let upkeep_task = tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(5));
             loop {
                 tick.tick().await;
-                upkeep.run_upkeep();
+                upkeep.metrics().run_upkeep();
+                upkeep.rate_limiter().sweep();
             }
         });
 

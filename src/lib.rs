@@ -11,6 +11,7 @@ pub mod http;
 pub mod inventory;
 pub mod posts;
 pub mod products;
+pub mod rate_limit;
 pub mod redis_conn;
 pub mod telemetry;
 pub mod users;

@@ -99,6 +99,20 @@ impl Auth {
         })
     }
 
+    /// A stable identity for rate limiting, without touching the database: an API key is
+    /// keyed by its hash, an access token by its verified subject. Invalid credentials get
+    /// `None` (they are limited as anonymous, and the handler answers 401).
+    pub async fn rate_limit_identity(&self, db: &Db, credential: &str) -> Option<String> {
+        if credential.starts_with(KEY_PREFIX) {
+            return Some(format!(
+                "key:{}",
+                &super::secret::sha256_hex(credential)[..32]
+            ));
+        }
+        let claims = self.tokens.verify(credential, db.read()).await.ok()?;
+        Some(format!("user:{}", claims.sub))
+    }
+
     /// Creates a customer account.
     pub async fn register(
         &self,

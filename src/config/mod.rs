@@ -3,12 +3,14 @@
 
 mod auth;
 mod load;
+mod rate_limit;
 mod redact;
 mod validate;
 mod values;
 
 pub use auth::{AuthConfig, PasswordHashConfig};
 pub use load::{ConfigError, ConfigSource, load};
+pub use rate_limit::{KeyKind, PolicyConfig, RateLimitConfig, RouteRule};
 pub use redact::redacted_toml;
 pub use validate::redact_url;
 pub use values::{Duration, IntIn, Size};
@@ -28,6 +30,7 @@ pub struct Config {
     pub log: LogConfig,
     pub metrics: MetricsConfig,
     pub auth: AuthConfig,
+    pub rate_limit: RateLimitConfig,
 }
 
 /// The public HTTP listener.

@@ -128,6 +128,11 @@ impl<const MIN: u64, const MAX: u64> IntIn<MIN, MAX> {
         self.0
     }
 
+    /// Clamps `v` into range (for built-in values computed at run time).
+    pub fn new_checked(v: u64) -> Self {
+        Self(v.clamp(MIN, MAX))
+    }
+
     /// The value as a `u32`; every bound used in the config fits.
     pub fn get_u32(self) -> u32 {
         u32::try_from(self.0).unwrap_or(u32::MAX)

@@ -1,6 +1,7 @@
 //! HTTP assembly: the OpenAPI service from each feature's API, the docs, and the middleware
 //! stack every request passes through (outermost first):
-//! observe → CORS → compression → error rendering → load shedding → deadline → body limit → routes.
+//! observe → CORS → compression → error rendering → load shedding → body limit → rate limit
+//! → deadline → routes.
 
 pub mod client_ip;
 pub mod conn;
@@ -11,11 +12,10 @@ pub mod responses;
 pub mod system;
 pub mod tls;
 
-pub use observe::{REQUEST_ID_HEADER, RequestId, TraceContext};
+pub use observe::{REQUEST_ID_HEADER, RequestId, TraceContext, error_response};
 
 use crate::app::AppState;
-use crate::{auth, inventory, posts, products, users};
-use observe::error_response;
+use crate::{auth, inventory, posts, products, rate_limit, users};
 use poem::endpoint::BoxEndpoint;
 use poem::middleware::{Compression, Cors};
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
@@ -58,8 +58,9 @@ pub fn router(
     }
     let routes = routes.nest("/", api).data(state.clone());
 
-    let guarded = guard::BodyLimit::new(routes, config.max_body.bytes());
-    let guarded = guard::Deadline::new(guarded, config.request_timeout.get());
+    let guarded = guard::Deadline::new(routes, config.request_timeout.get());
+    let guarded = rate_limit::middleware::RateLimit::new(guarded, state.clone());
+    let guarded = guard::BodyLimit::new(guarded, config.max_body.bytes());
     let guarded = guard::Shed::new(guarded, config.max_in_flight.get() as usize);
     let rendered = guarded.around(render_errors).with(Compression::new());
     let with_cors = match cors(&config.cors_origins) {

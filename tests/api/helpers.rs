@@ -218,11 +218,14 @@ pub fn test_config(database_url: &str) -> Config {
     // Cheap hashing: tests log in constantly; production cost is measured in the bench.
     config.auth.password_hash.memory_kib = levee::config::IntIn::new(64);
     config.auth.password_hash.iterations = levee::config::IntIn::new(1);
+    // Tests send many requests from one address; the rate-limit tests switch it back on.
+    config.rate_limit.enabled = false;
     config
 }
 
 /// The same cheap hashing for the binary, as TOML.
-pub const CHEAP_HASHING_TOML: &str = "[auth.password_hash]\nmemory_kib = 64\niterations = 1\n";
+pub const CHEAP_HASHING_TOML: &str =
+    "[auth.password_hash]\nmemory_kib = 64\niterations = 1\n[rate_limit]\nenabled = false\n";
 
 /// A running application inside the test process.
 pub struct TestApp {
@@ -260,8 +263,16 @@ impl TestApp {
 
     /// A second instance on the same database and Redis prefix: a two-process fleet.
     pub async fn spawn_sibling(&self, backend: Backend) -> TestApp {
+        self.spawn_sibling_with(backend, |_| {}).await
+    }
+
+    pub async fn spawn_sibling_with(
+        &self,
+        backend: Backend,
+        tweak: impl FnOnce(&mut Config),
+    ) -> TestApp {
         let prefix = self.state.config().redis.key_prefix.clone();
-        TestApp::start(&self.db_url, backend, &prefix, |_| {}, None).await
+        TestApp::start(&self.db_url, backend, &prefix, tweak, None).await
     }
 
     async fn start(

@@ -14,5 +14,6 @@ mod migrations;
 mod observability;
 mod posts;
 mod products;
+mod rate_limit;
 mod system;
 mod tls;

@@ -1,0 +1,146 @@
+//! Rate limiting: GCRA per named policy and caller key. In-process (governor) by default;
+//! with Redis, one Lua script per check so a fleet shares one quota. If Redis fails,
+//! `fail_open` falls back to per-process limits (logged once a minute, counted), otherwise
+//! requests get 503.
+
+mod decision;
+mod local;
+pub mod middleware;
+mod redis_gcra;
+
+pub use decision::{Decision, policy_header};
+
+use crate::config::{KeyKind, RateLimitConfig};
+use crate::redis_conn::RedisConn;
+use local::LocalLimiter;
+use redis_gcra::RedisGcra;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How often a failing Redis is logged while requests fall back to local limits.
+const DEGRADED_LOG_INTERVAL: Duration = Duration::from_secs(60);
+
+pub struct Policy {
+    pub name: String,
+    pub key: KeyKind,
+    pub quota: u64,
+    pub window: Duration,
+    pub burst: u64,
+    emission: Duration,
+    local: LocalLimiter,
+}
+
+/// Redis could not be asked and the config says to fail closed.
+#[derive(Debug, thiserror::Error)]
+#[error("the shared rate limiter is unavailable")]
+pub struct Unavailable;
+
+pub struct RateLimiter {
+    config: RateLimitConfig,
+    policies: HashMap<String, Policy>,
+    redis: Option<(RedisConn, RedisGcra)>,
+    last_degraded_log: Mutex<Option<Instant>>,
+}
+
+impl RateLimiter {
+    pub fn new(config: &RateLimitConfig, redis: Option<RedisConn>) -> Self {
+        let policies = config
+            .policies
+            .iter()
+            .map(|(name, p)| {
+                let emission = p.period.get() / u32::try_from(p.quota.get()).unwrap_or(u32::MAX);
+                let policy = Policy {
+                    name: name.clone(),
+                    key: p.key,
+                    quota: p.quota.get(),
+                    window: p.period.get(),
+                    burst: p.burst.get(),
+                    emission,
+                    local: LocalLimiter::new(emission, p.burst.get_u32()),
+                };
+                (name.clone(), policy)
+            })
+            .collect();
+        Self {
+            config: config.clone(),
+            policies,
+            redis: redis.map(|r| (r, RedisGcra::new())),
+            last_degraded_log: Mutex::new(None),
+        }
+    }
+
+    /// The policy guarding `method path`, or `None` when limiting is off or the path is exempt.
+    pub fn policy_for(&self, method: &str, path: &str, signed_in: bool) -> Option<&Policy> {
+        let config = &self.config;
+        if !config.enabled
+            || config
+                .exempt
+                .iter()
+                .any(|prefix| path.starts_with(prefix.as_str()))
+        {
+            return None;
+        }
+        let routed = config.routes.iter().find(|r| {
+            path.starts_with(r.path.as_str())
+                && (r.methods.is_empty()
+                    || r.methods.iter().any(|m| m.eq_ignore_ascii_case(method)))
+        });
+        let name = match routed {
+            Some(rule) => &rule.policy,
+            None if signed_in => &config.authenticated_policy,
+            None => &config.anonymous_policy,
+        };
+        self.policies.get(name)
+    }
+
+    /// Counts one request of `key` against `policy`.
+    pub async fn check(&self, policy: &Policy, key: &str) -> Result<Decision, Unavailable> {
+        let bucket = format!("rl:{}:{key}", policy.name);
+        let decision = match &self.redis {
+            None => policy.local.check(&bucket, policy.burst),
+            Some((redis, gcra)) => match gcra
+                .check(redis, &bucket, policy.emission, policy.burst)
+                .await
+            {
+                Ok(decision) => decision,
+                Err(e) => {
+                    metrics::counter!("levee_rate_limit_backend_errors_total").increment(1);
+                    self.log_degraded(&e);
+                    if !self.config.fail_open {
+                        return Err(Unavailable);
+                    }
+                    policy.local.check(&bucket, policy.burst)
+                }
+            },
+        };
+        let outcome = if decision.allowed {
+            "allowed"
+        } else {
+            "rejected"
+        };
+        metrics::counter!("levee_rate_limit_decisions_total", "policy" => policy.name.clone(), "decision" => outcome).increment(1);
+        Ok(decision)
+    }
+
+    fn log_degraded(&self, error: &redis::RedisError) {
+        let mut last = self
+            .last_degraded_log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if last.is_none_or(|at| at.elapsed() >= DEGRADED_LOG_INTERVAL) {
+            *last = Some(Instant::now());
+            let fallback = if self.config.fail_open {
+                "per-process limits"
+            } else {
+                "503 (fail closed)"
+            };
+            tracing::warn!(error = %error, fallback, "the Redis rate limiter failed");
+        }
+    }
+
+    /// Drops idle in-process buckets; called periodically.
+    pub fn sweep(&self) {
+        self.policies.values().for_each(|p| p.local.sweep());
+    }
+}
