@@ -3,7 +3,7 @@
 
 use crate::accounts::PASSWORD;
 use crate::backend_tests;
-use crate::helpers::{Backend, REDIS_ENV, TestApp, env_url, problem, skip};
+use crate::helpers::{Backend, LeveeProcess, REDIS_ENV, TestApp, env_url, problem, skip};
 use levee::config::{Config, Duration as ConfigDuration, IntIn, KeyKind, PolicyConfig};
 
 fn limited(policy: (u64, u64, u64)) -> impl FnOnce(&mut Config) {
@@ -208,13 +208,32 @@ async fn two_processes_sharing_redis_enforce_one_quota() {
     else {
         return;
     };
-    let second = first
-        .spawn_sibling_with(Backend::Postgres, limited((10, 60, 10)))
-        .await;
+    // The second instance is a separate `levee serve` process with the same Redis prefix.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("levee.toml");
+    let settings = first.state.config();
+    let toml = format!(
+        "[server]\nport = 0\n[database]\nurl = \"{}\"\n[redis]\nurl = \"{}\"\nkey_prefix = \"{}\"\n\
+         [rate_limit.policies.public]\nkey = \"ip\"\nquota = 10\nperiod = \"60s\"\nburst = 10\n",
+        first.db_url,
+        settings.redis.url.as_deref().expect("redis url"),
+        settings.redis.key_prefix
+    );
+    std::fs::write(&config, toml).expect("config");
+    let second = LeveeProcess::serve(&config);
     let mut allowed = 0;
     for i in 0..30 {
-        let app = if i % 2 == 0 { &first } else { &second };
-        if app.get("/posts").await.status() == 200 {
+        let resp = if i % 2 == 0 {
+            first.get("/posts").await
+        } else {
+            first
+                .client
+                .get(second.url("/posts"))
+                .send()
+                .await
+                .expect("request")
+        };
+        if resp.status() == 200 {
             allowed += 1;
         }
     }
