@@ -2,6 +2,7 @@
 //! binds the listener; `run_until_stopped` serves until the shutdown signal.
 
 use crate::auth::{Auth, AuthSetupError};
+use crate::cache::Cache;
 use crate::config::Config;
 use crate::db::{self, Db, DbError};
 use crate::http::{self, tls};
@@ -51,6 +52,7 @@ struct Inner {
     db: Db,
     auth: Auth,
     rate_limiter: RateLimiter,
+    cache: Cache,
     redis: Option<RedisConn>,
     metrics: PrometheusHandle,
     started: Instant,
@@ -72,6 +74,10 @@ impl AppState {
 
     pub fn rate_limiter(&self) -> &RateLimiter {
         &self.0.rate_limiter
+    }
+
+    pub fn cache(&self) -> &Cache {
+        &self.0.cache
     }
 
     pub fn redis(&self) -> Option<&RedisConn> {
@@ -155,6 +161,7 @@ impl Application {
             None => None,
         };
         let rate_limiter = RateLimiter::new(&config.rate_limit, redis.clone());
+        let cache = Cache::new(&config.cache, redis.clone());
         let bind = |addr: SocketAddr| async move {
             tokio::net::TcpListener::bind(addr)
                 .await
@@ -171,6 +178,7 @@ impl Application {
             db,
             auth,
             rate_limiter,
+            cache,
             redis,
             metrics: crate::telemetry::metrics_handle(),
             started: Instant::now(),
@@ -242,9 +250,16 @@ impl Application {
                 tick.tick().await;
                 upkeep.metrics().run_upkeep();
                 upkeep.rate_limiter().sweep();
+                let (entries, bytes) = upkeep.cache().l1_usage();
+                metrics::gauge!("levee_cache_l1_entries").set(entries as f64);
+                metrics::gauge!("levee_cache_l1_bytes").set(bytes as f64);
             }
         });
 
+        let invalidations = state
+            .cache()
+            .redis()
+            .map(|redis| crate::cache::spawn_subscriber(state.cache().clone(), redis.clone()));
         let metrics_task = metrics_listener.map(|l| {
             let app = Route::new()
                 .at("/metrics", http::system::metrics)
@@ -277,6 +292,9 @@ impl Application {
         )
         .await;
         upkeep_task.abort();
+        if let Some(task) = invalidations {
+            task.abort();
+        }
         if let Some(task) = metrics_task {
             let _ = task.await;
         }

@@ -35,8 +35,9 @@ impl FieldError {
     }
 }
 
-/// Errors a handler may answer with; each maps to exactly one status.
-#[derive(Debug, thiserror::Error)]
+/// Errors a handler may answer with; each maps to exactly one status. Cloneable so one
+/// failed load can answer every request that waited on it.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
     #[error("{0}")]
     BadRequest(String),

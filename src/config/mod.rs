@@ -2,6 +2,7 @@
 //! environment overrides. Every field documents itself; `config.example.toml` mirrors them.
 
 mod auth;
+mod cache;
 mod load;
 mod rate_limit;
 mod redact;
@@ -9,6 +10,7 @@ mod validate;
 mod values;
 
 pub use auth::{AuthConfig, PasswordHashConfig};
+pub use cache::CacheConfig;
 pub use load::{ConfigError, ConfigSource, load};
 pub use rate_limit::{KeyKind, PolicyConfig, RateLimitConfig, RouteRule};
 pub use redact::redacted_toml;
@@ -31,6 +33,7 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub auth: AuthConfig,
     pub rate_limit: RateLimitConfig,
+    pub cache: CacheConfig,
 }
 
 /// The public HTTP listener.
@@ -145,6 +148,8 @@ pub struct RedisConfig {
     pub key_prefix: String,
     /// Longest time one Redis command may take.
     pub command_timeout: Duration,
+    /// After a Redis error, the cache and the rate limiter bypass Redis for this long.
+    pub backoff: Duration,
 }
 
 impl Default for RedisConfig {
@@ -153,6 +158,7 @@ impl Default for RedisConfig {
             url: None,
             key_prefix: "levee:".into(),
             command_timeout: Duration::millis(500),
+            backoff: Duration::secs(5),
         }
     }
 }

@@ -3,6 +3,7 @@
 //! observe → CORS → compression → error rendering → load shedding → body limit → rate limit
 //! → deadline → routes.
 
+pub mod caching;
 pub mod client_ip;
 pub mod conn;
 mod guard;

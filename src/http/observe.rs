@@ -154,16 +154,23 @@ impl<E: Endpoint> Endpoint for Observe<E> {
         )
         .record(elapsed.as_secs_f64());
         set_standard_headers(&mut resp, &request_id, self.hsts);
-        if authorized
-            && !resp
-                .headers()
-                .contains_key(poem::http::header::CACHE_CONTROL)
+        if !resp
+            .headers()
+            .contains_key(poem::http::header::CACHE_CONTROL)
         {
-            // What a signed-in caller sees (drafts, their account) is never shared.
-            resp.headers_mut().insert(
-                poem::http::header::CACHE_CONTROL,
-                HeaderValue::from_static("private, no-store"),
-            );
+            // What a signed-in caller sees (drafts, their account) is never shared, and
+            // errors (a 404 for a bad slug included) are never stored.
+            let policy = match (authorized, status >= 400) {
+                (true, _) => Some("private, no-store"),
+                (false, true) => Some("no-store"),
+                (false, false) => None,
+            };
+            if let Some(policy) = policy {
+                resp.headers_mut().insert(
+                    poem::http::header::CACHE_CONTROL,
+                    HeaderValue::from_static(policy),
+                );
+            }
         }
         span.in_scope(|| {
             tracing::info!(

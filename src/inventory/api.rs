@@ -151,6 +151,7 @@ impl InventoryApi {
         )
         .await?;
         txn.commit().await?;
+        crate::products::cached::invalidate(&state, &[&sku.0]).await;
         Ok(Json(Stock::new(sku.0, levels)))
     }
 

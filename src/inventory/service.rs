@@ -24,7 +24,7 @@ pub enum StockError {
 }
 
 /// Stock of one product.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Levels {
     pub on_hand: i64,
     pub reserved: i64,

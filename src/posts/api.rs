@@ -6,6 +6,7 @@ use crate::app::AppState;
 use crate::auth::{BearerAuth, Permission, optional_principal};
 use crate::db::pagination::{self, DEFAULT_LIMIT};
 use crate::error::{ApiError, FieldError};
+use crate::http::caching::{Cached, Validators, list_tag, respond};
 use crate::http::responses::{Created, NoContent};
 use chrono::{DateTime, Utc};
 use poem::Request;
@@ -117,11 +118,17 @@ async fn change_status(
     status: PostStatus,
 ) -> Result<Json<Post>, ApiError> {
     auth.0.require(Permission::ManagePosts)?;
-    Ok(Json(
-        super::set_status(state.db().write(), slug, status)
-            .await?
-            .into(),
-    ))
+    let post = super::set_status(state.db().write(), slug, status).await?;
+    super::cached::invalidate(state, &[slug]).await;
+    Ok(Json(post.into()))
+}
+
+fn validators(post: &super::Model) -> Validators {
+    Validators {
+        tag: format!("post-{}-v{}", post.id, post.version),
+        last_modified: Some(post.updated_at),
+        surrogate_keys: format!("post-{} posts", post.id),
+    }
 }
 
 #[derive(Default)]
@@ -140,7 +147,7 @@ impl PostsApi {
         status: Query<Option<PostStatus>>,
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))] limit: Query<Option<u64>>,
         cursor: Query<Option<String>>,
-    ) -> Result<Json<PostList>, ApiError> {
+    ) -> Result<Cached<PostList>, ApiError> {
         let limit = limit.0.unwrap_or(DEFAULT_LIMIT);
         let cursor = cursor
             .0
@@ -148,6 +155,9 @@ impl PostsApi {
             .map(pagination::decode_cursor::<PostCursor>)
             .transpose()?;
         let rows = match status.0.unwrap_or(PostStatus::Published) {
+            PostStatus::Published if cursor.is_none() => {
+                Ok(super::cached::first_page(&state, limit + 1).await?)
+            }
             PostStatus::Published => {
                 super::latest_published(state.db().read(), cursor, limit + 1).await
             }
@@ -165,10 +175,21 @@ impl PostsApi {
             at: p.published_at.unwrap_or(p.created_at),
             id: p.id,
         });
-        Ok(Json(PostList {
+        let validators = Validators {
+            tag: list_tag("posts", rows.iter().map(|p| validators(p).tag)),
+            last_modified: rows.iter().map(|p| p.updated_at).max(),
+            surrogate_keys: "posts".into(),
+        };
+        let body = PostList {
             items: rows.into_iter().map(Into::into).collect(),
             next_cursor,
-        }))
+        };
+        Ok(respond(
+            req,
+            &state.config().cache.public_cache_control,
+            validators,
+            body,
+        ))
     }
 
     /// One post
@@ -180,9 +201,10 @@ impl PostsApi {
         state: Data<&AppState>,
         req: &Request,
         slug: Path<String>,
-    ) -> Result<Json<Post>, ApiError> {
-        if let Some(post) = super::find_published(state.db().read(), &slug.0).await? {
-            return Ok(Json(post.into()));
+    ) -> Result<Cached<Post>, ApiError> {
+        let policy = &state.config().cache.public_cache_control;
+        if let Some(post) = super::cached::published(&state, &slug.0).await? {
+            return Ok(respond(req, policy, validators(&post), post.into()));
         }
         let staff = optional_principal(req, &state)
             .await?
@@ -193,7 +215,7 @@ impl PostsApi {
         let post = super::find_by_slug(state.db().write(), &slug.0)
             .await?
             .ok_or_else(not_found)?;
-        Ok(Json(post.into()))
+        Ok(respond(req, policy, validators(&post), post.into()))
     }
 
     /// Create a draft
@@ -226,6 +248,7 @@ impl PostsApi {
             slug: slug.flatten(),
         };
         let post = super::create(state.db().write(), new).await?;
+        super::cached::invalidate(&state, &[&post.slug]).await;
         Ok(Created::Created(Json(post.into())))
     }
 
@@ -257,11 +280,9 @@ impl PostsApi {
         if !errors.is_empty() {
             return Err(ApiError::fields(errors));
         }
-        Ok(Json(
-            super::update(state.db().write(), &slug.0, changes)
-                .await?
-                .into(),
-        ))
+        let post = super::update(state.db().write(), &slug.0, changes).await?;
+        super::cached::invalidate(&state, &[&slug.0, &post.slug]).await;
+        Ok(Json(post.into()))
     }
 
     /// Publish a post
@@ -304,6 +325,7 @@ impl PostsApi {
     ) -> Result<NoContent, ApiError> {
         auth.0.require(Permission::ManagePosts)?;
         super::delete(state.db().write(), &slug.0).await?;
+        super::cached::invalidate(&state, &[&slug.0]).await;
         Ok(NoContent::Done)
     }
 }

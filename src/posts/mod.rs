@@ -2,6 +2,7 @@
 //! drafts exist only for editors and admins.
 
 pub mod api;
+pub mod cached;
 mod entity;
 mod model;
 mod service;

@@ -6,6 +6,7 @@ use crate::app::AppState;
 use crate::auth::{BearerAuth, Permission, Principal, optional_principal};
 use crate::db::pagination::{self, DEFAULT_LIMIT};
 use crate::error::{ApiError, FieldError};
+use crate::http::caching::{Cached, Validators, list_tag, respond};
 use crate::http::responses::{Created, NoContent};
 use chrono::{DateTime, Utc};
 use poem::Request;
@@ -131,21 +132,39 @@ fn not_found() -> ApiError {
 #[derive(Default)]
 pub struct ProductsApi;
 
+/// Stock is part of the representation, so the tag changes with it as well as with edits.
+fn validators(stocked: &Stocked) -> Validators {
+    let p = &stocked.product;
+    Validators {
+        tag: format!(
+            "product-{}-v{}-s{}-{}",
+            p.id, p.version, stocked.levels.on_hand, stocked.levels.reserved
+        ),
+        last_modified: Some(p.updated_at),
+        surrogate_keys: format!("product-{} products", p.id),
+    }
+}
+
 #[OpenApi(tag = "ProductTags::Products")]
 impl ProductsApi {
     /// List products
     ///
     /// Active products ordered by SKU; filter by price range (minor units) and currency.
     #[oai(path = "/products", method = "get", operation_id = "list_products")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one argument per documented query parameter"
+    )]
     async fn list(
         &self,
         state: Data<&AppState>,
+        req: &Request,
         #[oai(validator(minimum(value = "0")))] min_price: Query<Option<i64>>,
         #[oai(validator(minimum(value = "0")))] max_price: Query<Option<i64>>,
         currency: Query<Option<String>>,
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))] limit: Query<Option<u64>>,
         cursor: Query<Option<String>>,
-    ) -> Result<Json<ProductList>, ApiError> {
+    ) -> Result<Cached<ProductList>, ApiError> {
         let limit = limit.0.unwrap_or(DEFAULT_LIMIT);
         let after = cursor
             .0
@@ -158,12 +177,23 @@ impl ProductsApi {
             currency: currency.0,
             after,
         };
-        let rows = super::list_listed(state.db().read(), filter, limit + 1).await?;
+        let rows = super::cached::page(&state, filter, limit + 1).await?;
         let (rows, next_cursor) = pagination::split_page(rows, limit, |s| s.product.sku.clone());
-        Ok(Json(ProductList {
+        let validators = Validators {
+            tag: list_tag("products", rows.iter().map(|s| validators(s).tag)),
+            last_modified: None,
+            surrogate_keys: "products".into(),
+        };
+        let body = ProductList {
             items: rows.into_iter().map(Into::into).collect(),
             next_cursor,
-        }))
+        };
+        Ok(respond(
+            req,
+            &state.config().cache.public_cache_control,
+            validators,
+            body,
+        ))
     }
 
     /// One product
@@ -175,9 +205,10 @@ impl ProductsApi {
         state: Data<&AppState>,
         req: &Request,
         sku: Path<String>,
-    ) -> Result<Json<Product>, ApiError> {
-        if let Some(listed) = super::find_listed(state.db().read(), &sku.0).await? {
-            return Ok(Json(listed.into()));
+    ) -> Result<Cached<Product>, ApiError> {
+        let policy = &state.config().cache.public_cache_control;
+        if let Some(listed) = super::cached::listed(&state, &sku.0).await? {
+            return Ok(respond(req, policy, validators(&listed), listed.into()));
         }
         let staff = optional_principal(req, &state)
             .await?
@@ -190,7 +221,8 @@ impl ProductsApi {
         let levels = crate::inventory::levels(db, product.id)
             .await?
             .ok_or_else(not_found)?;
-        Ok(Json(Stocked { product, levels }.into()))
+        let stocked = Stocked { product, levels };
+        Ok(respond(req, policy, validators(&stocked), stocked.into()))
     }
 
     /// Create a product
@@ -229,6 +261,7 @@ impl ProductsApi {
         let txn = state.db().begin_write().await?;
         let created = super::create(&txn, new, &actor_of(&auth.0)).await?;
         txn.commit().await?;
+        super::cached::invalidate(&state, &[&created.product.sku]).await;
         Ok(Created::Created(Json(created.into())))
     }
 
@@ -273,6 +306,7 @@ impl ProductsApi {
         }
         let db = state.db().write();
         let product = super::update(db, &sku.0, changes).await?;
+        super::cached::invalidate(&state, &[&sku.0, &product.sku]).await;
         let levels = crate::inventory::levels(db, product.id)
             .await?
             .ok_or_else(not_found)?;
@@ -296,6 +330,7 @@ impl ProductsApi {
     ) -> Result<NoContent, ApiError> {
         auth.0.require(Permission::ManageProducts)?;
         super::archive(state.db().write(), &sku.0).await?;
+        super::cached::invalidate(&state, &[&sku.0]).await;
         Ok(NoContent::Done)
     }
 }

@@ -1,6 +1,7 @@
 //! The catalog: products with prices in minor units, addressed by SKU.
 
 pub mod api;
+pub mod cached;
 mod entity;
 mod model;
 mod service;

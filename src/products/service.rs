@@ -44,7 +44,7 @@ fn sku_clash(err: DbErr) -> ProductsError {
 }
 
 /// A product with its stock.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Stocked {
     pub product: Model,
     pub levels: Levels,

@@ -263,8 +263,16 @@ impl TestApp {
 
     /// A second instance on the same database and Redis prefix: a two-process fleet.
     pub async fn spawn_sibling(&self, backend: Backend) -> TestApp {
+        self.spawn_sibling_with(backend, |_| {}).await
+    }
+
+    pub async fn spawn_sibling_with(
+        &self,
+        backend: Backend,
+        tweak: impl FnOnce(&mut Config),
+    ) -> TestApp {
         let prefix = self.state.config().redis.key_prefix.clone();
-        TestApp::start(&self.db_url, backend, &prefix, |_| {}, None).await
+        TestApp::start(&self.db_url, backend, &prefix, tweak, None).await
     }
 
     async fn start(

@@ -5,6 +5,7 @@ mod helpers;
 mod accounts;
 mod accounts_api;
 mod auth;
+mod cache;
 mod cli;
 mod errors;
 mod fixtures;

@@ -1,0 +1,94 @@
+//! The Redis tier. Every call is bounded by `redis.command_timeout`; an error is counted,
+//! logged, and makes levee bypass Redis for `redis.backoff` — reads then go to L1 and the
+//! database, and Redis is tried again afterwards.
+
+use super::entry::Entry;
+use crate::redis_conn::RedisConn;
+use redis::AsyncCommands;
+use std::time::Duration;
+
+/// A fetch lock outlives a slow fetch only this long.
+const LOCK_TTL_MS: u64 = 3000;
+
+pub struct L2 {
+    redis: RedisConn,
+}
+
+impl L2 {
+    pub fn new(redis: RedisConn) -> Self {
+        Self { redis }
+    }
+
+    pub fn redis(&self) -> &RedisConn {
+        &self.redis
+    }
+
+    /// Runs `op` through the shared back-off; errors yield `None`.
+    async fn guarded<T>(
+        &self,
+        op: impl std::future::Future<Output = redis::RedisResult<T>>,
+    ) -> Option<T> {
+        self.redis.guarded("cache", op).await.ok()
+    }
+
+    pub async fn get(&self, key: &str) -> Option<Entry> {
+        let mut conn = self.redis.connection();
+        let bytes: Option<Vec<u8>> = self
+            .guarded(conn.get(self.redis.key(&format!("cache:{key}"))))
+            .await
+            .flatten();
+        bytes.as_deref().and_then(Entry::parse)
+    }
+
+    pub async fn set(&self, key: &str, entry: &Entry, keep_for: Duration) {
+        let mut conn = self.redis.connection();
+        let millis = u64::try_from(keep_for.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        let _: Option<()> = self
+            .guarded(conn.pset_ex(
+                self.redis.key(&format!("cache:{key}")),
+                entry.encode(),
+                millis,
+            ))
+            .await;
+    }
+
+    pub async fn delete(&self, key: &str) {
+        let mut conn = self.redis.connection();
+        let _: Option<()> = self
+            .guarded(conn.del(self.redis.key(&format!("cache:{key}"))))
+            .await;
+    }
+
+    /// Takes the fetch lock of `key`; `true` also when Redis is unavailable (then this
+    /// instance simply fetches).
+    pub async fn try_lock(&self, key: &str) -> bool {
+        let mut conn = self.redis.connection();
+        let mut command = redis::cmd("SET");
+        command
+            .arg(self.redis.key(&format!("lock:{key}")))
+            .arg(1)
+            .arg("NX")
+            .arg("PX")
+            .arg(LOCK_TTL_MS);
+        self.guarded(command.query_async::<Option<String>>(&mut conn))
+            .await
+            .is_none_or(|reply| reply.is_some())
+    }
+
+    pub async fn unlock(&self, key: &str) {
+        let mut conn = self.redis.connection();
+        let _: Option<()> = self
+            .guarded(conn.del(self.redis.key(&format!("lock:{key}"))))
+            .await;
+    }
+
+    /// Tells every instance to drop `key` from L1.
+    pub async fn publish_invalidation(&self, key: &str) {
+        let mut conn = self.redis.connection();
+        let _: Option<()> = self
+            .guarded(conn.publish(self.redis.key(super::invalidation::CHANNEL), key))
+            .await;
+    }
+}

@@ -1,0 +1,247 @@
+//! Two-tier cache-aside for public reads. L1 is in-process (moka, bounded by bytes, short
+//! TTL); L2 is Redis when configured, shared by the fleet. Misses are single-flight within a
+//! process (moka coalesces loads of one key) and across processes (a short Redis lock: one
+//! instance fetches, the others poll briefly for its result). Expired entries are served
+//! for `stale_while_revalidate` while one background refresh runs. "Not found" is cached
+//! for `negative_ttl`. Writes invalidate both tiers and broadcast over Redis pub/sub so
+//! every instance drops its L1 copy. Redis errors never fail a read: they are counted and
+//! Redis is bypassed for `redis.backoff`.
+
+mod entry;
+mod invalidation;
+mod l2;
+
+use crate::config::CacheConfig;
+use crate::error::ApiError;
+use crate::redis_conn::RedisConn;
+use entry::{Entry, jittered};
+use l2::L2;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::collections::HashSet;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub use invalidation::spawn_subscriber;
+
+/// How long an instance that lost the fetch lock polls Redis for the winner's result.
+const LOCK_WAIT: Duration = Duration::from_millis(1000);
+const LOCK_POLL: Duration = Duration::from_millis(20);
+
+#[derive(Clone)]
+pub struct Cache(Arc<Inner>);
+
+struct Inner {
+    config: CacheConfig,
+    l1: moka::future::Cache<String, Arc<Entry>>,
+    l2: Option<L2>,
+    refreshing: Mutex<HashSet<String>>,
+    fetches: AtomicU64,
+}
+
+fn count(tier: &'static str, namespace: &'static str, entry: &Entry) {
+    let result = if entry.is_fresh() { "hit" } else { "stale" };
+    metrics::counter!("levee_cache_requests_total", "tier" => tier, "namespace" => namespace, "result" => result).increment(1);
+}
+
+impl Cache {
+    pub fn new(config: &CacheConfig, redis: Option<RedisConn>) -> Self {
+        let l1 = moka::future::Cache::builder()
+            .max_capacity(config.l1_capacity.bytes())
+            .weigher(|key: &String, entry: &Arc<Entry>| {
+                u32::try_from(key.len() + entry.weight()).unwrap_or(u32::MAX)
+            })
+            .time_to_live(config.l1_ttl.get())
+            .eviction_listener(|_, _, cause| {
+                if cause == moka::notification::RemovalCause::Size {
+                    metrics::counter!("levee_cache_l1_evictions_total").increment(1);
+                }
+            })
+            .build();
+        let l2 = redis.map(L2::new);
+        Self(Arc::new(Inner {
+            config: config.clone(),
+            l1,
+            l2,
+            refreshing: Mutex::new(HashSet::new()),
+            fetches: AtomicU64::new(0),
+        }))
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.0.config.enabled
+    }
+
+    /// The Redis connection used for invalidation messages, when there is one.
+    pub fn redis(&self) -> Option<&RedisConn> {
+        self.0.l2.as_ref().map(L2::redis)
+    }
+
+    /// Fetches this process ran (tests count stampedes with it).
+    pub fn fetch_count(&self) -> u64 {
+        self.0.fetches.load(Ordering::Relaxed)
+    }
+
+    /// The value of `namespace`/`key`: from L1, else L2, else `fetch`, whose `None` (not
+    /// found) is cached too. `fetch` owns what it needs: a stale hit runs it in the background.
+    pub async fn get_or_fetch<T, F, Fut>(
+        &self,
+        namespace: &'static str,
+        key: &str,
+        fetch: F,
+    ) -> Result<Option<T>, ApiError>
+    where
+        T: Serialize + DeserializeOwned + Send + Sync + 'static,
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Option<T>, ApiError>> + Send + 'static,
+    {
+        if !self.enabled() {
+            return fetch().await;
+        }
+        let key = format!("{namespace}:{key}");
+        if let Some(entry) = self.0.l1.get(&key).await {
+            count("l1", namespace, &entry);
+            if !entry.is_fresh() {
+                self.refresh_in_background(namespace, key, fetch);
+            }
+            return entry.decode().map_err(ApiError::Internal);
+        }
+        let this = self.clone();
+        let load_key = key.clone();
+        let entry = self
+            .0
+            .l1
+            .try_get_with(key, async move {
+                this.load(namespace, load_key, fetch).await.map(Arc::new)
+            })
+            .await
+            .map_err(|shared| (*shared).clone())?;
+        entry.decode().map_err(ApiError::Internal)
+    }
+
+    /// L1 missed: L2, then (holding the fleet-wide fetch lock) the database.
+    async fn load<T, F, Fut>(
+        &self,
+        namespace: &'static str,
+        key: String,
+        fetch: F,
+    ) -> Result<Entry, ApiError>
+    where
+        T: Serialize + DeserializeOwned + Send + Sync + 'static,
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Option<T>, ApiError>> + Send + 'static,
+    {
+        let Some(l2) = &self.0.l2 else {
+            return self.fetch_and_store(namespace, &key, fetch).await;
+        };
+        if let Some(entry) = l2.get(&key).await {
+            count("l2", namespace, &entry);
+            if !entry.is_fresh() {
+                self.refresh_in_background(namespace, key, fetch);
+            }
+            return Ok(entry);
+        }
+        if !l2.try_lock(&key).await {
+            // Another instance is fetching this key: wait briefly for its result.
+            let deadline = Instant::now() + LOCK_WAIT;
+            while Instant::now() < deadline {
+                tokio::time::sleep(LOCK_POLL).await;
+                if let Some(entry) = l2.get(&key).await {
+                    count("l2", namespace, &entry);
+                    return Ok(entry);
+                }
+            }
+        }
+        let entry = self.fetch_and_store(namespace, &key, fetch).await;
+        l2.unlock(&key).await;
+        entry
+    }
+
+    async fn fetch_and_store<T, F, Fut>(
+        &self,
+        namespace: &'static str,
+        key: &str,
+        fetch: F,
+    ) -> Result<Entry, ApiError>
+    where
+        T: Serialize,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Option<T>, ApiError>>,
+    {
+        self.0.fetches.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("levee_cache_requests_total", "tier" => "db", "namespace" => namespace, "result" => "miss").increment(1);
+        let started = Instant::now();
+        let value = fetch().await?;
+        metrics::histogram!("levee_cache_fetch_duration_seconds", "namespace" => namespace)
+            .record(started.elapsed().as_secs_f64());
+        let config = &self.0.config;
+        let fresh_for = if value.is_some() {
+            jittered(config.ttl.get())
+        } else {
+            config.negative_ttl.get()
+        };
+        let entry = Entry::new(value.as_ref(), fresh_for).map_err(ApiError::Internal)?;
+        if let Some(l2) = &self.0.l2 {
+            l2.set(key, &entry, fresh_for + config.stale_while_revalidate.get())
+                .await;
+        }
+        Ok(entry)
+    }
+
+    /// Serves stale while exactly one task per process refreshes the key.
+    fn refresh_in_background<T, F, Fut>(&self, namespace: &'static str, key: String, fetch: F)
+    where
+        T: Serialize + DeserializeOwned + Send + Sync + 'static,
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Option<T>, ApiError>> + Send + 'static,
+    {
+        if !self
+            .0
+            .refreshing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key.clone())
+        {
+            return;
+        }
+        let this = self.clone();
+        tokio::spawn(async move {
+            match this.fetch_and_store(namespace, &key, fetch).await {
+                Ok(entry) => this.0.l1.insert(key.clone(), Arc::new(entry)).await,
+                Err(e) => {
+                    tracing::warn!(error = %e, cache.key = %key, "background cache refresh failed; serving stale")
+                }
+            }
+            this.0
+                .refreshing
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&key);
+        });
+    }
+
+    /// Forgets `namespace`/`key` everywhere: L1 here, L2, and L1 of every other instance.
+    pub async fn invalidate(&self, namespace: &'static str, key: &str) {
+        let key = format!("{namespace}:{key}");
+        self.0.l1.invalidate(&key).await;
+        if let Some(l2) = &self.0.l2 {
+            l2.delete(&key).await;
+            l2.publish_invalidation(&key).await;
+        }
+    }
+
+    async fn drop_l1(&self, key: &str) {
+        self.0.l1.invalidate(key).await;
+    }
+
+    fn clear_l1(&self) {
+        self.0.l1.invalidate_all();
+    }
+
+    /// Entries and bytes held in L1 (for metrics).
+    pub fn l1_usage(&self) -> (u64, u64) {
+        (self.0.l1.entry_count(), self.0.l1.weighted_size())
+    }
+}

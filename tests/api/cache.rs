@@ -1,0 +1,387 @@
+//! The data cache: single-flight, fleet-wide stampede protection, cross-instance
+//! invalidation, surviving Redis outages; and HTTP caching of public reads.
+
+use crate::accounts::Session;
+use crate::backend_tests;
+use crate::helpers::{Backend, REDIS_ENV, TestApp, env_url, skip};
+use levee::config::{Config, Duration as ConfigDuration};
+use levee::users::Role;
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use tokio::io::copy_bidirectional;
+use tokio::net::{TcpListener, TcpStream};
+
+async fn published(app: &TestApp, editor: &Session, title: &str) -> String {
+    let post: Value = app
+        .send_as(
+            Method::POST,
+            "/posts",
+            &editor.access,
+            Some(json!({"title": title, "body": "v1"})),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let slug = post["slug"].as_str().expect("slug").to_string();
+    let resp = app
+        .send_as(
+            Method::POST,
+            &format!("/posts/{slug}/publish"),
+            &editor.access,
+            None,
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    slug
+}
+
+async fn concurrent_gets(apps: &[&TestApp], path: &str, count: usize) -> Vec<u16> {
+    let requests = (0..count).map(|i| {
+        let app = apps[i % apps.len()];
+        let (client, url) = (app.client.clone(), app.url(path));
+        tokio::spawn(async move {
+            client
+                .get(url)
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+                .unwrap_or(0)
+        })
+    });
+    futures_util::future::join_all(requests)
+        .await
+        .into_iter()
+        .map(|r| r.expect("task"))
+        .collect()
+}
+
+async fn a_cold_key_under_200_concurrent_reads_is_fetched_once(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let editor = app.account(Role::Editor).await;
+    let slug = published(&app, &editor, "Stampede").await;
+    let before = app.state.cache().fetch_count();
+    let statuses = concurrent_gets(&[&app], &format!("/posts/{slug}"), 200).await;
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(app.state.cache().fetch_count() - before, 1, "single flight");
+    let unknown = concurrent_gets(&[&app], "/posts/no-such-post", 50).await;
+    assert!(unknown.iter().all(|s| *s == 404));
+    assert_eq!(
+        app.state.cache().fetch_count() - before,
+        2,
+        "not found is cached too"
+    );
+}
+
+async fn http_caching_headers_etags_and_304(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let editor = app.account(Role::Editor).await;
+    let slug = published(&app, &editor, "Conditional").await;
+    let path = format!("/posts/{slug}");
+    let first = app.get(&path).await;
+    let header = |r: &reqwest::Response, n: &str| {
+        r.headers()
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let etag = header(&first, "etag");
+    assert!(etag.starts_with("\"post-") && etag.ends_with('"'), "{etag}");
+    assert_eq!(
+        header(&first, "cache-control"),
+        "public, max-age=0, s-maxage=300, stale-while-revalidate=60, stale-if-error=86400"
+    );
+    assert_eq!(header(&first, "vary"), "Accept-Encoding");
+    assert!(header(&first, "surrogate-key").contains("posts"));
+    assert!(header(&first, "last-modified").ends_with(" GMT"));
+    let head = app.client.head(app.url(&path)).send().await.expect("head");
+    assert_eq!(header(&head, "etag"), etag, "HEAD and GET agree");
+
+    let conditional = app
+        .client
+        .get(app.url(&path))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(conditional.status(), 304);
+    assert!(conditional.bytes().await.expect("body").is_empty());
+    let since = app
+        .client
+        .get(app.url(&path))
+        .header("if-modified-since", header(&first, "last-modified"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(since.status(), 304);
+
+    let edit = app
+        .send_as(
+            Method::PATCH,
+            &path,
+            &editor.access,
+            Some(json!({"body": "v2"})),
+        )
+        .await;
+    assert_eq!(edit.status(), 200);
+    let after = app
+        .client
+        .get(app.url(&path))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(after.status(), 200, "the edit changed the ETag");
+    assert_ne!(header(&after, "etag"), etag);
+    assert_eq!(after.json::<Value>().await.expect("json")["body"], "v2");
+
+    let missing = app.get("/posts/not-here").await;
+    assert_eq!(header(&missing, "cache-control"), "no-store");
+    let signed_in = app.get_as(&path, &editor.access).await;
+    assert_eq!(header(&signed_in, "cache-control"), "private, no-store");
+    let list = app.get("/posts").await;
+    assert!(header(&list, "etag").starts_with("\"posts-"));
+    let product_list = app.get("/products").await;
+    assert!(header(&product_list, "cache-control").starts_with("public"));
+}
+
+async fn writes_are_visible_at_once_on_the_writing_instance(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let admin = app.account(Role::Admin).await;
+    let create = app.send_as(Method::POST, "/products", &admin.access, Some(json!({"sku": "CACHED", "name": "Before", "price": {"amount": 100, "currency": "EUR"}, "stock": 5}))).await;
+    assert_eq!(create.status(), 201);
+    assert_eq!(
+        app.get("/products/CACHED")
+            .await
+            .json::<Value>()
+            .await
+            .expect("json")["name"],
+        "Before"
+    );
+    app.send_as(
+        Method::PATCH,
+        "/products/CACHED",
+        &admin.access,
+        Some(json!({"name": "After"})),
+    )
+    .await;
+    assert_eq!(
+        app.get("/products/CACHED")
+            .await
+            .json::<Value>()
+            .await
+            .expect("json")["name"],
+        "After"
+    );
+    app.send_as(
+        Method::POST,
+        "/products/CACHED/stock-adjustments",
+        &admin.access,
+        Some(json!({"delta": 3, "reason": "delivery"})),
+    )
+    .await;
+    assert_eq!(
+        app.get("/products/CACHED")
+            .await
+            .json::<Value>()
+            .await
+            .expect("json")["available"],
+        8
+    );
+    let listed: Value = app.get("/products").await.json().await.expect("json");
+    assert_eq!(
+        listed["items"][0]["available"], 8,
+        "the cached first page was invalidated too"
+    );
+}
+
+async fn disabling_the_cache_sends_every_read_to_the_database(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(backend, |c| c.cache.enabled = false, None).await else {
+        return;
+    };
+    let editor = app.account(Role::Editor).await;
+    let slug = published(&app, &editor, "Uncached").await;
+    let before = app.state.cache().fetch_count();
+    concurrent_gets(&[&app], &format!("/posts/{slug}"), 5).await;
+    assert_eq!(
+        app.state.cache().fetch_count(),
+        before,
+        "the cache is bypassed entirely"
+    );
+}
+
+backend_tests!(
+    a_cold_key_under_200_concurrent_reads_is_fetched_once,
+    http_caching_headers_etags_and_304,
+    writes_are_visible_at_once_on_the_writing_instance,
+    disabling_the_cache_sends_every_read_to_the_database,
+);
+
+/// Two instances on one PostgreSQL database and one Redis prefix.
+async fn fleet(tweak: impl Fn(&mut Config) + Clone) -> Option<(TestApp, TestApp)> {
+    if env_url(REDIS_ENV).is_none() {
+        skip("shared Redis cache", REDIS_ENV);
+        return None;
+    }
+    let first = TestApp::spawn_with(Backend::Postgres, tweak.clone(), None).await?;
+    let second = first.spawn_sibling_with(Backend::Postgres, tweak).await;
+    Some((first, second))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_fetch_a_cold_key_at_most_twice() {
+    let Some((a, b)) = fleet(|_| {}).await else {
+        return;
+    };
+    let editor = a.account(Role::Editor).await;
+    let slug = published(&a, &editor, "Fleet stampede").await;
+    let before = a.state.cache().fetch_count() + b.state.cache().fetch_count();
+    let statuses = concurrent_gets(&[&a, &b], &format!("/posts/{slug}"), 200).await;
+    assert!(statuses.iter().all(|s| *s == 200));
+    let fetches = a.state.cache().fetch_count() + b.state.cache().fetch_count() - before;
+    assert!(
+        (1..=2).contains(&fetches),
+        "{fetches} fetches across two instances"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_on_one_instance_reaches_the_other_within_a_second() {
+    // A long L1 TTL: only the invalidation message can make B drop its copy.
+    let Some((a, b)) = fleet(|c: &mut Config| c.cache.l1_ttl = ConfigDuration::secs(300)).await
+    else {
+        return;
+    };
+    let editor = a.account(Role::Editor).await;
+    let slug = published(&a, &editor, "Propagation").await;
+    let path = format!("/posts/{slug}");
+    assert_eq!(
+        b.get(&path).await.json::<Value>().await.expect("json")["body"],
+        "v1"
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        a.send_as(
+            Method::PATCH,
+            &path,
+            &editor.access,
+            Some(json!({"body": "v2"}))
+        )
+        .await
+        .status(),
+        200
+    );
+    let changed = Instant::now();
+    let mut seen_new = false;
+    while changed.elapsed() < Duration::from_secs(1) {
+        let body = b.get(&path).await.json::<Value>().await.expect("json")["body"].clone();
+        if body == "v2" {
+            seen_new = true;
+        } else {
+            assert!(!seen_new, "B served the old version after the new one");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(seen_new, "B served v2 within 1 s");
+    assert_eq!(
+        b.get(&path).await.json::<Value>().await.expect("json")["body"],
+        "v2"
+    );
+}
+
+/// A TCP proxy in front of Redis that can be cut and restored, standing in for Redis going
+/// down and coming back.
+struct Switch {
+    addr: std::net::SocketAddr,
+    up: tokio::sync::watch::Sender<bool>,
+}
+
+async fn redis_switch() -> Switch {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (up, watch) = tokio::sync::watch::channel(true);
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let mut watch = watch.clone();
+            if !*watch.borrow() {
+                continue;
+            }
+            tokio::spawn(async move {
+                let Ok(mut server) = TcpStream::connect("127.0.0.1:6379").await else {
+                    return;
+                };
+                tokio::select! {
+                    _ = copy_bidirectional(&mut client, &mut server) => {}
+                    _ = watch.wait_for(|up| !*up) => {}
+                }
+            });
+        }
+    });
+    Switch { addr, up }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_survive_redis_going_down_and_hits_resume_when_it_returns() {
+    if env_url(REDIS_ENV).is_none() {
+        skip("Redis outage", REDIS_ENV);
+        return;
+    }
+    let switch = redis_switch().await;
+    let url = format!("redis://{}", switch.addr);
+    let tweak = move |c: &mut Config| {
+        c.redis.url = Some(url.clone());
+        c.redis.backoff = ConfigDuration::millis(300);
+        c.redis.command_timeout = ConfigDuration::millis(200);
+        c.cache.l1_ttl = ConfigDuration::millis(50);
+    };
+    let Some(app) = TestApp::spawn_with(Backend::Postgres, tweak, None).await else {
+        return;
+    };
+    let editor = app.account(Role::Editor).await;
+    let slug = published(&app, &editor, "Outage").await;
+    let path = format!("/posts/{slug}");
+    assert_eq!(app.get(&path).await.status(), 200);
+
+    switch.up.send_replace(false);
+    for _ in 0..20 {
+        assert_eq!(
+            app.get(&path).await.status(),
+            200,
+            "reads keep succeeding without Redis"
+        );
+        tokio::time::sleep(Duration::from_millis(60)).await;
+    }
+    let metrics = app.get("/metrics").await.text().await.expect("metrics");
+    assert!(
+        metrics.contains(r#"levee_redis_errors_total{user="cache"}"#),
+        "errors are counted"
+    );
+
+    switch.up.send_replace(true);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let hits = |m: &str| {
+        m.lines()
+            .filter(|l| {
+                l.starts_with(
+                    r#"levee_cache_requests_total{tier="l2",namespace="post",result="hit"}"#,
+                )
+            })
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum::<u64>()
+    };
+    let before = hits(&app.get("/metrics").await.text().await.expect("metrics"));
+    for _ in 0..10 {
+        assert_eq!(app.get(&path).await.status(), 200);
+        tokio::time::sleep(Duration::from_millis(60)).await;
+    }
+    let after = hits(&app.get("/metrics").await.text().await.expect("metrics"));
+    assert!(after > before, "Redis hits resumed ({before} → {after})");
+}
