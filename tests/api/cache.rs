@@ -218,7 +218,50 @@ async fn disabling_the_cache_sends_every_read_to_the_database(backend: Backend) 
     );
 }
 
+async fn expired_entries_are_served_stale_while_one_refresh_runs(backend: Backend) {
+    let tweak = |c: &mut Config| {
+        c.cache.ttl = ConfigDuration::millis(200);
+        c.cache.l1_ttl = ConfigDuration::secs(30);
+        c.cache.stale_while_revalidate = ConfigDuration::secs(30);
+    };
+    let Some(app) = TestApp::spawn_with(backend, tweak, None).await else {
+        return;
+    };
+    let editor = app.account(Role::Editor).await;
+    let slug = published(&app, &editor, "Stale").await;
+    let path = format!("/posts/{slug}");
+    assert_eq!(
+        app.get(&path).await.json::<Value>().await.expect("json")["body"],
+        "v1"
+    );
+    // Change the row behind the cache's back (no invalidation), then let the entry expire.
+    let changes = levee::posts::PostChanges {
+        body: Some("v2".into()),
+        ..Default::default()
+    };
+    levee::posts::update(app.state.db().write(), &slug, changes)
+        .await
+        .expect("update");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = app.state.cache().fetch_count();
+    let stale = concurrent_gets(&[&app], &path, 20).await;
+    assert!(stale.iter().all(|s| *s == 200));
+    assert_eq!(app.get(&path).await.status(), 200);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        app.state.cache().fetch_count() - before,
+        1,
+        "one background refresh for all stale reads"
+    );
+    assert_eq!(
+        app.get(&path).await.json::<Value>().await.expect("json")["body"],
+        "v2",
+        "the refresh landed"
+    );
+}
+
 backend_tests!(
+    expired_entries_are_served_stale_while_one_refresh_runs,
     a_cold_key_under_200_concurrent_reads_is_fetched_once,
     http_caching_headers_etags_and_304,
     writes_are_visible_at_once_on_the_writing_instance,
