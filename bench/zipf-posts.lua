@@ -1,5 +1,7 @@
 -- wrk script: GET /posts/{slug} over the seeded posts with a Zipf-like popularity
 -- (s = 1): a few posts get most of the traffic, as in a surge.
+-- The JSON summary printed at the end is shared by every scenario.
+dofile("bench/json-summary.lua")
 local n = tonumber(os.getenv("BENCH_POSTS") or "1000")
 local cdf = {}
 
@@ -25,12 +27,4 @@ end
 
 request = function()
   return wrk.format("GET", string.format("/posts/seed-post-%06d", pick()))
-end
-
-done = function(summary, latency, requests)
-  io.write(string.format('{"requests": %d, "duration_s": %.3f, "rps": %.1f, "p50_ms": %.2f, "p90_ms": %.2f, "p99_ms": %.2f, "errors": %d, "non_2xx": %d}\n',
-    summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
-    latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    summary.errors.status))
 end
