@@ -6,6 +6,7 @@ use crate::cache::Cache;
 use crate::config::Config;
 use crate::db::{self, Db, DbError};
 use crate::http::{self, tls};
+use crate::jobs::{JobQueue, Registry, Workers};
 use crate::rate_limit::RateLimiter;
 use crate::redis_conn::RedisConn;
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -53,6 +54,7 @@ struct Inner {
     auth: Auth,
     rate_limiter: RateLimiter,
     cache: Cache,
+    jobs: JobQueue,
     redis: Option<RedisConn>,
     metrics: PrometheusHandle,
     started: Instant,
@@ -74,6 +76,10 @@ impl AppState {
 
     pub fn rate_limiter(&self) -> &RateLimiter {
         &self.0.rate_limiter
+    }
+
+    pub fn jobs(&self) -> &JobQueue {
+        &self.0.jobs
     }
 
     pub fn cache(&self) -> &Cache {
@@ -139,6 +145,7 @@ pub struct Application {
     metrics_listener: Option<tokio::net::TcpListener>,
     addr: SocketAddr,
     extra: Option<(String, poem::endpoint::BoxEndpoint<'static>)>,
+    registry: Registry,
 }
 
 impl Application {
@@ -179,6 +186,7 @@ impl Application {
             auth,
             rate_limiter,
             cache,
+            jobs: JobQueue::default(),
             redis,
             metrics: crate::telemetry::metrics_handle(),
             started: Instant::now(),
@@ -190,6 +198,7 @@ impl Application {
             metrics_listener,
             addr,
             extra: None,
+            registry: crate::jobs::builtin_registry(),
         })
     }
 
@@ -197,6 +206,12 @@ impl Application {
     /// for slow or fault-injecting handlers).
     pub fn mount(mut self, prefix: &str, endpoint: poem::endpoint::BoxEndpoint<'static>) -> Self {
         self.extra = Some((prefix.to_string(), endpoint));
+        self
+    }
+
+    /// Adds job handlers (tests register their own kinds this way).
+    pub fn register_jobs(mut self, register: impl FnOnce(&mut Registry)) -> Self {
+        register(&mut self.registry);
         self
     }
 
@@ -225,6 +240,7 @@ impl Application {
             listener,
             metrics_listener,
             extra,
+            registry,
             ..
         } = self;
         let server_config = &state.config().server;
@@ -237,12 +253,22 @@ impl Application {
             tracing::info!("shutdown requested; draining in-flight requests");
             let _ = stop_tx.send(true);
         });
+        let workers_stop = stop_rx.clone();
         let stopped = move || {
             let mut rx = stop_rx.clone();
             async move {
                 let _ = rx.wait_for(|stop| *stop).await;
             }
         };
+        let workers = state.config().jobs.run_in_serve.then(|| {
+            let workers = Workers::new(
+                state.db().clone(),
+                registry,
+                state.config().jobs.clone(),
+                state.jobs().wake_signal(),
+            );
+            tokio::spawn(workers.run(workers_stop))
+        });
         let upkeep = state.clone();
         let upkeep_task = tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(5));
@@ -297,6 +323,10 @@ impl Application {
         }
         if let Some(task) = metrics_task {
             let _ = task.await;
+        }
+        if let Some(workers) = workers {
+            // Workers drain within jobs.shutdown_timeout and return unfinished jobs.
+            let _ = workers.await;
         }
         state.db().close().await;
         tracing::info!("stopped");

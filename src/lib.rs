@@ -10,6 +10,7 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod inventory;
+pub mod jobs;
 pub mod posts;
 pub mod products;
 pub mod rate_limit;

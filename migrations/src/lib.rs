@@ -7,6 +7,7 @@ mod m20261125_000001_create_users;
 mod m20261125_000002_create_auth_tables;
 mod m20261125_000003_create_posts;
 mod m20261125_000004_create_catalog;
+mod m20261125_000005_create_jobs;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_create_auth_tables::Migration),
             Box::new(m20261125_000003_create_posts::Migration),
             Box::new(m20261125_000004_create_catalog::Migration),
+            Box::new(m20261125_000005_create_jobs::Migration),
         ]
     }
 }

@@ -1,17 +1,30 @@
-//! `levee worker`: background work without the public API.
+//! `levee worker`: background jobs without the public API.
 
 use super::{CliError, connect, shutdown_signal};
 use crate::config::Config;
 use crate::db::migrate;
+use crate::jobs::{JobQueue, Workers, builtin_registry};
 
-/// Checks the database and schema, then runs until SIGTERM. Job processing attaches here
-/// (see the jobs issue); until then a worker only proves it can reach its database.
+/// Works the configured queues until SIGTERM/SIGINT, then drains: running jobs get
+/// `jobs.shutdown_timeout`, the rest return to the queue.
 pub async fn run(config: Config) -> Result<(), CliError> {
     let _logs = crate::telemetry::init_logging(&config.log);
     let db = connect(&config).await?;
     migrate::check(&db).await.map_err(CliError::runtime)?;
-    tracing::info!(backend = ?db.backend(), "worker started; no job kinds are registered yet");
-    shutdown_signal().await;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutdown requested; draining running jobs");
+        let _ = stop_tx.send(true);
+    });
+    // Wake-ups from enqueues come only from this process; others are found by polling.
+    let workers = Workers::new(
+        db.clone(),
+        builtin_registry(),
+        config.jobs.clone(),
+        JobQueue::default().wake_signal(),
+    );
+    workers.run(stop_rx).await;
     db.close().await;
     tracing::info!("worker stopped");
     Ok(())

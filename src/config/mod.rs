@@ -3,6 +3,7 @@
 
 mod auth;
 mod cache;
+mod jobs;
 mod load;
 mod rate_limit;
 mod redact;
@@ -11,6 +12,7 @@ mod values;
 
 pub use auth::{AuthConfig, PasswordHashConfig};
 pub use cache::CacheConfig;
+pub use jobs::JobsConfig;
 pub use load::{ConfigError, ConfigSource, load};
 pub use rate_limit::{KeyKind, PolicyConfig, RateLimitConfig, RouteRule};
 pub use redact::redacted_toml;
@@ -34,6 +36,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub rate_limit: RateLimitConfig,
     pub cache: CacheConfig,
+    pub jobs: JobsConfig,
 }
 
 /// The public HTTP listener.

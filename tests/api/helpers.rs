@@ -256,9 +256,34 @@ impl TestApp {
         levee::install_crypto_provider();
         let (db, url) = TestDb::create(backend).await?;
         let redis_prefix = format!("levee-test:{}:", uuid::Uuid::new_v4().simple());
-        let mut app = TestApp::start(&url, backend, &redis_prefix, tweak, extra).await;
+        let mut app = TestApp::start(&url, backend, &redis_prefix, tweak, extra, |_| {}).await;
         app.db = Some(db);
         Some(app)
+    }
+
+    /// Spawns with job handlers registered (and workers running in the app).
+    pub async fn spawn_with_jobs(
+        backend: Backend,
+        tweak: impl FnOnce(&mut Config),
+        register: impl FnOnce(&mut levee::jobs::Registry),
+    ) -> Option<TestApp> {
+        levee::install_crypto_provider();
+        let (db, url) = TestDb::create(backend).await?;
+        let redis_prefix = format!("levee-test:{}:", uuid::Uuid::new_v4().simple());
+        let mut app = TestApp::start(&url, backend, &redis_prefix, tweak, None, register).await;
+        app.db = Some(db);
+        Some(app)
+    }
+
+    /// A second instance on the same database with its own job handlers.
+    pub async fn spawn_sibling_with_jobs(
+        &self,
+        backend: Backend,
+        tweak: impl FnOnce(&mut Config),
+        register: impl FnOnce(&mut levee::jobs::Registry),
+    ) -> TestApp {
+        let prefix = self.state.config().redis.key_prefix.clone();
+        TestApp::start(&self.db_url, backend, &prefix, tweak, None, register).await
     }
 
     /// A second instance on the same database and Redis prefix: a two-process fleet.
@@ -272,7 +297,7 @@ impl TestApp {
         tweak: impl FnOnce(&mut Config),
     ) -> TestApp {
         let prefix = self.state.config().redis.key_prefix.clone();
-        TestApp::start(&self.db_url, backend, &prefix, tweak, None).await
+        TestApp::start(&self.db_url, backend, &prefix, tweak, None, |_| {}).await
     }
 
     async fn start(
@@ -281,6 +306,7 @@ impl TestApp {
         redis_prefix: &str,
         tweak: impl FnOnce(&mut Config),
         extra: Option<poem::endpoint::BoxEndpoint<'static>>,
+        register: impl FnOnce(&mut levee::jobs::Registry),
     ) -> TestApp {
         let mut config = test_config(url);
         if backend == Backend::Postgres {
@@ -293,7 +319,8 @@ impl TestApp {
         tweak(&mut config);
         let mut app = Application::build(config)
             .await
-            .expect("application builds");
+            .expect("application builds")
+            .register_jobs(register);
         if let Some(extra) = extra {
             app = app.mount("/__test", extra);
         }

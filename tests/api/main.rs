@@ -10,6 +10,7 @@ mod cli;
 mod errors;
 mod fixtures;
 mod http;
+mod jobs;
 mod lifecycle;
 mod migrations;
 mod observability;

@@ -1,0 +1,69 @@
+//! Durable background jobs in levee's own database: typed kinds with a retry policy,
+//! enqueued in the caller's transaction (so they commit or vanish with its writes),
+//! claimed with leases, retried with exponential backoff and jitter, and moved to the
+//! dead-letter state (`dead`) when attempts run out. `levee worker` runs workers only;
+//! `levee serve` runs them too unless `jobs.run_in_serve = false`.
+
+mod entity;
+mod registry;
+pub mod store;
+mod worker;
+
+pub use entity::{JobState, Model};
+pub use registry::{JobContext, JobKind, Outcome, Registry};
+pub use store::NewJob;
+pub use worker::Workers;
+
+use sea_orm::{ConnectionTrait, DbErr, TransactionTrait};
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// The job kinds levee itself defines; features add theirs here.
+pub fn builtin_registry() -> Registry {
+    Registry::default()
+}
+
+/// Options of one enqueue.
+#[derive(Debug, Clone, Default)]
+pub struct Enqueue {
+    pub priority: i32,
+    pub run_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub unique_key: Option<String>,
+}
+
+/// Enqueues and wakes this process's workers. Cheap to clone.
+#[derive(Clone, Default)]
+pub struct JobQueue {
+    wake: Arc<Notify>,
+}
+
+impl JobQueue {
+    /// Enqueues `job` on `conn` — pass the open transaction of the write it belongs to.
+    pub async fn enqueue<K: JobKind, C: ConnectionTrait + TransactionTrait>(
+        &self,
+        conn: &C,
+        job: &K,
+        options: Enqueue,
+    ) -> Result<Model, DbErr> {
+        let payload =
+            serde_json::to_value(job).map_err(|e| DbErr::Custom(format!("job payload: {e}")))?;
+        let new = NewJob {
+            kind: K::NAME.into(),
+            queue: K::QUEUE.into(),
+            payload,
+            priority: options.priority,
+            max_attempts: K::MAX_ATTEMPTS,
+            run_at: options.run_at,
+            unique_key: options.unique_key,
+        };
+        let model = store::enqueue(conn, new).await?;
+        // Workers woken before the caller commits find nothing and look again within
+        // `jobs.poll_interval`; waking costs nothing.
+        self.wake.notify_waiters();
+        Ok(model)
+    }
+
+    pub(crate) fn wake_signal(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+}

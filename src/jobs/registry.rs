@@ -1,0 +1,81 @@
+//! Job kinds and their handlers.
+
+use crate::db::Db;
+use futures_util::future::BoxFuture;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// A typed job payload. Handlers must be idempotent: a job may run again after a crash.
+pub trait JobKind: Serialize + DeserializeOwned + Send + 'static {
+    /// Stored with the job; names the handler.
+    const NAME: &'static str;
+    const QUEUE: &'static str = "default";
+    /// Attempts before the job is dead (the guides' default: 3).
+    const MAX_ATTEMPTS: i32 = 3;
+}
+
+/// What a handler asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Done,
+    /// Failed; retry with the usual backoff (dead once attempts run out).
+    Retry(String),
+    /// Failed; retry after this long.
+    RetryIn(Duration, String),
+    /// Not now: run again after this long without using up an attempt.
+    Snooze(Duration),
+    /// Failed for good: straight to the dead-letter state.
+    Fail(String),
+}
+
+/// What a handler gets besides its payload.
+#[derive(Clone)]
+pub struct JobContext {
+    pub id: Uuid,
+    pub attempt: i32,
+    pub db: Db,
+}
+
+type Handler =
+    Arc<dyn Fn(serde_json::Value, JobContext) -> BoxFuture<'static, Outcome> + Send + Sync>;
+
+/// Handlers by kind name.
+#[derive(Clone, Default)]
+pub struct Registry {
+    handlers: HashMap<&'static str, Handler>,
+}
+
+impl Registry {
+    pub fn register<K, F, Fut>(&mut self, handler: F) -> &mut Self
+    where
+        K: JobKind,
+        F: Fn(K, JobContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Outcome> + Send + 'static,
+    {
+        let handler = Arc::new(handler);
+        self.handlers.insert(
+            K::NAME,
+            Arc::new(move |payload, ctx| {
+                let handler = handler.clone();
+                Box::pin(async move {
+                    match serde_json::from_value::<K>(payload) {
+                        Ok(job) => handler(job, ctx).await,
+                        Err(e) => {
+                            Outcome::Fail(format!("the payload does not fit {}: {e}", K::NAME))
+                        }
+                    }
+                })
+            }),
+        );
+        self
+    }
+
+    pub(crate) fn get(&self, kind: &str) -> Option<Handler> {
+        self.handlers.get(kind).cloned()
+    }
+}

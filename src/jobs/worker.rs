@@ -1,0 +1,273 @@
+//! The worker runtime: per queue, claim as many due jobs as there are free slots, run each
+//! in its own task (a panic counts as a failure), renew leases while they run, rescue jobs
+//! whose worker died, and on shutdown stop claiming, let running jobs finish for a while and
+//! put the rest back in the queue.
+
+use super::entity::{JobState, Model};
+use super::registry::{JobContext, Outcome, Registry};
+use super::store;
+use crate::config::JobsConfig;
+use crate::db::Db;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{Notify, Semaphore, watch};
+use tokio::task::JoinSet;
+
+pub struct Workers {
+    db: Db,
+    registry: Registry,
+    config: JobsConfig,
+    owner: String,
+    wake: Arc<Notify>,
+    running: Arc<Mutex<HashSet<uuid::Uuid>>>,
+}
+
+impl Workers {
+    pub fn new(db: Db, registry: Registry, config: JobsConfig, wake: Arc<Notify>) -> Self {
+        let owner = format!("{}:{}", hostname(), uuid::Uuid::new_v4().simple());
+        Self {
+            db,
+            registry,
+            config,
+            owner,
+            wake,
+            running: Arc::default(),
+        }
+    }
+
+    /// Runs every configured queue until `stop` turns true, then drains.
+    pub async fn run(self, stop: watch::Receiver<bool>) {
+        let this = Arc::new(self);
+        let mut tasks = JoinSet::new();
+        for (queue, concurrency) in &this.config.queues {
+            tasks.spawn(this.clone().run_queue(
+                queue.clone(),
+                concurrency.get() as usize,
+                stop.clone(),
+            ));
+        }
+        tasks.spawn(this.clone().maintain(stop.clone()));
+        tracing::info!(owner = %this.owner, queues = ?this.config.queues.keys().collect::<Vec<_>>(), "job workers started");
+        while tasks.join_next().await.is_some() {}
+        tracing::info!("job workers stopped");
+    }
+
+    async fn run_queue(
+        self: Arc<Self>,
+        queue: String,
+        concurrency: usize,
+        mut stop: watch::Receiver<bool>,
+    ) {
+        let slots = Arc::new(Semaphore::new(concurrency));
+        let mut running: JoinSet<()> = JoinSet::new();
+        let mut claimed_jobs: Vec<(tokio::task::AbortHandle, Model)> = Vec::new();
+        while !*stop.borrow() {
+            let free = slots.available_permits();
+            let mut claimed = 0;
+            if free > 0 {
+                match store::claim(&self.db, &queue, &self.owner, self.config.lease.get(), free)
+                    .await
+                {
+                    Ok(jobs) => {
+                        claimed = jobs.len();
+                        for job in jobs {
+                            let Ok(slot) = slots.clone().acquire_owned().await else {
+                                break;
+                            };
+                            self.running
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .insert(job.id);
+                            let this = self.clone();
+                            let handle = running.spawn({
+                                let job = job.clone();
+                                async move {
+                                    this.execute(job).await;
+                                    drop(slot);
+                                }
+                            });
+                            claimed_jobs.push((handle, job));
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, queue = %queue, "claiming jobs failed"),
+                }
+            }
+            claimed_jobs.retain(|(handle, _)| !handle.is_finished());
+            if claimed > 0 && claimed == free {
+                continue;
+            }
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(self.config.poll_interval.get()) => {}
+                _ = stop.changed() => {}
+                Some(_) = running.join_next(), if !running.is_empty() => {}
+            }
+        }
+        self.drain(&queue, running, claimed_jobs).await;
+    }
+
+    /// Shutdown: running jobs get `jobs.shutdown_timeout`; the rest return to the queue.
+    async fn drain(
+        &self,
+        queue: &str,
+        mut running: JoinSet<()>,
+        claimed: Vec<(tokio::task::AbortHandle, Model)>,
+    ) {
+        let deadline = Instant::now() + self.config.shutdown_timeout.get();
+        while !running.is_empty() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if tokio::time::timeout(left, running.join_next())
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+        running.abort_all();
+        for (handle, job) in claimed {
+            if !handle.is_finished()
+                || self
+                    .running
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .contains(&job.id)
+            {
+                match store::requeue(&self.db, &job, &self.owner, Duration::ZERO).await {
+                    Ok(true) => {
+                        tracing::info!(job.id = %job.id, queue, "unfinished job returned to the queue")
+                    }
+                    Ok(false) => {}
+                    Err(e) => {
+                        tracing::error!(error = %e, job.id = %job.id, "could not return a job; its lease will expire and rescue it")
+                    }
+                }
+            }
+        }
+    }
+
+    async fn execute(&self, job: Model) {
+        let started = Instant::now();
+        let span = tracing::info_span!("job", job.id = %job.id, job.kind = %job.kind, job.queue = %job.queue, job.attempt = job.attempt);
+        let outcome = match self.registry.get(&job.kind) {
+            None => Outcome::Fail(format!("no handler for job kind {:?}", job.kind)),
+            Some(handler) => {
+                let payload = serde_json::from_str(&job.payload).unwrap_or_default();
+                let ctx = JobContext {
+                    id: job.id,
+                    attempt: job.attempt,
+                    db: self.db.clone(),
+                };
+                // Its own task, so a panic is caught and counted as a failure.
+                match tokio::spawn(tracing::Instrument::instrument(
+                    handler(payload, ctx),
+                    span.clone(),
+                ))
+                .await
+                {
+                    Ok(outcome) => outcome,
+                    Err(e) if e.is_panic() => Outcome::Retry("the handler panicked".into()),
+                    Err(e) => Outcome::Retry(format!("the handler was cancelled: {e}")),
+                }
+            }
+        };
+        let elapsed = started.elapsed().as_secs_f64();
+        metrics::histogram!("levee_job_duration_seconds", "queue" => job.queue.clone(), "kind" => job.kind.clone()).record(elapsed);
+        let result = self.record(&job, outcome).await;
+        self.running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&job.id);
+        match result {
+            Ok(label) => {
+                metrics::counter!("levee_jobs_processed_total", "queue" => job.queue.clone(), "kind" => job.kind.clone(), "outcome" => label).increment(1);
+                span.in_scope(|| tracing::info!(outcome = label, duration_ms = elapsed * 1000.0, "job finished"));
+            }
+            Err(e) => span.in_scope(|| tracing::error!(error = %e, "could not record the job's outcome; its lease will expire")),
+        }
+    }
+
+    async fn record(&self, job: &Model, outcome: Outcome) -> Result<&'static str, sea_orm::DbErr> {
+        let owner = &self.owner;
+        Ok(match outcome {
+            Outcome::Done => {
+                store::complete(&self.db, job, owner).await?;
+                "completed"
+            }
+            Outcome::Snooze(after) => {
+                store::requeue(&self.db, job, owner, after).await?;
+                "snoozed"
+            }
+            Outcome::Retry(error) => {
+                self.failed(job, &error, self.backoff(job.attempt), false)
+                    .await?
+            }
+            Outcome::RetryIn(after, error) => self.failed(job, &error, after, false).await?,
+            Outcome::Fail(error) => self.failed(job, &error, Duration::ZERO, true).await?,
+        })
+    }
+
+    async fn failed(
+        &self,
+        job: &Model,
+        error: &str,
+        retry_in: Duration,
+        permanent: bool,
+    ) -> Result<&'static str, sea_orm::DbErr> {
+        let state = store::fail(&self.db, job, &self.owner, error, retry_in, permanent).await?;
+        if state == JobState::Dead {
+            tracing::warn!(job.id = %job.id, job.kind = %job.kind, error, "job is dead (dead-letter queue)");
+        }
+        Ok(if state == JobState::Dead {
+            "dead"
+        } else {
+            "retried"
+        })
+    }
+
+    /// `base × 2^(attempt-1)`, capped, then 50–100% of it (full jitter would allow ~0).
+    fn backoff(&self, attempt: i32) -> Duration {
+        let base = self.config.retry_base_delay.get();
+        let exponential = base.saturating_mul(1u32 << attempt.clamp(1, 20).saturating_sub(1));
+        let capped = exponential.min(self.config.retry_max_delay.get());
+        let mut byte = [0u8; 1];
+        let _ = getrandom::fill(&mut byte);
+        capped.mul_f64(0.5 + f64::from(byte[0]) / 510.0)
+    }
+
+    /// Renews the leases of running jobs and rescues jobs whose workers died.
+    async fn maintain(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        let lease = self.config.lease.get();
+        let mut tick = tokio::time::interval(lease / 3);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stop.changed() => return,
+            }
+            let ids: Vec<uuid::Uuid> = self
+                .running
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .copied()
+                .collect();
+            if let Err(e) = store::heartbeat(&self.db, &self.owner, ids, lease).await {
+                tracing::warn!(error = %e, "renewing job leases failed");
+            }
+            match store::rescue_expired(&self.db).await {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(
+                    jobs = n,
+                    "rescued jobs whose worker stopped renewing its lease"
+                ),
+                Err(e) => tracing::warn!(error = %e, "rescuing expired jobs failed"),
+            }
+        }
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "levee".into())
+}

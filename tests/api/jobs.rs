@@ -1,0 +1,413 @@
+//! Durable jobs: completion, retries into the dead-letter state, transactional enqueue,
+//! unique keys, snoozing, panics, lease rescue, shutdown, and no overlap across workers.
+
+use crate::backend_tests;
+use crate::helpers::{Backend, TestApp};
+use levee::config::{Config, Duration as ConfigDuration};
+use levee::jobs::{Enqueue, JobKind, JobState, Outcome, Registry, store};
+use sea_orm::TransactionTrait;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+#[derive(Serialize, Deserialize)]
+struct Work {
+    /// What the handler should do.
+    action: String,
+}
+
+impl JobKind for Work {
+    const NAME: &'static str = "test.work";
+}
+
+fn fast(c: &mut Config) {
+    c.jobs.poll_interval = ConfigDuration::millis(50);
+    c.jobs.retry_base_delay = ConfigDuration::millis(100);
+    c.jobs.lease = ConfigDuration::millis(600);
+    c.jobs.shutdown_timeout = ConfigDuration::millis(500);
+}
+
+/// Runs `action`s: "ok", "fail", "fail-hard", "panic", "snooze-once", "sleep-3s".
+fn handlers(runs: Arc<AtomicUsize>) -> impl FnOnce(&mut Registry) {
+    move |registry: &mut Registry| {
+        let snoozed = Arc::new(Mutex::new(std::collections::HashSet::new()));
+        registry.register::<Work, _, _>(move |job, ctx| {
+            let (runs, snoozed) = (runs.clone(), snoozed.clone());
+            async move {
+                runs.fetch_add(1, Ordering::SeqCst);
+                match job.action.as_str() {
+                    "ok" => Outcome::Done,
+                    "fail" => Outcome::Retry(format!("failed on attempt {}", ctx.attempt)),
+                    "fail-hard" => Outcome::Fail("cannot ever work".into()),
+                    "panic" => panic!("handler panicked on purpose"),
+                    "snooze-once" if snoozed.lock().expect("lock").insert(ctx.id) => {
+                        Outcome::Snooze(Duration::from_millis(100))
+                    }
+                    "sleep-3s" => {
+                        tokio::time::sleep(Duration::from_secs(3)).await;
+                        Outcome::Done
+                    }
+                    _ => Outcome::Done,
+                }
+            }
+        });
+    }
+}
+
+async fn enqueue(app: &TestApp, action: &str, options: Enqueue) -> levee::jobs::Model {
+    app.state
+        .jobs()
+        .enqueue(
+            app.state.db().write(),
+            &Work {
+                action: action.into(),
+            },
+            options,
+        )
+        .await
+        .expect("enqueue")
+}
+
+async fn wait_for(
+    app: &TestApp,
+    id: Uuid,
+    done: impl Fn(&levee::jobs::Model) -> bool,
+    limit: Duration,
+) -> levee::jobs::Model {
+    let deadline = Instant::now() + limit;
+    loop {
+        let job = store::find(app.state.db().write(), id)
+            .await
+            .expect("find")
+            .expect("job");
+        if done(&job) || Instant::now() > deadline {
+            return job;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+async fn jobs_complete(backend: Backend) {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let Some(app) = TestApp::spawn_with_jobs(backend, fast, handlers(runs.clone())).await else {
+        return;
+    };
+    let mut ids = Vec::new();
+    for _ in 0..30 {
+        ids.push(enqueue(&app, "ok", Enqueue::default()).await.id);
+    }
+    for id in ids {
+        let job = wait_for(
+            &app,
+            id,
+            |j| j.state == JobState::Completed,
+            Duration::from_secs(10),
+        )
+        .await;
+        assert_eq!(job.state, JobState::Completed);
+        assert_eq!(job.attempt, 1);
+    }
+    assert_eq!(runs.load(Ordering::SeqCst), 30);
+}
+
+async fn failures_retry_with_growing_delays_then_die(backend: Backend) {
+    let Some(app) = TestApp::spawn_with_jobs(backend, fast, handlers(Arc::default())).await else {
+        return;
+    };
+    let id = enqueue(&app, "fail", Enqueue::default()).await.id;
+    let job = wait_for(
+        &app,
+        id,
+        |j| j.state == JobState::Dead,
+        Duration::from_secs(10),
+    )
+    .await;
+    assert_eq!(job.state, JobState::Dead, "dead after max attempts");
+    assert_eq!(job.attempt, 3);
+    let errors: Vec<serde_json::Value> = serde_json::from_str(&job.errors).expect("error history");
+    assert_eq!(errors.len(), 3);
+    let at = |i: usize| {
+        chrono::DateTime::parse_from_rfc3339(errors[i]["at"].as_str().expect("at")).expect("time")
+    };
+    let (first_gap, second_gap) = (at(1) - at(0), at(2) - at(1));
+    assert!(
+        second_gap >= first_gap * 4 / 5,
+        "delays grow: {first_gap} then {second_gap}"
+    );
+    assert_eq!(errors[2]["error"], "failed on attempt 3");
+
+    let hard = enqueue(&app, "fail-hard", Enqueue::default()).await.id;
+    let job = wait_for(
+        &app,
+        hard,
+        |j| j.state == JobState::Dead,
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(
+        (job.state, job.attempt),
+        (JobState::Dead, 1),
+        "a permanent failure skips retries"
+    );
+
+    let panicking = enqueue(&app, "panic", Enqueue::default()).await.id;
+    let job = wait_for(
+        &app,
+        panicking,
+        |j| j.state == JobState::Dead,
+        Duration::from_secs(10),
+    )
+    .await;
+    assert_eq!(job.state, JobState::Dead, "panics count as failures");
+    assert!(job.errors.contains("panicked"));
+}
+
+async fn enqueue_in_a_rolled_back_transaction_leaves_no_job(backend: Backend) {
+    let Some(app) = TestApp::spawn_with_jobs(backend, fast, handlers(Arc::default())).await else {
+        return;
+    };
+    let txn = app.state.db().begin_write().await.expect("txn");
+    let job = app
+        .state
+        .jobs()
+        .enqueue(
+            &txn,
+            &Work {
+                action: "ok".into(),
+            },
+            Enqueue::default(),
+        )
+        .await
+        .expect("enqueue");
+    txn.rollback().await.expect("rollback");
+    assert!(
+        store::find(app.state.db().write(), job.id)
+            .await
+            .expect("find")
+            .is_none()
+    );
+
+    let txn = app.state.db().write().begin().await.expect("txn");
+    let kept = app
+        .state
+        .jobs()
+        .enqueue(
+            &txn,
+            &Work {
+                action: "ok".into(),
+            },
+            Enqueue::default(),
+        )
+        .await
+        .expect("enqueue");
+    txn.commit().await.expect("commit");
+    let job = wait_for(
+        &app,
+        kept.id,
+        |j| j.state == JobState::Completed,
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(job.state, JobState::Completed);
+}
+
+async fn a_unique_key_blocks_duplicates_while_pending(backend: Backend) {
+    let Some(app) = TestApp::spawn_with_jobs(
+        backend,
+        |c| c.jobs.run_in_serve = false,
+        handlers(Arc::default()),
+    )
+    .await
+    else {
+        return;
+    };
+    let options = || Enqueue {
+        unique_key: Some("welcome:42".into()),
+        ..Default::default()
+    };
+    let first = enqueue(&app, "ok", options()).await;
+    let second = enqueue(&app, "ok", options()).await;
+    assert_eq!(first.id, second.id, "the duplicate returns the pending job");
+    let other = enqueue(
+        &app,
+        "ok",
+        Enqueue {
+            unique_key: Some("welcome:43".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_ne!(other.id, first.id);
+}
+
+async fn snoozing_does_not_use_an_attempt(backend: Backend) {
+    let Some(app) = TestApp::spawn_with_jobs(backend, fast, handlers(Arc::default())).await else {
+        return;
+    };
+    let id = enqueue(&app, "snooze-once", Enqueue::default()).await.id;
+    let job = wait_for(
+        &app,
+        id,
+        |j| j.state == JobState::Completed,
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!((job.state, job.attempt), (JobState::Completed, 1));
+}
+
+async fn jobs_of_a_vanished_worker_are_rescued(backend: Backend) {
+    // A runs no workers; a "ghost" worker claims the job and vanishes; B's workers rescue it.
+    let Some(a) = TestApp::spawn_with_jobs(
+        backend,
+        |c| c.jobs.run_in_serve = false,
+        handlers(Arc::default()),
+    )
+    .await
+    else {
+        return;
+    };
+    let id = enqueue(&a, "ok", Enqueue::default()).await.id;
+    let ghost = store::claim(
+        a.state.db(),
+        "default",
+        "ghost",
+        Duration::from_millis(100),
+        1,
+    )
+    .await
+    .expect("claim");
+    assert_eq!(ghost.len(), 1);
+    let _b = a
+        .spawn_sibling_with_jobs(backend, fast, handlers(Arc::default()))
+        .await;
+    let job = wait_for(
+        &a,
+        id,
+        |j| j.state == JobState::Completed,
+        Duration::from_secs(10),
+    )
+    .await;
+    assert_eq!(
+        job.state,
+        JobState::Completed,
+        "the lease expired and another worker ran it"
+    );
+    assert_eq!(job.attempt, 2);
+}
+
+async fn shutdown_returns_unfinished_jobs_to_the_queue(backend: Backend) {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let Some(mut app) = TestApp::spawn_with_jobs(backend, fast, handlers(runs.clone())).await
+    else {
+        return;
+    };
+    let id = enqueue(&app, "sleep-3s", Enqueue::default()).await.id;
+    wait_for(
+        &app,
+        id,
+        |j| j.state == JobState::Running,
+        Duration::from_secs(5),
+    )
+    .await;
+    let url = app.db_url.clone();
+    let _keep_database = app.db.take();
+    app.stop().await.expect("stop");
+    let db = levee::db::Db::connect(&crate::helpers::test_config(&url).database)
+        .await
+        .expect("connect");
+    let job = store::find(db.write(), id)
+        .await
+        .expect("find")
+        .expect("job");
+    assert_eq!(
+        job.state,
+        JobState::Available,
+        "never lost: back in the queue"
+    );
+    assert_eq!(job.attempt, 0, "the interrupted run does not count");
+}
+
+backend_tests!(
+    jobs_complete,
+    failures_retry_with_growing_delays_then_die,
+    enqueue_in_a_rolled_back_transaction_leaves_no_job,
+    a_unique_key_blocks_duplicates_while_pending,
+    snoozing_does_not_use_an_attempt,
+    jobs_of_a_vanished_worker_are_rescued,
+    shutdown_returns_unfinished_jobs_to_the_queue,
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_never_run_one_job_at_the_same_time() {
+    let running: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+    let overlaps = Arc::new(AtomicUsize::new(0));
+    let runs = Arc::new(AtomicUsize::new(0));
+    let register = |running: Arc<Mutex<HashMap<String, usize>>>,
+                    overlaps: Arc<AtomicUsize>,
+                    runs: Arc<AtomicUsize>| {
+        move |registry: &mut Registry| {
+            registry.register::<Work, _, _>(move |job, _ctx| {
+                let (running, overlaps, runs) = (running.clone(), overlaps.clone(), runs.clone());
+                async move {
+                    let now = {
+                        let mut map = running.lock().expect("lock");
+                        let count = map.entry(job.action.clone()).or_default();
+                        *count += 1;
+                        *count
+                    };
+                    if now > 1 {
+                        overlaps.fetch_add(1, Ordering::SeqCst);
+                    }
+                    runs.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    *running.lock().expect("lock").entry(job.action).or_default() -= 1;
+                    Outcome::Done
+                }
+            });
+        }
+    };
+    let Some(a) = TestApp::spawn_with_jobs(
+        Backend::Postgres,
+        fast,
+        register(running.clone(), overlaps.clone(), runs.clone()),
+    )
+    .await
+    else {
+        return;
+    };
+    let b = a
+        .spawn_sibling_with_jobs(
+            Backend::Postgres,
+            fast,
+            register(running.clone(), overlaps.clone(), runs.clone()),
+        )
+        .await;
+    for i in 0..200 {
+        a.state
+            .jobs()
+            .enqueue(
+                a.state.db().write(),
+                &Work {
+                    action: format!("job-{i}"),
+                },
+                Enqueue::default(),
+            )
+            .await
+            .expect("enqueue");
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while runs.load(Ordering::SeqCst) < 200 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        runs.load(Ordering::SeqCst),
+        200,
+        "every job ran exactly once"
+    );
+    assert_eq!(overlaps.load(Ordering::SeqCst), 0);
+    drop(b);
+}
