@@ -13,16 +13,18 @@ pub enum Scope {
     ProductsWrite,
     InventoryRead,
     InventoryWrite,
+    JobsAdmin,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 6] = [
+    pub const ALL: [Scope; 7] = [
         Scope::UsersRead,
         Scope::UsersWrite,
         Scope::PostsWrite,
         Scope::ProductsWrite,
         Scope::InventoryRead,
         Scope::InventoryWrite,
+        Scope::JobsAdmin,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -33,6 +35,7 @@ impl Scope {
             Scope::ProductsWrite => "products:write",
             Scope::InventoryRead => "inventory:read",
             Scope::InventoryWrite => "inventory:write",
+            Scope::JobsAdmin => "jobs:admin",
         }
     }
 
@@ -53,6 +56,7 @@ pub enum Permission {
     ManageProducts,
     ReadInventory,
     AdjustInventory,
+    ManageJobs,
 }
 
 impl Permission {
@@ -64,7 +68,8 @@ impl Permission {
             | Permission::ManageApiKeys
             | Permission::ManageProducts
             | Permission::ReadInventory
-            | Permission::AdjustInventory => &[Role::Admin],
+            | Permission::AdjustInventory
+            | Permission::ManageJobs => &[Role::Admin],
         }
     }
 
@@ -77,6 +82,7 @@ impl Permission {
             Permission::ManageProducts => Some(Scope::ProductsWrite),
             Permission::ReadInventory => Some(Scope::InventoryRead),
             Permission::AdjustInventory => Some(Scope::InventoryWrite),
+            Permission::ManageJobs => Some(Scope::JobsAdmin),
         }
     }
 }

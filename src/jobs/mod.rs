@@ -4,6 +4,7 @@
 //! dead-letter state (`dead`) when attempts run out. `levee worker` runs workers only;
 //! `levee serve` runs them too unless `jobs.run_in_serve = false`.
 
+pub mod api;
 mod entity;
 mod registry;
 pub mod store;
@@ -61,6 +62,11 @@ impl JobQueue {
         // `jobs.poll_interval`; waking costs nothing.
         self.wake.notify_waiters();
         Ok(model)
+    }
+
+    /// Wakes idle workers of this process (after retries and replays).
+    pub fn wake(&self) {
+        self.wake.notify_waiters();
     }
 
     pub(crate) fn wake_signal(&self) -> Arc<Notify> {

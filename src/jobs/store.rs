@@ -273,3 +273,91 @@ pub async fn rescue_expired(db: &Db) -> Result<u64, DbErr> {
 pub async fn find(conn: &impl ConnectionTrait, id: Uuid) -> Result<Option<Model>, DbErr> {
     Jobs::find_by_id(id).one(conn).await
 }
+
+/// Filters of the admin job list, newest first.
+#[derive(Debug, Default)]
+pub struct JobFilter {
+    pub queue: Option<String>,
+    pub state: Option<JobState>,
+    pub kind: Option<String>,
+    /// Only jobs older than this id (the cursor).
+    pub before: Option<Uuid>,
+}
+
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    filter: JobFilter,
+    limit: u64,
+) -> Result<Vec<Model>, DbErr> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    let mut query = Jobs::find().order_by_desc(Column::Id).limit(limit);
+    if let Some(queue) = filter.queue {
+        query = query.filter(Column::Queue.eq(queue));
+    }
+    if let Some(state) = filter.state {
+        query = query.filter(Column::State.eq(state));
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(Column::Kind.eq(kind));
+    }
+    if let Some(before) = filter.before {
+        query = query.filter(Column::Id.lt(before));
+    }
+    query.all(conn).await
+}
+
+/// Makes finished or failed jobs run again with fresh attempts: `dead`, `cancelled`,
+/// `completed` or `retryable` ones matching `condition`. Returns how many.
+async fn reset(conn: &impl ConnectionTrait, condition: sea_orm::Condition) -> Result<u64, DbErr> {
+    let now = Utc::now();
+    let states = [
+        JobState::Dead,
+        JobState::Cancelled,
+        JobState::Completed,
+        JobState::Retryable,
+    ];
+    Ok(Jobs::update_many()
+        .col_expr(Column::State, Expr::value(JobState::Available))
+        .col_expr(Column::Attempt, Expr::value(0))
+        .col_expr(Column::RunAt, Expr::value(now))
+        .col_expr(
+            Column::FinishedAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::State.is_in(states))
+        .filter(condition)
+        .exec(conn)
+        .await?
+        .rows_affected)
+}
+
+pub async fn retry(conn: &impl ConnectionTrait, id: Uuid) -> Result<bool, DbErr> {
+    Ok(reset(conn, sea_orm::Condition::all().add(Column::Id.eq(id))).await? == 1)
+}
+
+/// Every dead job of `kind` (the dead-letter queue's replay).
+pub async fn replay_dead(conn: &impl ConnectionTrait, kind: &str) -> Result<u64, DbErr> {
+    reset(
+        conn,
+        sea_orm::Condition::all()
+            .add(Column::Kind.eq(kind))
+            .add(Column::State.eq(JobState::Dead)),
+    )
+    .await
+}
+
+/// Cancels a job that has not started; `false` if it is running or finished.
+pub async fn cancel(conn: &impl ConnectionTrait, id: Uuid) -> Result<bool, DbErr> {
+    let now = Utc::now();
+    Ok(Jobs::update_many()
+        .col_expr(Column::State, Expr::value(JobState::Cancelled))
+        .col_expr(Column::FinishedAt, Expr::value(now))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Id.eq(id))
+        .filter(Column::State.is_in(WAITING))
+        .exec(conn)
+        .await?
+        .rows_affected
+        == 1)
+}

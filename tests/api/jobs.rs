@@ -8,7 +8,7 @@ use levee::jobs::{Enqueue, JobKind, JobState, Outcome, Registry, store};
 use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -30,12 +30,17 @@ fn fast(c: &mut Config) {
     c.jobs.shutdown_timeout = ConfigDuration::millis(500);
 }
 
-/// Runs `action`s: "ok", "fail", "fail-hard", "panic", "snooze-once", "sleep-3s".
+/// Runs `action`s: "ok", "fail", "fail-hard", "panic", "snooze-once", "sleep-3s", and
+/// "fail-until-fixed" (fails for good until `fixed` is set).
 fn handlers(runs: Arc<AtomicUsize>) -> impl FnOnce(&mut Registry) {
+    handlers_fixed(runs, Arc::default())
+}
+
+fn handlers_fixed(runs: Arc<AtomicUsize>, fixed: Arc<AtomicBool>) -> impl FnOnce(&mut Registry) {
     move |registry: &mut Registry| {
         let snoozed = Arc::new(Mutex::new(std::collections::HashSet::new()));
         registry.register::<Work, _, _>(move |job, ctx| {
-            let (runs, snoozed) = (runs.clone(), snoozed.clone());
+            let (runs, snoozed, fixed) = (runs.clone(), snoozed.clone(), fixed.clone());
             async move {
                 runs.fetch_add(1, Ordering::SeqCst);
                 match job.action.as_str() {
@@ -45,6 +50,9 @@ fn handlers(runs: Arc<AtomicUsize>) -> impl FnOnce(&mut Registry) {
                     "panic" => panic!("handler panicked on purpose"),
                     "snooze-once" if snoozed.lock().expect("lock").insert(ctx.id) => {
                         Outcome::Snooze(Duration::from_millis(100))
+                    }
+                    "fail-until-fixed" if !fixed.load(Ordering::SeqCst) => {
+                        Outcome::Fail("not fixed yet".into())
                     }
                     "sleep-3s" => {
                         tokio::time::sleep(Duration::from_secs(3)).await;
@@ -330,7 +338,135 @@ async fn shutdown_returns_unfinished_jobs_to_the_queue(backend: Backend) {
     assert_eq!(job.attempt, 0, "the interrupted run does not count");
 }
 
+async fn admins_inspect_retry_cancel_and_replay_jobs(backend: Backend) {
+    let fixed = Arc::new(AtomicBool::new(false));
+    let Some(app) =
+        TestApp::spawn_with_jobs(backend, fast, handlers_fixed(Arc::default(), fixed.clone()))
+            .await
+    else {
+        return;
+    };
+    let admin = app.account(levee::users::Role::Admin).await;
+    let customer = app.customer().await;
+    let broken = enqueue(&app, "fail-until-fixed", Enqueue::default())
+        .await
+        .id;
+    wait_for(
+        &app,
+        broken,
+        |j| j.state == JobState::Dead,
+        Duration::from_secs(5),
+    )
+    .await;
+
+    let dead: serde_json::Value = app
+        .get_as("/jobs?state=dead&kind=test.work", &admin.access)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        dead["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .any(|j| j["id"] == broken.to_string())
+    );
+    let detail: serde_json::Value = app
+        .get_as(&format!("/jobs/{broken}"), &admin.access)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(detail["errors"][0]["error"], "not fixed yet");
+    assert_eq!(app.get_as("/jobs", &customer.access).await.status(), 403);
+
+    fixed.store(true, Ordering::SeqCst);
+    let replayed = app
+        .send_as(
+            reqwest::Method::POST,
+            "/jobs/replay",
+            &admin.access,
+            Some(serde_json::json!({"kind": "test.work"})),
+        )
+        .await;
+    assert!(
+        replayed.json::<serde_json::Value>().await.expect("json")["replayed"]
+            .as_u64()
+            .expect("count")
+            >= 1
+    );
+    let job = wait_for(
+        &app,
+        broken,
+        |j| j.state == JobState::Completed,
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(job.state, JobState::Completed, "the replayed job completes");
+
+    let later = enqueue(
+        &app,
+        "ok",
+        Enqueue {
+            run_at: Some(chrono::Utc::now() + chrono::Duration::hours(1)),
+            ..Default::default()
+        },
+    )
+    .await
+    .id;
+    let cancelled = app
+        .send_as(
+            reqwest::Method::POST,
+            &format!("/jobs/{later}/cancel"),
+            &admin.access,
+            None,
+        )
+        .await;
+    assert_eq!(
+        cancelled.json::<serde_json::Value>().await.expect("json")["state"],
+        "cancelled"
+    );
+    let again = app
+        .send_as(
+            reqwest::Method::POST,
+            &format!("/jobs/{later}/cancel"),
+            &admin.access,
+            None,
+        )
+        .await;
+    assert_eq!(again.status(), 409);
+    let retried = app
+        .send_as(
+            reqwest::Method::POST,
+            &format!("/jobs/{later}/retry"),
+            &admin.access,
+            None,
+        )
+        .await;
+    assert_eq!(retried.status(), 200);
+    let job = wait_for(
+        &app,
+        later,
+        |j| j.state == JobState::Completed,
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(
+        job.state,
+        JobState::Completed,
+        "a cancelled job can be retried"
+    );
+    assert_eq!(
+        app.get_as(&format!("/jobs/{}", Uuid::new_v4()), &admin.access)
+            .await
+            .status(),
+        404
+    );
+}
+
 backend_tests!(
+    admins_inspect_retry_cancel_and_replay_jobs,
     jobs_complete,
     failures_retry_with_growing_delays_then_die,
     enqueue_in_a_rolled_back_transaction_leaves_no_job,

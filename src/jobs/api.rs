@@ -1,0 +1,206 @@
+//! Admin endpoints for the queue: list and inspect jobs, retry, cancel, and replay the
+//! dead-letter queue of a kind.
+
+use super::entity::{JobState, Model};
+use super::store::{self, JobFilter};
+use crate::app::AppState;
+use crate::auth::{BearerAuth, Permission};
+use crate::db::pagination::{self, DEFAULT_LIMIT};
+use crate::error::{ApiError, FieldError};
+use chrono::{DateTime, Utc};
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi, Tags};
+use uuid::Uuid;
+
+#[derive(Tags)]
+enum JobTags {
+    /// The durable job queue (admins).
+    Jobs,
+}
+
+/// A job and its history.
+#[derive(Object)]
+struct Job {
+    id: Uuid,
+    kind: String,
+    queue: String,
+    state: JobState,
+    payload: serde_json::Value,
+    priority: i32,
+    attempt: i32,
+    max_attempts: i32,
+    run_at: DateTime<Utc>,
+    /// One entry per failed attempt: `{attempt, at, error}`.
+    errors: Vec<serde_json::Value>,
+    unique_key: Option<String>,
+    created_at: DateTime<Utc>,
+    finished_at: Option<DateTime<Utc>>,
+}
+
+impl From<Model> for Job {
+    fn from(m: Model) -> Self {
+        Self {
+            payload: serde_json::from_str(&m.payload).unwrap_or_default(),
+            errors: serde_json::from_str(&m.errors).unwrap_or_default(),
+            id: m.id,
+            kind: m.kind,
+            queue: m.queue,
+            state: m.state,
+            priority: m.priority,
+            attempt: m.attempt,
+            max_attempts: m.max_attempts,
+            run_at: m.run_at,
+            unique_key: m.unique_key,
+            created_at: m.created_at,
+            finished_at: m.finished_at,
+        }
+    }
+}
+
+#[derive(Object)]
+struct JobList {
+    items: Vec<Job>,
+    next_cursor: Option<String>,
+}
+
+#[derive(Object)]
+struct ReplayRequest {
+    /// Every dead job of this kind runs again with fresh attempts.
+    kind: String,
+}
+
+#[derive(Object)]
+struct Replayed {
+    replayed: u64,
+}
+
+async fn load(state: &AppState, id: Uuid) -> Result<Model, ApiError> {
+    store::find(state.db().write(), id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no such job".into()))
+}
+
+fn conflict(detail: String) -> ApiError {
+    ApiError::Conflict {
+        detail,
+        errors: Vec::new(),
+    }
+}
+
+#[derive(Default)]
+pub struct JobsApi;
+
+#[OpenApi(tag = "JobTags::Jobs")]
+impl JobsApi {
+    /// List jobs, newest first
+    #[oai(path = "/jobs", method = "get", operation_id = "list_jobs")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one argument per documented query parameter"
+    )]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        queue: Query<Option<String>>,
+        #[oai(name = "state")] job_state: Query<Option<JobState>>,
+        kind: Query<Option<String>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))] limit: Query<Option<u64>>,
+        cursor: Query<Option<String>>,
+    ) -> Result<Json<JobList>, ApiError> {
+        auth.0.require(Permission::ManageJobs)?;
+        let limit = limit.0.unwrap_or(DEFAULT_LIMIT);
+        let before = cursor
+            .0
+            .as_deref()
+            .map(pagination::decode_cursor::<Uuid>)
+            .transpose()?;
+        let filter = JobFilter {
+            queue: queue.0,
+            state: job_state.0,
+            kind: kind.0,
+            before,
+        };
+        let rows = store::list(state.db().read(), filter, limit + 1).await?;
+        let (rows, next_cursor) = pagination::split_page(rows, limit, |j| j.id);
+        Ok(Json(JobList {
+            items: rows.into_iter().map(Into::into).collect(),
+            next_cursor,
+        }))
+    }
+
+    /// One job with its error history
+    #[oai(path = "/jobs/:id", method = "get", operation_id = "get_job")]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+    ) -> Result<Json<Job>, ApiError> {
+        auth.0.require(Permission::ManageJobs)?;
+        Ok(Json(load(&state, id.0).await?.into()))
+    }
+
+    /// Run a finished, failed or cancelled job again with fresh attempts
+    #[oai(path = "/jobs/:id/retry", method = "post", operation_id = "retry_job")]
+    async fn retry(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+    ) -> Result<Json<Job>, ApiError> {
+        auth.0.require(Permission::ManageJobs)?;
+        let job = load(&state, id.0).await?;
+        if !store::retry(state.db().write(), id.0).await? {
+            return Err(conflict(
+                format!("a job that is {:?} cannot be retried", job.state).to_lowercase(),
+            ));
+        }
+        state.jobs().wake();
+        Ok(Json(load(&state, id.0).await?.into()))
+    }
+
+    /// Cancel a job that has not started
+    #[oai(
+        path = "/jobs/:id/cancel",
+        method = "post",
+        operation_id = "cancel_job"
+    )]
+    async fn cancel(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+    ) -> Result<Json<Job>, ApiError> {
+        auth.0.require(Permission::ManageJobs)?;
+        let job = load(&state, id.0).await?;
+        if !store::cancel(state.db().write(), id.0).await? {
+            return Err(conflict(
+                format!("a job that is {:?} cannot be cancelled", job.state).to_lowercase(),
+            ));
+        }
+        Ok(Json(load(&state, id.0).await?.into()))
+    }
+
+    /// Replay the dead-letter queue of one kind
+    #[oai(path = "/jobs/replay", method = "post", operation_id = "replay_jobs")]
+    async fn replay(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        body: Json<ReplayRequest>,
+    ) -> Result<Json<Replayed>, ApiError> {
+        auth.0.require(Permission::ManageJobs)?;
+        if body.kind.trim().is_empty() {
+            return Err(ApiError::invalid(FieldError::at(
+                "/kind",
+                "must name a job kind",
+            )));
+        }
+        let replayed = store::replay_dead(state.db().write(), &body.kind).await?;
+        state.jobs().wake();
+        Ok(Json(Replayed { replayed }))
+    }
+}
