@@ -43,3 +43,15 @@ pub async fn optional_principal(
         .await
         .map(Some)
 }
+
+/// Whether the (optional) caller holds `permission` — for public reads that show staff more
+/// (drafts, inactive products). A bad credential is still a 401.
+pub async fn caller_may(
+    req: &Request,
+    state: &AppState,
+    permission: super::Permission,
+) -> Result<bool, ApiError> {
+    Ok(optional_principal(req, state)
+        .await?
+        .is_some_and(|p| p.allows(permission)))
+}

@@ -14,7 +14,7 @@ mod secret;
 mod service;
 mod throttle;
 
-pub use bearer::{BearerAuth, optional_principal};
+pub use bearer::{BearerAuth, caller_may, optional_principal};
 pub use jwt::{Claims, TokenError, TokenIssuer};
 pub use principal::{Permission, Principal, Scope};
 pub use service::{Auth, AuthSetupError, TokenPair};

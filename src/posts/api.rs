@@ -3,7 +3,7 @@
 use super::model::{parse_body, parse_title};
 use super::{PostChanges, PostCursor, PostStatus, Slug};
 use crate::app::AppState;
-use crate::auth::{BearerAuth, Permission, optional_principal};
+use crate::auth::{BearerAuth, Permission, caller_may, optional_principal};
 use crate::db::pagination::{self, DEFAULT_LIMIT};
 use crate::error::{ApiError, FieldError};
 use crate::http::caching::{Cached, Validators, list_tag, respond};
@@ -206,10 +206,7 @@ impl PostsApi {
         if let Some(post) = super::cached::published(&state, &slug.0).await? {
             return Ok(respond(req, policy, validators(&post), post.into()));
         }
-        let staff = optional_principal(req, &state)
-            .await?
-            .is_some_and(|p| p.allows(Permission::ManagePosts));
-        if !staff {
+        if !caller_may(req, &state, Permission::ManagePosts).await? {
             return Err(not_found());
         }
         let post = super::find_by_slug(state.db().write(), &slug.0)

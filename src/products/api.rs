@@ -3,7 +3,7 @@
 use super::model::{parse_description, parse_product_name, parse_sku};
 use super::{Price, ProductChanges, ProductFilter, Stocked};
 use crate::app::AppState;
-use crate::auth::{BearerAuth, Permission, Principal, optional_principal};
+use crate::auth::{BearerAuth, Permission, Principal, caller_may};
 use crate::db::pagination::{self, DEFAULT_LIMIT};
 use crate::error::{ApiError, FieldError};
 use crate::http::caching::{Cached, Validators, list_tag, respond};
@@ -210,14 +210,11 @@ impl ProductsApi {
         if let Some(listed) = super::cached::listed(&state, &sku.0).await? {
             return Ok(respond(req, policy, validators(&listed), listed.into()));
         }
-        let staff = optional_principal(req, &state)
-            .await?
-            .is_some_and(|p| p.allows(Permission::ManageProducts));
+        if !caller_may(req, &state, Permission::ManageProducts).await? {
+            return Err(not_found());
+        }
         let db = state.db().write();
-        let product = match staff {
-            true => super::find(db, &sku.0).await?.ok_or_else(not_found)?,
-            false => return Err(not_found()),
-        };
+        let product = super::find(db, &sku.0).await?.ok_or_else(not_found)?;
         let levels = crate::inventory::levels(db, product.id)
             .await?
             .ok_or_else(not_found)?;
