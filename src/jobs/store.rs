@@ -361,3 +361,47 @@ pub async fn cancel(conn: &impl ConnectionTrait, id: Uuid) -> Result<bool, DbErr
         .rows_affected
         == 1)
 }
+
+/// Jobs per queue and state, and per queue the age of the oldest due job (for gauges).
+pub async fn depth(db: &Db) -> Result<(Vec<(String, String, i64)>, Vec<(String, f64)>), DbErr> {
+    #[derive(FromQueryResult)]
+    struct Count {
+        queue: String,
+        state: String,
+        jobs: i64,
+    }
+    #[derive(FromQueryResult)]
+    struct Oldest {
+        queue: String,
+        run_at: DateTime<Utc>,
+    }
+    let backend = db.read().get_database_backend();
+    let counts = Count::find_by_statement(Statement::from_string(
+        backend,
+        "SELECT queue, state, COUNT(*) AS jobs FROM jobs WHERE state NOT IN ('completed', 'cancelled') GROUP BY queue, state",
+    ))
+    .all(db.read())
+    .await?;
+    let oldest = Oldest::find_by_statement(Statement::from_string(
+        backend,
+        "SELECT queue, MIN(run_at) AS run_at FROM jobs WHERE state IN ('available', 'scheduled', 'retryable') GROUP BY queue",
+    ))
+    .all(db.read())
+    .await?;
+    let now = Utc::now();
+    Ok((
+        counts
+            .into_iter()
+            .map(|c| (c.queue, c.state, c.jobs))
+            .collect(),
+        oldest
+            .into_iter()
+            .map(|o| {
+                (
+                    o.queue,
+                    Ord::max((now - o.run_at).num_milliseconds(), 0) as f64 / 1000.0,
+                )
+            })
+            .collect(),
+    ))
+}

@@ -254,6 +254,24 @@ impl Workers {
             if let Err(e) = store::heartbeat(&self.db, &self.owner, ids, lease).await {
                 tracing::warn!(error = %e, "renewing job leases failed");
             }
+            match store::depth(&self.db).await {
+                Ok((counts, oldest)) => {
+                    // States with no jobs have no row: report them as 0, not as their last value.
+                    for queue in self.config.queues.keys() {
+                        for state in ["available", "scheduled", "running", "retryable", "dead"] {
+                            let jobs = counts
+                                .iter()
+                                .find(|(q, s, _)| q == queue && s == state)
+                                .map_or(0, |c| c.2);
+                            metrics::gauge!("levee_jobs_depth", "queue" => queue.clone(), "state" => state).set(jobs as f64);
+                        }
+                    }
+                    for (queue, age) in oldest {
+                        metrics::gauge!("levee_jobs_oldest_available_age_seconds", "queue" => queue).set(age);
+                    }
+                }
+                Err(e) => tracing::debug!(error = %e, "measuring queue depth failed"),
+            }
             match store::rescue_expired(&self.db).await {
                 Ok(0) => {}
                 Ok(n) => tracing::warn!(

@@ -146,6 +146,19 @@ async fn failures_retry_with_growing_delays_then_die(backend: Backend) {
         "delays grow: {first_gap} then {second_gap}"
     );
     assert_eq!(errors[2]["error"], "failed on attempt 3");
+    let mut gauges = String::new();
+    for _ in 0..40 {
+        gauges = app.get("/metrics").await.text().await.expect("metrics");
+        if gauges.contains(r#"levee_jobs_depth{queue="default",state="dead"}"#) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        gauges.contains(r#"levee_jobs_depth{queue="default",state="dead"}"#),
+        "queue depth is exported"
+    );
+    assert!(gauges.contains("levee_jobs_processed_total"));
 
     let hard = enqueue(&app, "fail-hard", Enqueue::default()).await.id;
     let job = wait_for(
