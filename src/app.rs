@@ -192,13 +192,14 @@ impl Application {
             started: Instant::now(),
             shutting_down: AtomicBool::new(false),
         }));
+        let registry = crate::jobs::builtin_registry(&state.config().jobs);
         Ok(Self {
             state,
             listener,
             metrics_listener,
             addr,
             extra: None,
-            registry: crate::jobs::builtin_registry(),
+            registry,
         })
     }
 

@@ -8,6 +8,7 @@ mod m20261125_000002_create_auth_tables;
 mod m20261125_000003_create_posts;
 mod m20261125_000004_create_catalog;
 mod m20261125_000005_create_jobs;
+mod m20261125_000006_create_cron;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_create_posts::Migration),
             Box::new(m20261125_000004_create_catalog::Migration),
             Box::new(m20261125_000005_create_jobs::Migration),
+            Box::new(m20261125_000006_create_cron::Migration),
         ]
     }
 }

@@ -20,7 +20,7 @@ pub async fn run(config: Config) -> Result<(), CliError> {
     // Wake-ups from enqueues come only from this process; others are found by polling.
     let workers = Workers::new(
         db.clone(),
-        builtin_registry(),
+        builtin_registry(&config.jobs),
         config.jobs.clone(),
         JobQueue::default().wake_signal(),
     );

@@ -22,6 +22,23 @@ pub struct JobsConfig {
     pub retry_max_delay: Duration,
     /// On shutdown, running jobs may finish for this long; the rest return to the queue.
     pub shutdown_timeout: Duration,
+    /// Completed jobs are deleted after this long (by the `jobs.prune` job).
+    pub completed_retention: Duration,
+    /// Dead jobs are kept this long for inspection and replay.
+    pub dead_retention: Duration,
+    /// Scheduled jobs; exactly one instance of a fleet enqueues each slot.
+    pub cron: Vec<CronEntry>,
+}
+
+/// `schedule` is a cron expression (5 fields, or 6 with seconds first); each slot enqueues a
+/// `kind` job with an empty payload. Slots missed by more than a minute (the fleet was down)
+/// are skipped, not caught up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CronEntry {
+    pub name: String,
+    pub schedule: String,
+    pub kind: String,
 }
 
 impl Default for JobsConfig {
@@ -34,6 +51,13 @@ impl Default for JobsConfig {
             retry_base_delay: Duration::secs(5),
             retry_max_delay: Duration::secs(600),
             shutdown_timeout: Duration::secs(10),
+            completed_retention: Duration::secs(24 * 3600),
+            dead_retention: Duration::secs(30 * 24 * 3600),
+            cron: vec![CronEntry {
+                name: "prune-jobs".into(),
+                schedule: "17 * * * *".into(),
+                kind: "jobs.prune".into(),
+            }],
         }
     }
 }

@@ -12,7 +12,7 @@ mod values;
 
 pub use auth::{AuthConfig, PasswordHashConfig};
 pub use cache::CacheConfig;
-pub use jobs::JobsConfig;
+pub use jobs::{CronEntry, JobsConfig};
 pub use load::{ConfigError, ConfigSource, load};
 pub use rate_limit::{KeyKind, PolicyConfig, RateLimitConfig, RouteRule};
 pub use redact::redacted_toml;

@@ -92,6 +92,23 @@ impl Config {
                 ));
             }
         }
+        for (i, entry) in self.jobs.cron.iter().enumerate() {
+            if let Err(e) = entry.schedule.parse::<croner::Cron>() {
+                return Err(ConfigError::key(
+                    format!("jobs.cron[{i}].schedule"),
+                    format!("expected a cron expression like \"*/5 * * * *\" ({e})"),
+                ));
+            }
+            if self.jobs.cron[..i]
+                .iter()
+                .any(|other| other.name == entry.name)
+            {
+                return Err(ConfigError::key(
+                    format!("jobs.cron[{i}].name"),
+                    format!("{:?} is used twice", entry.name),
+                ));
+            }
+        }
         for origin in &self.server.cors_origins {
             let valid = origin == "*"
                 || url::Url::parse(origin).is_ok_and(|u| {

@@ -5,6 +5,7 @@
 //! `levee serve` runs them too unless `jobs.run_in_serve = false`.
 
 pub mod api;
+mod cron;
 mod entity;
 mod registry;
 pub mod store;
@@ -19,9 +20,32 @@ use sea_orm::{ConnectionTrait, DbErr, TransactionTrait};
 use std::sync::Arc;
 use tokio::sync::Notify;
 
+/// Deletes completed jobs past `jobs.completed_retention` and dead ones past
+/// `jobs.dead_retention`. Scheduled by the built-in `prune-jobs` cron entry.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct PruneJobs {}
+
+impl JobKind for PruneJobs {
+    const NAME: &'static str = "jobs.prune";
+}
+
 /// The job kinds levee itself defines; features add theirs here.
-pub fn builtin_registry() -> Registry {
-    Registry::default()
+pub fn builtin_registry(config: &crate::config::JobsConfig) -> Registry {
+    let mut registry = Registry::default();
+    let (completed, dead) = (
+        config.completed_retention.get(),
+        config.dead_retention.get(),
+    );
+    registry.register::<PruneJobs, _, _>(move |_, ctx| async move {
+        match store::prune(&ctx.db, completed, dead).await {
+            Ok(deleted) => {
+                tracing::info!(deleted, "pruned finished jobs");
+                Outcome::Done
+            }
+            Err(e) => Outcome::Retry(e.to_string()),
+        }
+    });
+    registry
 }
 
 /// Options of one enqueue.

@@ -405,3 +405,22 @@ pub async fn depth(db: &Db) -> Result<(Vec<(String, String, i64)>, Vec<(String, 
             .collect(),
     ))
 }
+
+/// Deletes completed (and cancelled) jobs finished before `completed`, dead ones before `dead`.
+pub async fn prune(db: &Db, completed: Duration, dead: Duration) -> Result<u64, DbErr> {
+    let now = Utc::now();
+    let older = |state: Vec<JobState>, age: Duration| {
+        Jobs::delete_many()
+            .filter(Column::State.is_in(state))
+            .filter(Column::FinishedAt.lt(now - to_chrono(age)))
+    };
+    let done = older(vec![JobState::Completed, JobState::Cancelled], completed)
+        .exec(db.write())
+        .await?
+        .rows_affected;
+    let dead = older(vec![JobState::Dead], dead)
+        .exec(db.write())
+        .await?
+        .rows_affected;
+    Ok(done + dead)
+}

@@ -48,6 +48,7 @@ impl Workers {
             ));
         }
         tasks.spawn(this.clone().maintain(stop.clone()));
+        tasks.spawn(this.clone().schedule(stop.clone()));
         tracing::info!(owner = %this.owner, queues = ?this.config.queues.keys().collect::<Vec<_>>(), "job workers started");
         while tasks.join_next().await.is_some() {}
         tracing::info!("job workers stopped");
@@ -233,6 +234,30 @@ impl Workers {
         let mut byte = [0u8; 1];
         let _ = getrandom::fill(&mut byte);
         capped.mul_f64(0.5 + f64::from(byte[0]) / 510.0)
+    }
+
+    /// Fires cron slots while this instance holds the scheduler lease; resigns on shutdown.
+    async fn schedule(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        let scheduler = super::cron::Scheduler::new(
+            &self.config.cron,
+            self.owner.clone(),
+            self.config.lease.get(),
+        );
+        let mut tick = tokio::time::interval(self.config.poll_interval.get());
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stop.changed() => break,
+            }
+            match scheduler.tick(&self.db).await {
+                Ok(0) => {}
+                Ok(_) => self.wake.notify_waiters(),
+                Err(e) => tracing::warn!(error = %e, "the cron scheduler failed"),
+            }
+        }
+        if let Err(e) = scheduler.resign(&self.db).await {
+            tracing::warn!(error = %e, "could not hand over the cron lease");
+        }
     }
 
     /// Renews the leases of running jobs and rescues jobs whose workers died.

@@ -560,3 +560,98 @@ async fn two_workers_never_run_one_job_at_the_same_time() {
     assert_eq!(overlaps.load(Ordering::SeqCst), 0);
     drop(b);
 }
+
+async fn cron_fires_each_slot_exactly_once_with_two_instances(backend: Backend) {
+    let every_second = |c: &mut Config| {
+        fast(c);
+        c.jobs.cron = vec![levee::config::CronEntry {
+            name: "tick".into(),
+            schedule: "* * * * * *".into(),
+            kind: Work::NAME.into(),
+        }];
+    };
+    let Some(a) = TestApp::spawn_with_jobs(backend, every_second, handlers(Arc::default())).await
+    else {
+        return;
+    };
+    let b = a
+        .spawn_sibling_with_jobs(backend, every_second, handlers(Arc::default()))
+        .await;
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    let jobs = store::list(
+        a.state.db().write(),
+        store::JobFilter {
+            kind: Some(Work::NAME.into()),
+            ..Default::default()
+        },
+        100,
+    )
+    .await
+    .expect("jobs");
+    #[derive(sea_orm::FromQueryResult)]
+    struct Slot {
+        job_id: Uuid,
+    }
+    let backend_kind = sea_orm::ConnectionTrait::get_database_backend(a.state.db().write());
+    let slots =
+        <Slot as sea_orm::FromQueryResult>::find_by_statement(sea_orm::Statement::from_string(
+            backend_kind,
+            "SELECT job_id FROM cron_slots WHERE name = 'tick'",
+        ))
+        .all(a.state.db().write())
+        .await
+        .expect("slots");
+    assert!(slots.len() >= 2, "slots fired: {}", slots.len());
+    assert_eq!(jobs.len(), slots.len(), "one job per slot, never two");
+    let mut ids: Vec<Uuid> = slots.iter().map(|s| s.job_id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), slots.len());
+    drop(b);
+}
+
+async fn prune_deletes_only_old_finished_jobs(backend: Backend) {
+    let Some(app) = TestApp::spawn_with_jobs(
+        backend,
+        |c| c.jobs.run_in_serve = false,
+        handlers(Arc::default()),
+    )
+    .await
+    else {
+        return;
+    };
+    let old = enqueue(&app, "ok", Enqueue::default()).await.id;
+    let fresh = enqueue(&app, "ok", Enqueue::default()).await.id;
+    let waiting = enqueue(&app, "ok", Enqueue::default()).await.id;
+    let db = app.state.db().write();
+    for (id, finished) in [
+        (old, chrono::Utc::now() - chrono::Duration::days(2)),
+        (fresh, chrono::Utc::now()),
+    ] {
+        let sql = "UPDATE jobs SET state = 'completed', finished_at = $1 WHERE id = $2";
+        let statement = sea_orm::Statement::from_sql_and_values(
+            db.get_database_backend(),
+            sql,
+            [finished.into(), id.into()],
+        );
+        sea_orm::ConnectionTrait::execute_raw(db, statement)
+            .await
+            .expect("mark finished");
+    }
+    let deleted = store::prune(
+        app.state.db(),
+        Duration::from_secs(24 * 3600),
+        Duration::from_secs(30 * 24 * 3600),
+    )
+    .await
+    .expect("prune");
+    assert_eq!(deleted, 1);
+    assert!(store::find(db, old).await.expect("find").is_none());
+    assert!(store::find(db, fresh).await.expect("find").is_some());
+    assert!(store::find(db, waiting).await.expect("find").is_some());
+}
+
+backend_tests!(
+    cron_fires_each_slot_exactly_once_with_two_instances,
+    prune_deletes_only_old_finished_jobs
+);

@@ -1,0 +1,132 @@
+//! The scheduler: the instance holding the `cron` leader lease enqueues due slots. A slot is
+//! recorded in `cron_slots` in the same transaction as its job, so even a leader change in
+//! the middle cannot fire a slot twice.
+
+use super::store::{self, NewJob};
+use crate::config::CronEntry;
+use crate::db::Db;
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DbErr, Statement};
+use std::time::Duration;
+
+const LEASE_NAME: &str = "cron";
+/// Slots older than this when first seen (the fleet was down) are skipped.
+const CATCH_UP: chrono::Duration = chrono::Duration::minutes(1);
+
+pub struct Scheduler {
+    entries: Vec<(CronEntry, croner::Cron)>,
+    owner: String,
+    lease: Duration,
+}
+
+fn statement(db: &Db, sql: &str, values: Vec<sea_orm::Value>) -> Statement {
+    // The SQL uses `$n` placeholders; SQLite accepts them too.
+    Statement::from_sql_and_values(db.write().get_database_backend(), sql, values)
+}
+
+impl Scheduler {
+    /// Entries whose schedule does not parse were rejected when the config loaded.
+    pub fn new(entries: &[CronEntry], owner: String, lease: Duration) -> Self {
+        let entries = entries
+            .iter()
+            .filter_map(|e| Some((e.clone(), e.schedule.parse().ok()?)))
+            .collect();
+        Self {
+            entries,
+            owner,
+            lease,
+        }
+    }
+
+    /// Takes or renews the leader lease; `true` while this instance leads.
+    async fn lead(&self, db: &Db) -> Result<bool, DbErr> {
+        if self.entries.is_empty() {
+            return Ok(false);
+        }
+        let now = Utc::now();
+        let expires =
+            now + chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::seconds(30));
+        let insert = statement(
+            db,
+            "INSERT INTO leader_leases (name, holder, expires_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+            vec![LEASE_NAME.into(), self.owner.clone().into(), expires.into()],
+        );
+        db.write().execute_raw(insert).await?;
+        let take = statement(
+            db,
+            "UPDATE leader_leases SET holder = $1, expires_at = $2 WHERE name = $3 AND (holder = $1 OR expires_at < $4)",
+            vec![
+                self.owner.clone().into(),
+                expires.into(),
+                LEASE_NAME.into(),
+                now.into(),
+            ],
+        );
+        Ok(db.write().execute_raw(take).await?.rows_affected() == 1)
+    }
+
+    /// Gives up the lease so another instance takes over at once (shutdown).
+    pub async fn resign(&self, db: &Db) -> Result<(), DbErr> {
+        let release = statement(
+            db,
+            "UPDATE leader_leases SET expires_at = $1 WHERE name = $2 AND holder = $3",
+            vec![
+                (Utc::now() - chrono::Duration::seconds(1)).into(),
+                LEASE_NAME.into(),
+                self.owner.clone().into(),
+            ],
+        );
+        db.write().execute_raw(release).await.map(|_| ())
+    }
+
+    /// Enqueues every due, unfired slot if this instance leads; returns how many.
+    pub async fn tick(&self, db: &Db) -> Result<usize, DbErr> {
+        if !self.lead(db).await? {
+            return Ok(0);
+        }
+        let now = Utc::now();
+        let mut fired = 0;
+        for (entry, cron) in &self.entries {
+            let Ok(slot) = cron.find_previous_occurrence(&now, true) else {
+                continue;
+            };
+            if now - slot > CATCH_UP {
+                continue;
+            }
+            if self.fire(db, entry, slot).await? {
+                fired += 1;
+            }
+        }
+        Ok(fired)
+    }
+
+    async fn fire(&self, db: &Db, entry: &CronEntry, slot: DateTime<Utc>) -> Result<bool, DbErr> {
+        let txn = db.begin_write().await?;
+        let job = store::enqueue(
+            &txn,
+            NewJob {
+                kind: entry.kind.clone(),
+                queue: "default".into(),
+                payload: serde_json::json!({}),
+                priority: 0,
+                max_attempts: 3,
+                run_at: None,
+                unique_key: None,
+            },
+        )
+        .await?;
+        let record = Statement::from_sql_and_values(
+            txn.get_database_backend(),
+            "INSERT INTO cron_slots (name, slot, job_id) VALUES ($1, $2, $3) ON CONFLICT (name, slot) DO NOTHING",
+            vec![entry.name.clone().into(), slot.into(), job.id.into()],
+        );
+        if txn.execute_raw(record).await?.rows_affected() == 0 {
+            // Fired already (by us earlier or by a previous leader): drop the job with the txn.
+            txn.rollback().await?;
+            return Ok(false);
+        }
+        txn.commit().await?;
+        tracing::info!(cron = %entry.name, slot = %slot, job.id = %job.id, "cron slot fired");
+        Ok(true)
+    }
+}
