@@ -186,7 +186,7 @@ impl Application {
             auth,
             rate_limiter,
             cache,
-            jobs: JobQueue::default(),
+            jobs: JobQueue::new(redis.clone()),
             redis,
             metrics: crate::telemetry::metrics_handle(),
             started: Instant::now(),
@@ -270,6 +270,9 @@ impl Application {
             );
             tokio::spawn(workers.run(workers_stop))
         });
+        let wake_listener = workers
+            .as_ref()
+            .and_then(|_| state.jobs().spawn_wake_listener());
         let upkeep = state.clone();
         let upkeep_task = tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(5));
@@ -324,6 +327,9 @@ impl Application {
         }
         if let Some(task) = metrics_task {
             let _ = task.await;
+        }
+        if let Some(listener) = wake_listener {
+            listener.abort();
         }
         if let Some(workers) = workers {
             // Workers drain within jobs.shutdown_timeout and return unfinished jobs.

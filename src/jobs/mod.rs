@@ -56,13 +56,25 @@ pub struct Enqueue {
     pub unique_key: Option<String>,
 }
 
-/// Enqueues and wakes this process's workers. Cheap to clone.
+/// Redis channel on which enqueues wake the workers of every process of a fleet.
+const WAKE_CHANNEL: &str = "jobs:wake";
+
+/// Enqueues and wakes workers: this process's at once, other processes' through Redis
+/// pub/sub when Redis is configured (otherwise they find the job by polling). Cheap to clone.
 #[derive(Clone, Default)]
 pub struct JobQueue {
     wake: Arc<Notify>,
+    redis: Option<crate::redis_conn::RedisConn>,
 }
 
 impl JobQueue {
+    pub fn new(redis: Option<crate::redis_conn::RedisConn>) -> Self {
+        Self {
+            wake: Arc::default(),
+            redis,
+        }
+    }
+
     /// Enqueues `job` on `conn` — pass the open transaction of the write it belongs to.
     pub async fn enqueue<K: JobKind, C: ConnectionTrait + TransactionTrait>(
         &self,
@@ -83,14 +95,44 @@ impl JobQueue {
         };
         let model = store::enqueue(conn, new).await?;
         // Workers woken before the caller commits find nothing and look again within
-        // `jobs.poll_interval`; waking costs nothing.
-        self.wake.notify_waiters();
+        // `jobs.poll_interval`; waking costs little.
+        self.wake();
         Ok(model)
     }
 
-    /// Wakes idle workers of this process (after retries and replays).
+    /// Wakes idle workers here and, through Redis, in the rest of the fleet.
     pub fn wake(&self) {
         self.wake.notify_waiters();
+        if let Some(redis) = self.redis.clone() {
+            tokio::spawn(async move {
+                let mut conn = redis.connection();
+                let mut publish = redis::cmd("PUBLISH");
+                publish.arg(redis.key(WAKE_CHANNEL)).arg(1);
+                let _ = redis
+                    .guarded("jobs", publish.query_async::<i64>(&mut conn))
+                    .await;
+            });
+        }
+    }
+
+    /// Relays wake-ups published by other processes to this process's workers until aborted.
+    pub fn spawn_wake_listener(&self) -> Option<tokio::task::JoinHandle<()>> {
+        let redis = self.redis.clone()?;
+        let wake = self.wake.clone();
+        Some(tokio::spawn(async move {
+            use futures_util::StreamExt;
+            loop {
+                if let Ok(mut pubsub) = redis.client().get_async_pubsub().await
+                    && pubsub.subscribe(redis.key(WAKE_CHANNEL)).await.is_ok()
+                {
+                    let mut messages = pubsub.on_message();
+                    while messages.next().await.is_some() {
+                        wake.notify_waiters();
+                    }
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        }))
     }
 
     pub(crate) fn wake_signal(&self) -> Arc<Notify> {

@@ -655,3 +655,44 @@ backend_tests!(
     cron_fires_each_slot_exactly_once_with_two_instances,
     prune_deletes_only_old_finished_jobs
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_enqueue_wakes_workers_in_other_processes_through_redis() {
+    if crate::helpers::env_url(crate::helpers::REDIS_ENV).is_none() {
+        crate::helpers::skip("cross-process job wake-ups", crate::helpers::REDIS_ENV);
+        return;
+    }
+    // A only enqueues; B works with a poll interval far longer than the test.
+    let Some(a) = TestApp::spawn_with_jobs(
+        Backend::Postgres,
+        |c| c.jobs.run_in_serve = false,
+        handlers(Arc::default()),
+    )
+    .await
+    else {
+        return;
+    };
+    let slow_poll = |c: &mut Config| {
+        fast(c);
+        c.jobs.poll_interval = ConfigDuration::secs(60);
+    };
+    let _b = a
+        .spawn_sibling_with_jobs(Backend::Postgres, slow_poll, handlers(Arc::default()))
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let started = Instant::now();
+    let id = enqueue(&a, "ok", Enqueue::default()).await.id;
+    let job = wait_for(
+        &a,
+        id,
+        |j| j.state == JobState::Completed,
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(job.state, JobState::Completed);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "woken by pub/sub, not by the 60 s poll: {:?}",
+        started.elapsed()
+    );
+}
