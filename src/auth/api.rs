@@ -2,7 +2,7 @@
 
 use super::{BearerAuth, Permission, Scope, TokenPair, api_keys};
 use crate::app::AppState;
-use crate::db::pagination::{self, DEFAULT_LIMIT};
+use crate::db::pagination;
 use crate::error::{ApiError, FieldError};
 use crate::http::client_ip::client_ip;
 use crate::http::responses::{Created, NoContent};
@@ -314,12 +314,7 @@ impl ApiKeysApi {
         cursor: Query<Option<String>>,
     ) -> Result<Json<ApiKeyList>, ApiError> {
         auth.0.require(Permission::ManageApiKeys)?;
-        let limit = limit.0.unwrap_or(DEFAULT_LIMIT);
-        let before = cursor
-            .0
-            .as_deref()
-            .map(pagination::decode_cursor::<Uuid>)
-            .transpose()?;
+        let (limit, before) = pagination::page_request::<Uuid>(limit.0, cursor.0.as_deref())?;
         let rows = api_keys::list(state.db().read(), before, limit + 1).await?;
         let (rows, next_cursor) = pagination::split_page(rows, limit, |k| k.id);
         Ok(Json(ApiKeyList {

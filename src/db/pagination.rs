@@ -30,6 +30,17 @@ pub fn decode_cursor<K: DeserializeOwned>(cursor: &str) -> Result<K, ApiError> {
         })
 }
 
+/// The `?limit=` (default 20) and decoded `?cursor=` of a list request.
+pub fn page_request<K: DeserializeOwned>(
+    limit: Option<u64>,
+    cursor: Option<&str>,
+) -> Result<(u64, Option<K>), ApiError> {
+    Ok((
+        limit.unwrap_or(DEFAULT_LIMIT),
+        cursor.map(decode_cursor).transpose()?,
+    ))
+}
+
 /// Rows fetched are `limit + 1`: the extra row only says whether another page exists.
 pub fn split_page<T, K: Serialize>(
     mut rows: Vec<T>,

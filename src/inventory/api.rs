@@ -3,7 +3,7 @@
 use super::{Levels, Movement, StockError, entity::ledger};
 use crate::app::AppState;
 use crate::auth::{BearerAuth, Permission};
-use crate::db::pagination::{self, DEFAULT_LIMIT};
+use crate::db::pagination;
 use crate::error::{ApiError, FieldError};
 use crate::products::api::actor_of;
 use chrono::{DateTime, Utc};
@@ -170,12 +170,7 @@ impl InventoryApi {
         cursor: Query<Option<String>>,
     ) -> Result<Json<Ledger>, ApiError> {
         auth.0.require(Permission::ReadInventory)?;
-        let limit = limit.0.unwrap_or(DEFAULT_LIMIT);
-        let before = cursor
-            .0
-            .as_deref()
-            .map(pagination::decode_cursor::<Uuid>)
-            .transpose()?;
+        let (limit, before) = pagination::page_request::<Uuid>(limit.0, cursor.0.as_deref())?;
         let id = product_id(&state, &sku.0).await?;
         let rows = super::ledger(state.db().read(), id, before, limit + 1).await?;
         let (rows, next_cursor) = pagination::split_page(rows, limit, |e| e.id);

@@ -5,7 +5,7 @@ use super::entity::{JobState, Model};
 use super::store::{self, JobFilter};
 use crate::app::AppState;
 use crate::auth::{BearerAuth, Permission};
-use crate::db::pagination::{self, DEFAULT_LIMIT};
+use crate::db::pagination;
 use crate::error::{ApiError, FieldError};
 use chrono::{DateTime, Utc};
 use poem::web::Data;
@@ -111,12 +111,7 @@ impl JobsApi {
         cursor: Query<Option<String>>,
     ) -> Result<Json<JobList>, ApiError> {
         auth.0.require(Permission::ManageJobs)?;
-        let limit = limit.0.unwrap_or(DEFAULT_LIMIT);
-        let before = cursor
-            .0
-            .as_deref()
-            .map(pagination::decode_cursor::<Uuid>)
-            .transpose()?;
+        let (limit, before) = pagination::page_request::<Uuid>(limit.0, cursor.0.as_deref())?;
         let filter = JobFilter {
             queue: queue.0,
             state: job_state.0,

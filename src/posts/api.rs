@@ -4,7 +4,7 @@ use super::model::{parse_body, parse_title};
 use super::{PostChanges, PostCursor, PostStatus, Slug};
 use crate::app::AppState;
 use crate::auth::{BearerAuth, Permission, caller_may, optional_principal};
-use crate::db::pagination::{self, DEFAULT_LIMIT};
+use crate::db::pagination;
 use crate::error::{ApiError, FieldError};
 use crate::http::caching::{Cached, Validators, list_tag, respond};
 use crate::http::responses::{Created, NoContent};
@@ -148,12 +148,7 @@ impl PostsApi {
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))] limit: Query<Option<u64>>,
         cursor: Query<Option<String>>,
     ) -> Result<Cached<PostList>, ApiError> {
-        let limit = limit.0.unwrap_or(DEFAULT_LIMIT);
-        let cursor = cursor
-            .0
-            .as_deref()
-            .map(pagination::decode_cursor::<PostCursor>)
-            .transpose()?;
+        let (limit, cursor) = pagination::page_request::<PostCursor>(limit.0, cursor.0.as_deref())?;
         let rows = match status.0.unwrap_or(PostStatus::Published) {
             PostStatus::Published if cursor.is_none() => {
                 Ok(super::cached::first_page(&state, limit + 1).await?)

@@ -4,7 +4,7 @@ use super::model::{parse_description, parse_product_name, parse_sku};
 use super::{Price, ProductChanges, ProductFilter, Stocked};
 use crate::app::AppState;
 use crate::auth::{BearerAuth, Permission, Principal, caller_may};
-use crate::db::pagination::{self, DEFAULT_LIMIT};
+use crate::db::pagination;
 use crate::error::{ApiError, FieldError};
 use crate::http::caching::{Cached, Validators, list_tag, respond};
 use crate::http::responses::{Created, NoContent};
@@ -165,12 +165,7 @@ impl ProductsApi {
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))] limit: Query<Option<u64>>,
         cursor: Query<Option<String>>,
     ) -> Result<Cached<ProductList>, ApiError> {
-        let limit = limit.0.unwrap_or(DEFAULT_LIMIT);
-        let after = cursor
-            .0
-            .as_deref()
-            .map(pagination::decode_cursor::<String>)
-            .transpose()?;
+        let (limit, after) = pagination::page_request::<String>(limit.0, cursor.0.as_deref())?;
         let filter = ProductFilter {
             min_price: min_price.0,
             max_price: max_price.0,

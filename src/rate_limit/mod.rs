@@ -70,15 +70,20 @@ impl RateLimiter {
         }
     }
 
-    /// The policy guarding `method path`, or `None` when limiting is off or the path is exempt.
-    pub fn policy_for(&self, method: &str, path: &str, signed_in: bool) -> Option<&Policy> {
-        let config = &self.config;
-        if !config.enabled
-            || config
+    /// Whether requests to `path` are limited at all (limiting on, path not exempt).
+    pub fn guards(&self, path: &str) -> bool {
+        self.config.enabled
+            && !self
+                .config
                 .exempt
                 .iter()
                 .any(|prefix| path.starts_with(prefix.as_str()))
-        {
+    }
+
+    /// The policy guarding `method path`, or `None` when limiting is off or the path is exempt.
+    pub fn policy_for(&self, method: &str, path: &str, signed_in: bool) -> Option<&Policy> {
+        let config = &self.config;
+        if !self.guards(path) {
             return None;
         }
         let routed = config.routes.iter().find(|r| {

@@ -3,7 +3,7 @@
 use super::{Role, UserChanges, UserFilter, UserStatus};
 use crate::app::AppState;
 use crate::auth::{BearerAuth, Permission, Principal, refresh};
-use crate::db::pagination::{self, DEFAULT_LIMIT};
+use crate::db::pagination;
 use crate::error::{ApiError, FieldError};
 use chrono::{DateTime, Utc};
 use poem::web::Data;
@@ -184,12 +184,7 @@ impl UsersApi {
         cursor: Query<Option<String>>,
     ) -> Result<Json<UserList>, ApiError> {
         auth.0.require(Permission::ReadUsers)?;
-        let limit = limit.0.unwrap_or(DEFAULT_LIMIT);
-        let after = cursor
-            .0
-            .as_deref()
-            .map(pagination::decode_cursor::<String>)
-            .transpose()?;
+        let (limit, after) = pagination::page_request::<String>(limit.0, cursor.0.as_deref())?;
         let filter = UserFilter {
             role: role.0,
             status: status.0,
