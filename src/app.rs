@@ -291,9 +291,10 @@ impl Application {
             .redis()
             .map(|redis| crate::cache::spawn_subscriber(state.cache().clone(), redis.clone()));
         let metrics_task = metrics_listener.map(|l| {
-            let app = Route::new()
-                .at("/metrics", http::system::metrics)
-                .data(state.clone());
+            let app = Route::new().at(
+                "/metrics",
+                http::system::metrics.data(http::system::ScrapeToken::new(&state.config().metrics)),
+            );
             let acceptor = TcpAcceptor::from_tokio(l);
             let stop = stopped();
             tokio::spawn(async move {

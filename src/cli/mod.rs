@@ -2,6 +2,7 @@
 //! exit non-zero: 2 for bad configuration or usage, 1 for failures at run time.
 
 mod health;
+mod jobs;
 mod migrate;
 mod seed;
 mod serve;
@@ -42,6 +43,8 @@ enum Command {
     Health(health::HealthArgs),
     /// Create accounts (e.g. the first admin) and reset passwords.
     User(user::UserArgs),
+    /// Operate the job queue (benchmark it).
+    Jobs(jobs::JobsArgs),
     /// Fill the database with demo posts and products (idempotent).
     Seed(seed::SeedArgs),
 }
@@ -107,6 +110,7 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Health(args) => health::run(&config, args).await,
         Command::User(args) => user::run(config, args).await,
         Command::Seed(args) => seed::run(config, args).await,
+        Command::Jobs(args) => jobs::run(config, args).await,
     }
 }
 

@@ -108,6 +108,12 @@ impl Db {
         self.session_url.as_deref()
     }
 
+    /// A raw statement for this backend. The SQL uses `$n` placeholders, which SQLite
+    /// accepts too.
+    pub fn statement(&self, sql: &str, values: Vec<sea_orm::Value>) -> sea_orm::Statement {
+        sea_orm::Statement::from_sql_and_values(self.write.get_database_backend(), sql, values)
+    }
+
     /// A cheap round trip to the primary.
     pub async fn ping(&self) -> Result<(), DbErr> {
         self.write.execute_unprepared("SELECT 1").await.map(|_| ())

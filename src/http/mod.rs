@@ -53,7 +53,10 @@ pub fn router(
         .at("/openapi.json", api.spec_endpoint())
         .nest("/docs", api.swagger_ui());
     if state.config().metrics.listen.is_none() {
-        routes = routes.at("/metrics", system::metrics);
+        routes = routes.at(
+            "/metrics",
+            system::metrics.data(system::ScrapeToken::new(&state.config().metrics)),
+        );
     }
     if let Some((prefix, endpoint)) = extra {
         routes = routes.nest(prefix, endpoint);

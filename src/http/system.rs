@@ -104,10 +104,21 @@ impl SystemApi {
     }
 }
 
+/// The bearer token scrapers must present (`metrics.token`), attached to the `/metrics`
+/// route wherever it is served (main listener, separate listener, `levee worker`).
+#[derive(Clone)]
+pub struct ScrapeToken(Option<String>);
+
+impl ScrapeToken {
+    pub fn new(config: &crate::config::MetricsConfig) -> Self {
+        Self(config.token.clone())
+    }
+}
+
 /// Prometheus text exposition. When `metrics.token` is set, a matching bearer token is required.
 #[handler]
-pub async fn metrics(req: &Request, state: Data<&AppState>) -> poem::Result<Response> {
-    if let Some(token) = &state.config().metrics.token {
+pub async fn metrics(req: &Request, token: Data<&ScrapeToken>) -> poem::Result<Response> {
+    if let Some(token) = &token.0.0 {
         let presented = req
             .headers()
             .get(poem::http::header::AUTHORIZATION)
@@ -119,8 +130,7 @@ pub async fn metrics(req: &Request, state: Data<&AppState>) -> poem::Result<Resp
             );
         }
     }
-    Ok(state
-        .metrics()
+    Ok(crate::telemetry::metrics_handle()
         .render()
         .with_content_type("text/plain; version=0.0.4; charset=utf-8")
         .into_response())

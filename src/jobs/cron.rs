@@ -6,7 +6,7 @@ use super::store::{self, NewJob};
 use crate::config::CronEntry;
 use crate::db::Db;
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr, Statement};
+use sea_orm::{ConnectionTrait, DbErr};
 use std::time::Duration;
 
 const LEASE_NAME: &str = "cron";
@@ -17,11 +17,6 @@ pub struct Scheduler {
     entries: Vec<(CronEntry, croner::Cron)>,
     owner: String,
     lease: Duration,
-}
-
-fn statement(db: &Db, sql: &str, values: Vec<sea_orm::Value>) -> Statement {
-    // The SQL uses `$n` placeholders; SQLite accepts them too.
-    Statement::from_sql_and_values(db.write().get_database_backend(), sql, values)
 }
 
 impl Scheduler {
@@ -46,15 +41,11 @@ impl Scheduler {
         let now = Utc::now();
         let expires =
             now + chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::seconds(30));
-        let insert = statement(
-            db,
-            "INSERT INTO leader_leases (name, holder, expires_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+        let insert = db.statement("INSERT INTO leader_leases (name, holder, expires_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
             vec![LEASE_NAME.into(), self.owner.clone().into(), expires.into()],
         );
         db.write().execute_raw(insert).await?;
-        let take = statement(
-            db,
-            "UPDATE leader_leases SET holder = $1, expires_at = $2 WHERE name = $3 AND (holder = $1 OR expires_at < $4)",
+        let take = db.statement("UPDATE leader_leases SET holder = $1, expires_at = $2 WHERE name = $3 AND (holder = $1 OR expires_at < $4)",
             vec![
                 self.owner.clone().into(),
                 expires.into(),
@@ -67,8 +58,7 @@ impl Scheduler {
 
     /// Gives up the lease so another instance takes over at once (shutdown).
     pub async fn resign(&self, db: &Db) -> Result<(), DbErr> {
-        let release = statement(
-            db,
+        let release = db.statement(
             "UPDATE leader_leases SET expires_at = $1 WHERE name = $2 AND holder = $3",
             vec![
                 (Utc::now() - chrono::Duration::seconds(1)).into(),
@@ -115,8 +105,7 @@ impl Scheduler {
             },
         )
         .await?;
-        let record = Statement::from_sql_and_values(
-            txn.get_database_backend(),
+        let record = db.statement(
             "INSERT INTO cron_slots (name, slot, job_id) VALUES ($1, $2, $3) ON CONFLICT (name, slot) DO NOTHING",
             vec![entry.name.clone().into(), slot.into(), job.id.into()],
         );

@@ -5,13 +5,16 @@
 //! `levee serve` runs them too unless `jobs.run_in_serve = false`.
 
 pub mod api;
+pub mod bench;
 mod cron;
 mod entity;
+mod probe;
 mod registry;
 pub mod store;
 mod worker;
 
 pub use entity::{JobState, Model};
+pub use probe::Probe;
 pub use registry::{JobContext, JobKind, Outcome, Registry};
 pub use store::NewJob;
 pub use worker::Workers;
@@ -45,6 +48,7 @@ pub fn builtin_registry(config: &crate::config::JobsConfig) -> Registry {
             Err(e) => Outcome::Retry(e.to_string()),
         }
     });
+    probe::register(&mut registry);
     registry
 }
 
@@ -54,6 +58,8 @@ pub struct Enqueue {
     pub priority: i32,
     pub run_at: Option<chrono::DateTime<chrono::Utc>>,
     pub unique_key: Option<String>,
+    /// Overrides the kind's queue.
+    pub queue: Option<String>,
 }
 
 /// Redis channel on which enqueues wake the workers of every process of a fleet.
@@ -86,7 +92,7 @@ impl JobQueue {
             serde_json::to_value(job).map_err(|e| DbErr::Custom(format!("job payload: {e}")))?;
         let new = NewJob {
             kind: K::NAME.into(),
-            queue: K::QUEUE.into(),
+            queue: options.queue.unwrap_or_else(|| K::QUEUE.into()),
             payload,
             priority: options.priority,
             max_attempts: K::MAX_ATTEMPTS,

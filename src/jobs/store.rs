@@ -71,6 +71,9 @@ pub async fn enqueue<C: ConnectionTrait + TransactionTrait>(
         updated_at: Set(now),
         finished_at: Set(None),
     };
+    if job.unique_key.is_none() {
+        return row.insert(conn).await;
+    }
     // A savepoint, so a clash on the pending-unique-key index leaves the caller's
     // transaction usable (PostgreSQL aborts a transaction on any failed statement).
     let savepoint = conn.begin().await?;

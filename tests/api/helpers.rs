@@ -410,8 +410,19 @@ impl LeveeProcess {
 
     /// Starts `levee serve --config <config_path>` and waits until it is listening.
     pub fn serve(config_path: &std::path::Path) -> LeveeProcess {
+        Self::start("serve", config_path, "levee is serving")
+    }
+
+    /// Starts `levee worker --config <config_path>` and waits until its workers run.
+    pub fn worker(config_path: &std::path::Path) -> LeveeProcess {
+        Self::start("worker", config_path, "job workers started")
+    }
+
+    /// Starts `levee <command> --config <config_path>` and waits for the log line `ready`
+    /// (its `addr`, if any, is where the process listens).
+    fn start(command: &str, config_path: &std::path::Path, ready: &'static str) -> LeveeProcess {
         let config = config_path.to_str().expect("utf-8 path");
-        let mut child = levee_command(&["serve", "--config", config])
+        let mut child = levee_command(&[command, "--config", config])
             .env("LEVEE_LOG__FORMAT", "json")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -424,7 +435,7 @@ impl LeveeProcess {
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
-                    && v["message"] == "levee is serving"
+                    && v["message"] == ready
                 {
                     let _ = addr_tx.send(v["addr"].as_str().and_then(|a| a.parse().ok()));
                 }

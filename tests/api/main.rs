@@ -10,6 +10,7 @@ mod cli;
 mod errors;
 mod fixtures;
 mod http;
+mod job_processes;
 mod jobs;
 mod lifecycle;
 mod migrations;

@@ -1,0 +1,49 @@
+//! `jobs.probe`: a diagnostic job kind built into every levee process. It checks a
+//! deployment's workers end to end, drives `levee jobs bench`, and — with `record` — writes
+//! one `job_probe_runs` row per execution, so a crash test can count lost and repeated runs.
+
+use super::registry::{JobContext, JobKind, Outcome, Registry};
+use sea_orm::ConnectionTrait;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Probe {
+    /// Simulated work.
+    #[serde(default)]
+    pub sleep_ms: u64,
+    /// Record the run (before the simulated work, so runs cut short by a crash count too).
+    #[serde(default)]
+    pub record: bool,
+}
+
+impl JobKind for Probe {
+    const NAME: &'static str = "jobs.probe";
+}
+
+pub(super) fn register(registry: &mut Registry) {
+    registry.register::<Probe, _, _>(|probe, ctx| async move {
+        if probe.record
+            && let Err(e) = record(&ctx).await
+        {
+            return Outcome::Retry(format!("recording the probe run failed: {e}"));
+        }
+        if probe.sleep_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(probe.sleep_ms)).await;
+        }
+        Outcome::Done
+    });
+}
+
+async fn record(ctx: &JobContext) -> Result<(), sea_orm::DbErr> {
+    let insert = ctx.db.statement(
+        "INSERT INTO job_probe_runs (id, job_id, attempt, started_at) VALUES ($1, $2, $3, $4)",
+        vec![
+            uuid::Uuid::now_v7().into(),
+            ctx.id.into(),
+            ctx.attempt.into(),
+            chrono::Utc::now().into(),
+        ],
+    );
+    ctx.db.write().execute_raw(insert).await.map(|_| ())
+}

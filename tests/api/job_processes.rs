@@ -1,0 +1,189 @@
+//! The job queue across real processes: `kill -9` mid-run and SIGTERM during a long job
+//! lose nothing.
+
+use crate::backend_tests;
+use crate::helpers::{Backend, LeveeProcess, TestDb, test_config};
+use levee::db::Db;
+use levee::jobs::{Enqueue, JobQueue, Probe};
+use sea_orm::ConnectionTrait;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const CONCURRENCY: i64 = 8;
+
+/// A migrated database for the binary and a handle on it for the test.
+async fn database(backend: Backend) -> Option<(TestDb, String, Db)> {
+    let (test_db, url) = TestDb::create(backend).await?;
+    let db = Db::connect(&test_config(&url).database)
+        .await
+        .expect("connect");
+    levee::db::migrate::up(&db).await.expect("migrate");
+    Some((test_db, url, db))
+}
+
+/// A config file for `levee serve|worker` on `url` with fast polling and short leases.
+fn write_config(dir: &Path, url: &str, shutdown_timeout: &str) -> std::path::PathBuf {
+    let path = dir.join(format!("levee-{shutdown_timeout}.toml"));
+    let toml = format!(
+        "[database]\nurl = \"{url}\"\n[server]\nport = 0\n\
+         [jobs]\npoll_interval = \"100ms\"\nlease = \"2s\"\nshutdown_timeout = \"{shutdown_timeout}\"\n\
+         [jobs.queues]\ndefault = {CONCURRENCY}\n"
+    );
+    std::fs::write(&path, toml).expect("write config");
+    path
+}
+
+async fn enqueue_probes(db: &Db, count: usize, probe: Probe) {
+    let queue = JobQueue::default();
+    let mut left = count;
+    while left > 0 {
+        let batch = left.min(500);
+        left -= batch;
+        let txn = db.begin_write().await.expect("begin");
+        for _ in 0..batch {
+            queue
+                .enqueue(&txn, &probe, Enqueue::default())
+                .await
+                .expect("enqueue");
+        }
+        txn.commit().await.expect("commit");
+    }
+}
+
+async fn count(db: &Db, sql: &str) -> i64 {
+    let row = db
+        .write()
+        .query_one_raw(db.statement(sql, vec![]))
+        .await
+        .expect("query")
+        .expect("a row");
+    row.try_get::<i64>("", "n").expect("n")
+}
+
+async fn wait_until(db: &Db, sql: &str, at_least: i64, limit: Duration) -> i64 {
+    let deadline = Instant::now() + limit;
+    loop {
+        let n = count(db, sql).await;
+        if n >= at_least || Instant::now() > deadline {
+            return n;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+const RUNS: &str = "SELECT COUNT(*) AS n FROM job_probe_runs";
+const COMPLETED: &str = "SELECT COUNT(*) AS n FROM jobs WHERE state = 'completed'";
+
+/// PostgreSQL: `levee worker`; SQLite: `levee serve` with in-process workers.
+fn start(backend: Backend, config: &Path) -> LeveeProcess {
+    match backend {
+        Backend::Postgres => LeveeProcess::worker(config),
+        Backend::Sqlite => LeveeProcess::serve(config),
+    }
+}
+
+async fn kill_9_mid_run_loses_no_job(backend: Backend) {
+    let Some((_test_db, url, db)) = database(backend).await else {
+        return;
+    };
+    let jobs = 2000;
+    let probe = Probe {
+        sleep_ms: 10,
+        record: true,
+    };
+    enqueue_probes(&db, jobs, probe).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = write_config(dir.path(), &url, "10s");
+
+    let mut first = start(backend, &config);
+    let before_kill = wait_until(&db, RUNS, 600, Duration::from_secs(60)).await;
+    first.child.kill().expect("kill -9");
+    first.child.wait().expect("reap");
+    assert!(
+        before_kill >= 600 && count(&db, COMPLETED).await < jobs as i64,
+        "killed mid-way: {before_kill} runs before the kill"
+    );
+
+    let _second = start(backend, &config);
+    let completed = wait_until(&db, COMPLETED, jobs as i64, Duration::from_secs(90)).await;
+    assert_eq!(
+        completed, jobs as i64,
+        "every job completes after the restart"
+    );
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) AS n FROM jobs").await,
+        jobs as i64
+    );
+    let ran = count(
+        &db,
+        "SELECT COUNT(DISTINCT job_id) AS n FROM job_probe_runs",
+    )
+    .await;
+    assert_eq!(ran, jobs as i64, "every job ran");
+    let repeated = count(
+        &db,
+        "SELECT COUNT(*) AS n FROM (SELECT job_id FROM job_probe_runs GROUP BY job_id HAVING COUNT(*) > 1) AS r",
+    )
+    .await;
+    eprintln!("kill -9 after {before_kill} runs; {repeated} jobs ran twice");
+    assert!(
+        repeated <= CONCURRENCY,
+        "only jobs running at the kill may run twice: {repeated} did"
+    );
+    assert_eq!(
+        count(&db, RUNS).await - jobs as i64,
+        repeated,
+        "a repeated job ran exactly twice"
+    );
+    db.close().await;
+}
+
+async fn sigterm_during_a_3s_job_completes_it_or_returns_it(backend: Backend) {
+    let Some((_test_db, url, db)) = database(backend).await else {
+        return;
+    };
+    let probe = Probe {
+        sleep_ms: 3000,
+        record: true,
+    };
+    enqueue_probes(&db, 1, probe).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = "SELECT COUNT(*) AS n FROM jobs WHERE state = 'available' AND finished_at IS NULL";
+
+    // Too short a drain: the job goes back to the queue.
+    let mut hasty = LeveeProcess::serve(&write_config(dir.path(), &url, "300ms"));
+    assert_eq!(wait_until(&db, RUNS, 1, Duration::from_secs(30)).await, 1);
+    hasty.signal("TERM");
+    assert_eq!(
+        hasty.wait(Duration::from_secs(10)),
+        Some(0),
+        "exits cleanly"
+    );
+    assert_eq!(
+        count(&db, state).await,
+        1,
+        "the unfinished job is back in the queue"
+    );
+
+    // A long enough drain: the job finishes before the process exits.
+    let mut patient = LeveeProcess::serve(&write_config(dir.path(), &url, "10s"));
+    assert_eq!(wait_until(&db, RUNS, 2, Duration::from_secs(30)).await, 2);
+    let signalled = Instant::now();
+    patient.signal("TERM");
+    assert_eq!(
+        patient.wait(Duration::from_secs(15)),
+        Some(0),
+        "exits cleanly"
+    );
+    assert!(
+        signalled.elapsed() >= Duration::from_secs(1),
+        "waited for the running job"
+    );
+    assert_eq!(count(&db, COMPLETED).await, 1, "the job completed");
+    db.close().await;
+}
+
+backend_tests!(
+    kill_9_mid_run_loses_no_job,
+    sigterm_during_a_3s_job_completes_it_or_returns_it,
+);
