@@ -97,7 +97,8 @@ impl Cache {
         F: FnOnce() -> Fut + Send + 'static,
         Fut: Future<Output = Result<Option<T>, ApiError>> + Send + 'static,
     {
-        if !self.enabled() {
+        // A client that has just written reads around the cache, from the primary.
+        if !self.enabled() || crate::db::consistency::must_read_primary() {
             return fetch().await;
         }
         let key = format!("{namespace}:{key}");

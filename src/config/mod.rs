@@ -105,8 +105,8 @@ pub struct DatabaseConfig {
     /// PostgreSQL only: a direct (not pooled by PgBouncer) URL for session features
     /// such as the migration lock. Defaults to `url`.
     pub direct_url: Option<String>,
-    /// PostgreSQL read replicas (`postgres://…`). Reads use the primary until replica
-    /// routing lands; the handles already separate reads from writes.
+    /// PostgreSQL streaming replicas (`postgres://…`) that serve plain reads, round-robin
+    /// among the healthy ones; with none healthy, reads use the primary.
     pub replicas: Vec<String>,
     /// Connections per pool (PostgreSQL) or readers (SQLite; writes use one connection).
     pub max_connections: IntIn<1, 1000>,
@@ -120,8 +120,13 @@ pub struct DatabaseConfig {
     pub statement_timeout: Duration,
     /// Apply pending migrations when `serve` starts.
     pub auto_migrate: bool,
-    /// A replica lagging more than this is taken out of rotation.
+    /// A replica lagging more than this is taken out of rotation until it catches up.
     pub max_replica_lag: Duration,
+    /// How often each replica's lag (and reachability) is sampled.
+    pub replica_check_interval: Duration,
+    /// After a client writes, its reads go to the primary for this long (the response
+    /// carries a consistency token as a cookie and a header). `0s` turns it off.
+    pub read_your_writes: Duration,
 }
 
 impl Default for DatabaseConfig {
@@ -137,6 +142,8 @@ impl Default for DatabaseConfig {
             statement_timeout: Duration::secs(30),
             auto_migrate: true,
             max_replica_lag: Duration::secs(1),
+            replica_check_interval: Duration::secs(1),
+            read_your_writes: Duration::secs(5),
         }
     }
 }

@@ -34,6 +34,12 @@ impl Config {
                 ));
             }
         }
+        if db.replica_check_interval.get() < std::time::Duration::from_millis(50) {
+            return Err(ConfigError::key(
+                "database.replica_check_interval",
+                "expected a duration of at least \"50ms\"",
+            ));
+        }
         if let Some(url) = &self.redis.url
             && !["redis://", "rediss://", "redis+unix://"]
                 .iter()

@@ -2,6 +2,7 @@
 
 use super::DbError;
 use crate::config::{DatabaseConfig, redact_url};
+use sea_orm::sqlx;
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sea_orm::sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
@@ -69,21 +70,66 @@ pub(super) async fn postgres(
     url: &str,
     config: &DatabaseConfig,
 ) -> Result<DatabaseConnection, DbError> {
-    let connect_error = |source| DbError::Connect {
+    let (pool, options) = postgres_pool(url, config)?;
+    let pool = pool
+        .connect_with(options)
+        .await
+        .map_err(|source| connect_error(url, source))?;
+    Ok(SqlxPostgresConnector::from_sqlx_postgres_pool(pool))
+}
+
+/// Like [`postgres`], but connecting on first use (replicas may be down at start-up).
+pub(super) fn postgres_lazy(
+    url: &str,
+    config: &DatabaseConfig,
+) -> Result<DatabaseConnection, DbError> {
+    let (pool, options) = postgres_pool(url, config)?;
+    Ok(SqlxPostgresConnector::from_sqlx_postgres_pool(
+        pool.connect_lazy_with(options),
+    ))
+}
+
+fn connect_error(url: &str, source: sea_orm::sqlx::Error) -> DbError {
+    DbError::Connect {
         target: redact_url(url),
         source,
-    };
-    let statement_timeout = config.statement_timeout.get().as_millis().to_string();
-    let options = PgConnectOptions::from_str(url)
-        .map_err(connect_error)?
-        .options([("statement_timeout", statement_timeout.as_str())]);
+    }
+}
+
+fn postgres_pool(
+    url: &str,
+    config: &DatabaseConfig,
+) -> Result<(PgPoolOptions, PgConnectOptions), DbError> {
+    let options = PgConnectOptions::from_str(url).map_err(|e| connect_error(url, e))?;
+    // Set per connection rather than as a startup option, which PgBouncer drops.
+    let set_timeout = format!(
+        "SET statement_timeout = {}",
+        config.statement_timeout.get().as_millis()
+    );
     let pool = PgPoolOptions::new()
         .max_connections(config.max_connections.get_u32())
         .min_connections(config.min_connections.get_u32())
         .acquire_timeout(config.acquire_timeout.get())
         .idle_timeout(config.idle_timeout.get())
-        .connect_with(options)
-        .await
-        .map_err(connect_error)?;
-    Ok(SqlxPostgresConnector::from_sqlx_postgres_pool(pool))
+        .after_connect(move |conn, _| {
+            let set_timeout = sqlx::raw_sql(sqlx::AssertSqlSafe(set_timeout.clone()));
+            Box::pin(async move {
+                use sqlx::Executor;
+                conn.execute(set_timeout).await.map(|_| ())
+            })
+        });
+    Ok((pool, options))
+}
+
+/// `host:port/database` of a replica URL: its name in logs and metrics, without secrets.
+pub(super) fn replica_name(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => format!(
+            "{}:{}{}",
+            u.host_str().unwrap_or("?"),
+            u.port().unwrap_or(5432),
+            u.path()
+        ),
+        Err(_) => redact_url(url),
+    }
 }

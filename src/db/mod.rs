@@ -1,15 +1,21 @@
 //! Database handles. Every query goes through an explicit role: `write()` for writes and
-//! read-after-write, `read()` for plain reads (replica routing plugs in here).
+//! read-after-write, `read()` for plain reads, which go to a replica in rotation when
+//! replicas are configured (and to the primary for a client reading its own writes).
 
 mod connect;
+pub mod consistency;
 pub mod migrate;
 pub mod pagination;
+mod pool_stats;
+mod replicas;
 
 use crate::config::DatabaseConfig;
+use replicas::Replicas;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
     TransactionOptions, TransactionTrait,
 };
+use std::sync::Arc;
 use thiserror::Error;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,45 +40,94 @@ pub enum DbError {
     Query(#[from] DbErr),
 }
 
-/// The pools of one process: a write handle on the primary and a read handle.
-#[derive(Clone, Debug)]
+/// The pools of one process: a write handle on the primary, a read handle (the primary,
+/// or SQLite's read-only connections) and the replicas, if any.
+#[derive(Clone)]
 pub struct Db {
     write: DatabaseConnection,
     read: DatabaseConnection,
     backend: Backend,
     session_url: Option<String>,
+    replicas: Option<Arc<Replicas>>,
+    /// Replica lag and pool statistics sampling; stopped by `close`.
+    monitors: Arc<Vec<tokio::task::AbortHandle>>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("backend", &self.backend)
+            .field(
+                "replicas",
+                &self.replicas.as_ref().map_or(0, |r| r.members().len()),
+            )
+            .finish()
+    }
 }
 
 impl Db {
     pub async fn connect(config: &DatabaseConfig) -> Result<Self, DbError> {
+        let interval = config.replica_check_interval.get();
         if let Some(path) = config.url.strip_prefix("sqlite:") {
             let (write, read) = connect::sqlite(path, config).await?;
-            Ok(Db {
+            let pools = vec![
+                ("sqlite-writer".to_string(), write.clone()),
+                ("sqlite-readers".to_string(), read.clone()),
+            ];
+            return Ok(Db {
                 write,
                 read,
                 backend: Backend::Sqlite,
                 session_url: None,
-            })
-        } else {
-            let primary = connect::postgres(&config.url, config).await?;
-            if !config.replicas.is_empty() {
-                tracing::warn!(
-                    replicas = config.replicas.len(),
-                    "database.replicas is configured but replica routing is not available yet; reads use the primary"
-                );
-            }
-            Ok(Db {
-                read: primary.clone(),
-                write: primary,
-                backend: Backend::Postgres,
-                session_url: Some(
-                    config
-                        .direct_url
-                        .clone()
-                        .unwrap_or_else(|| config.url.clone()),
-                ),
-            })
+                replicas: None,
+                monitors: Arc::new(vec![pool_stats::spawn(pools, interval).abort_handle()]),
+            });
         }
+        let primary = connect::postgres(&config.url, config).await?;
+        let mut pools = vec![("primary".to_string(), primary.clone())];
+        let mut monitors = Vec::new();
+        let replicas = if config.replicas.is_empty() {
+            None
+        } else {
+            let mut members = Vec::new();
+            for url in &config.replicas {
+                // Lazy: a replica that is down at start-up must not stop levee starting.
+                let conn = connect::postgres_lazy(url, config)?;
+                let name = connect::replica_name(url);
+                pools.push((name.clone(), conn.clone()));
+                members.push((name, conn));
+            }
+            let replicas = Arc::new(Replicas::new(members));
+            let max_lag = config.max_replica_lag.get();
+            // A first round before serving, so reads use replicas from the first request.
+            replicas
+                .check(
+                    &primary,
+                    interval,
+                    max_lag,
+                    &mut vec![None; config.replicas.len()],
+                )
+                .await;
+            let monitor = replicas
+                .clone()
+                .spawn_monitor(primary.clone(), interval, max_lag);
+            monitors.push(monitor.abort_handle());
+            Some(replicas)
+        };
+        monitors.push(pool_stats::spawn(pools, interval).abort_handle());
+        Ok(Db {
+            read: primary.clone(),
+            write: primary,
+            backend: Backend::Postgres,
+            session_url: Some(
+                config
+                    .direct_url
+                    .clone()
+                    .unwrap_or_else(|| config.url.clone()),
+            ),
+            replicas,
+            monitors: Arc::new(monitors),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -84,9 +139,33 @@ impl Db {
         &self.write
     }
 
-    /// Plain reads, which may be served slightly stale.
+    /// Plain reads, which may be served slightly stale: a replica in rotation, else the
+    /// primary (always the primary for a client reading its own writes).
     pub fn read(&self) -> &DatabaseConnection {
-        &self.read
+        let replica = self
+            .replicas
+            .as_ref()
+            .filter(|_| !consistency::must_read_primary())
+            .and_then(|r| r.pick());
+        match replica {
+            Some(replica) => {
+                metrics::counter!("levee_db_reads_routed_total", "pool" => replica.name.clone())
+                    .increment(1);
+                &replica.conn
+            }
+            None => {
+                if self.replicas.is_some() {
+                    metrics::counter!("levee_db_reads_routed_total", "pool" => "primary")
+                        .increment(1);
+                }
+                &self.read
+            }
+        }
+    }
+
+    /// Whether reads may go to replicas (so read-your-writes matters).
+    pub fn has_replicas(&self) -> bool {
+        self.replicas.is_some()
     }
 
     /// A write transaction. On SQLite it is `BEGIN IMMEDIATE`, so concurrent writers
@@ -120,7 +199,15 @@ impl Db {
     }
 
     pub async fn close(&self) {
-        for pool in [&self.write, &self.read] {
+        for monitor in self.monitors.iter() {
+            monitor.abort();
+        }
+        let replicas = self
+            .replicas
+            .iter()
+            .flat_map(|r| r.members())
+            .map(|r| &r.conn);
+        for pool in [&self.write, &self.read].into_iter().chain(replicas) {
             if let Err(e) = pool.close_by_ref().await {
                 tracing::warn!(error = %e, "closing a database pool failed");
             }

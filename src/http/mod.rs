@@ -6,6 +6,7 @@
 pub mod caching;
 pub mod client_ip;
 pub mod conn;
+mod consistency;
 mod guard;
 mod observe;
 mod problem_doc;
@@ -63,6 +64,7 @@ pub fn router(
     }
     let routes = routes.nest("/", api).data(state.clone());
 
+    let routes = consistency_layer(routes, state);
     let guarded = guard::Deadline::new(routes, config.request_timeout.get());
     let guarded = rate_limit::middleware::RateLimit::new(guarded, state.clone());
     let guarded = guard::BodyLimit::new(guarded, config.max_body.bytes());
@@ -73,6 +75,17 @@ pub fn router(
         None => rendered.boxed(),
     };
     observe::Observe::new(with_cors, config.tls.is_some()).boxed()
+}
+
+/// Read-your-writes tokens, when replicas could serve a client's reads stale.
+fn consistency_layer(routes: impl Endpoint + 'static, state: &AppState) -> BoxEndpoint<'static> {
+    let window = state.config().database.read_your_writes.get();
+    if state.db().has_replicas() && !window.is_zero() {
+        consistency::ReadYourWrites::new(routes, window, state.config().server.tls.is_some())
+            .boxed()
+    } else {
+        routes.map_to_response().boxed()
+    }
 }
 
 /// Converts errors to problem+json inside CORS and compression, so those layers still
@@ -97,6 +110,7 @@ fn cors(origins: &[String]) -> Option<Cors> {
     let cors = Cors::new()
         .allow_credentials(false)
         .expose_header(REQUEST_ID_HEADER)
+        .expose_header(consistency::TOKEN_HEADER)
         .max_age(600);
     if origins.iter().any(|o| o == "*") {
         Some(cors)

@@ -18,5 +18,7 @@ mod observability;
 mod posts;
 mod products;
 mod rate_limit;
+mod replicas;
 mod system;
+mod tcp_proxy;
 mod tls;

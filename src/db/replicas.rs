@@ -1,0 +1,184 @@
+//! Read replicas: plain reads go round-robin to the replicas in rotation. A monitor
+//! samples each replica's lag against the primary — bytes of WAL not yet replayed, and
+//! seconds behind — and takes a replica out of rotation while it lags more than
+//! `database.max_replica_lag` or cannot be reached, putting it back once it has caught up.
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+pub(super) struct Replica {
+    /// `host:port/database`, the `replica` label of its metrics.
+    pub name: String,
+    pub conn: DatabaseConnection,
+    in_rotation: AtomicBool,
+}
+
+pub(super) struct Replicas {
+    members: Vec<Replica>,
+    next: AtomicUsize,
+}
+
+/// One sample of a replica.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Lag {
+    bytes: i64,
+    seconds: f64,
+}
+
+impl Replicas {
+    pub fn new(members: Vec<(String, DatabaseConnection)>) -> Self {
+        let members = members
+            .into_iter()
+            .map(|(name, conn)| Replica {
+                name,
+                conn,
+                // Out until the first sample shows it is current.
+                in_rotation: AtomicBool::new(false),
+            })
+            .collect();
+        Self {
+            members,
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    pub fn members(&self) -> &[Replica] {
+        &self.members
+    }
+
+    /// The next replica in rotation, or `None` when none is.
+    pub fn pick(&self) -> Option<&Replica> {
+        let count = self.members.len();
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        (0..count)
+            .map(|offset| &self.members[(start + offset) % count])
+            .find(|r| r.in_rotation.load(Ordering::Relaxed))
+    }
+
+    /// Samples every replica once per `interval` until aborted.
+    pub fn spawn_monitor(
+        self: Arc<Self>,
+        primary: DatabaseConnection,
+        interval: Duration,
+        max_lag: Duration,
+    ) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut behind_since = vec![None; self.members.len()];
+            let mut tick = tokio::time::interval(interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                self.check(&primary, interval, max_lag, &mut behind_since)
+                    .await;
+            }
+        })
+    }
+
+    /// One round: the primary's WAL position first, then each replica against it.
+    pub async fn check(
+        &self,
+        primary: &DatabaseConnection,
+        interval: Duration,
+        max_lag: Duration,
+        behind_since: &mut [Option<Instant>],
+    ) {
+        let timeout = interval.max(Duration::from_secs(1));
+        let primary_lsn = match tokio::time::timeout(timeout, primary_lsn(primary)).await {
+            Ok(Ok(lsn)) => lsn,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "cannot read the primary's WAL position; replica lag not sampled");
+                return;
+            }
+            Err(_) => return,
+        };
+        for (replica, behind) in self.members.iter().zip(behind_since.iter_mut()) {
+            let sample = tokio::time::timeout(timeout, replica_lag(&replica.conn, primary_lsn))
+                .await
+                .map_err(|_| DbErr::Custom("timed out".into()))
+                .and_then(|r| r);
+            let lag = sample.map(|(bytes, since_replay)| {
+                // Caught up: no lag, whatever the age of the last replayed transaction (an
+                // idle primary sends none). Behind: the smaller of the time since the last
+                // replayed transaction and the time since we first saw it behind.
+                let seconds = if bytes <= 0 {
+                    *behind = None;
+                    0.0
+                } else {
+                    let streak = behind.get_or_insert_with(Instant::now).elapsed();
+                    since_replay.min(streak.as_secs_f64()).max(0.0)
+                };
+                Lag {
+                    bytes: bytes.max(0),
+                    seconds,
+                }
+            });
+            replica.record(lag, max_lag);
+        }
+    }
+}
+
+impl Replica {
+    fn record(&self, sample: Result<Lag, DbErr>, max_lag: Duration) {
+        let name = self.name.clone();
+        let healthy = match &sample {
+            Ok(lag) => {
+                metrics::gauge!("levee_db_replica_lag_seconds", "replica" => name.clone())
+                    .set(lag.seconds);
+                metrics::gauge!("levee_db_replica_lag_bytes", "replica" => name.clone())
+                    .set(lag.bytes as f64);
+                lag.seconds <= max_lag.as_secs_f64()
+            }
+            Err(_) => false,
+        };
+        metrics::gauge!("levee_db_replica_up", "replica" => name.clone())
+            .set(f64::from(u8::from(sample.is_ok())));
+        metrics::gauge!("levee_db_replica_in_rotation", "replica" => name.clone())
+            .set(f64::from(u8::from(healthy)));
+        let was = self.in_rotation.swap(healthy, Ordering::Relaxed);
+        match (&sample, was, healthy) {
+            (_, false, true) => tracing::info!(replica = %name, "replica in rotation"),
+            (Ok(lag), true, false) => tracing::warn!(
+                replica = %name,
+                lag_seconds = lag.seconds,
+                lag_bytes = lag.bytes,
+                "replica lags too far; reads go elsewhere"
+            ),
+            (Err(e), true, false) => {
+                tracing::warn!(replica = %name, error = %e, "replica unreachable; reads go elsewhere")
+            }
+            _ => {}
+        }
+    }
+}
+
+async fn primary_lsn(primary: &DatabaseConnection) -> Result<i64, DbErr> {
+    let row = primary
+        .query_one_raw(sea_orm::Statement::from_string(
+            primary.get_database_backend(),
+            "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint AS lsn",
+        ))
+        .await?
+        .ok_or_else(|| DbErr::Custom("no WAL position".into()))?;
+    row.try_get("", "lsn")
+}
+
+/// `(bytes behind the primary, seconds since the last replayed transaction)`. A server
+/// that is not in recovery (e.g. the primary itself) is never behind.
+async fn replica_lag(replica: &DatabaseConnection, primary_lsn: i64) -> Result<(i64, f64), DbErr> {
+    let row = replica
+        .query_one_raw(sea_orm::Statement::from_string(
+            replica.get_database_backend(),
+            "SELECT pg_is_in_recovery() AS recovering, \
+             COALESCE(pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0'), 0)::bigint AS lsn, \
+             COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0)::float8 AS since_replay",
+        ))
+        .await?
+        .ok_or_else(|| DbErr::Custom("no replay position".into()))?;
+    if !row.try_get::<bool>("", "recovering")? {
+        return Ok((0, 0.0));
+    }
+    let replayed: i64 = row.try_get("", "lsn")?;
+    Ok((primary_lsn - replayed, row.try_get("", "since_replay")?))
+}
