@@ -9,6 +9,7 @@ mod m20261125_000003_create_posts;
 mod m20261125_000004_create_catalog;
 mod m20261125_000005_create_jobs;
 mod m20261125_000006_create_cron;
+mod m20261125_000008_create_mail_outbox;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_create_catalog::Migration),
             Box::new(m20261125_000005_create_jobs::Migration),
             Box::new(m20261125_000006_create_cron::Migration),
+            Box::new(m20261125_000008_create_mail_outbox::Migration),
         ]
     }
 }

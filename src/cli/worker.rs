@@ -18,9 +18,10 @@ pub async fn run(config: Config) -> Result<(), CliError> {
         let _ = stop_tx.send(true);
     });
     // Wake-ups from enqueues come only from this process; others are found by polling.
+    let registry = builtin_registry(&config).map_err(CliError::runtime)?;
     let workers = Workers::new(
         db.clone(),
-        builtin_registry(&config.jobs),
+        registry,
         config.jobs.clone(),
         JobQueue::default().wake_signal(),
     );

@@ -109,6 +109,7 @@ impl Config {
                 ));
             }
         }
+        self.mail.validate()?;
         for origin in &self.server.cors_origins {
             let valid = origin == "*"
                 || url::Url::parse(origin).is_ok_and(|u| {
