@@ -60,14 +60,7 @@ impl MailConfig {
 
 #[cfg(test)]
 mod tests {
-    use super::super::load::from_toml_str;
-
-    fn error_of(text: &str) -> String {
-        from_toml_str(text, std::iter::empty())
-            .map(|_| ())
-            .unwrap_err()
-            .to_string()
-    }
+    use super::super::load::{error_of, from_toml_str};
 
     #[test]
     fn a_bad_smtp_url_names_the_key_and_the_form_without_the_password() {

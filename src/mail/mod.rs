@@ -21,7 +21,7 @@ pub enum MailError {
     #[error("mail.smtp_url: {0}")]
     Transport(lettre::transport::smtp::Error),
     #[error("not a mailbox: {0}")]
-    From(lettre::address::AddressError),
+    Address(lettre::address::AddressError),
     #[error("{0}")]
     Build(lettre::error::Error),
 }

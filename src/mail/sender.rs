@@ -28,7 +28,7 @@ impl Mailer {
             .map_err(MailError::Transport)?
             .timeout(Some(config.timeout.get()))
             .build();
-        let from = config.from.parse().map_err(MailError::From)?;
+        let from = config.from.parse().map_err(MailError::Address)?;
         Ok(Mailer::Smtp { transport, from })
     }
 
@@ -72,7 +72,7 @@ impl Mailer {
 }
 
 fn build(from: &Mailbox, message: SendEmail, job_id: uuid::Uuid) -> Result<Message, MailError> {
-    let to: Mailbox = message.to.parse().map_err(MailError::From)?;
+    let to: Mailbox = message.to.parse().map_err(MailError::Address)?;
     Message::builder()
         .from(from.clone())
         .to(to)
