@@ -40,6 +40,8 @@ pub enum AppError {
     },
     #[error(transparent)]
     Tls(#[from] tls::TlsError),
+    #[error(transparent)]
+    Jobs(#[from] crate::jobs::RegistryError),
     #[error("server failed: {0}")]
     Serve(std::io::Error),
 }
@@ -192,7 +194,7 @@ impl Application {
             started: Instant::now(),
             shutting_down: AtomicBool::new(false),
         }));
-        let registry = crate::jobs::builtin_registry(&state.config().jobs);
+        let registry = crate::jobs::builtin_registry(state.config())?;
         Ok(Self {
             state,
             listener,

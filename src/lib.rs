@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 pub mod inventory;
 pub mod jobs;
+pub mod mail;
 pub mod posts;
 pub mod products;
 pub mod rate_limit;

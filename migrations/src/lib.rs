@@ -10,6 +10,7 @@ mod m20261125_000004_create_catalog;
 mod m20261125_000005_create_jobs;
 mod m20261125_000006_create_cron;
 mod m20261125_000007_create_job_probe_runs;
+mod m20261125_000008_create_mail_outbox;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_create_jobs::Migration),
             Box::new(m20261125_000006_create_cron::Migration),
             Box::new(m20261125_000007_create_job_probe_runs::Migration),
+            Box::new(m20261125_000008_create_mail_outbox::Migration),
         ]
     }
 }

@@ -128,7 +128,14 @@ impl AuthApi {
     ) -> Result<Created<User>, ApiError> {
         let user = state
             .auth()
-            .register(state.db(), &body.email, &body.password, &body.name)
+            .register(
+                state.db(),
+                state.jobs(),
+                &state.config().mail,
+                &body.email,
+                &body.password,
+                &body.name,
+            )
             .await?;
         Ok(Created::Created(Json(user.into())))
     }

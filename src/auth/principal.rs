@@ -14,10 +14,11 @@ pub enum Scope {
     InventoryRead,
     InventoryWrite,
     JobsAdmin,
+    MailRead,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 7] = [
+    pub const ALL: [Scope; 8] = [
         Scope::UsersRead,
         Scope::UsersWrite,
         Scope::PostsWrite,
@@ -25,6 +26,7 @@ impl Scope {
         Scope::InventoryRead,
         Scope::InventoryWrite,
         Scope::JobsAdmin,
+        Scope::MailRead,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -36,6 +38,7 @@ impl Scope {
             Scope::InventoryRead => "inventory:read",
             Scope::InventoryWrite => "inventory:write",
             Scope::JobsAdmin => "jobs:admin",
+            Scope::MailRead => "mail:read",
         }
     }
 
@@ -57,6 +60,8 @@ pub enum Permission {
     ReadInventory,
     AdjustInventory,
     ManageJobs,
+    /// Read the outbox (the dev mailbox), which holds personal data.
+    ReadMail,
 }
 
 impl Permission {
@@ -69,7 +74,8 @@ impl Permission {
             | Permission::ManageProducts
             | Permission::ReadInventory
             | Permission::AdjustInventory
-            | Permission::ManageJobs => &[Role::Admin],
+            | Permission::ManageJobs
+            | Permission::ReadMail => &[Role::Admin],
         }
     }
 
@@ -83,6 +89,7 @@ impl Permission {
             Permission::ReadInventory => Some(Scope::InventoryRead),
             Permission::AdjustInventory => Some(Scope::InventoryWrite),
             Permission::ManageJobs => Some(Scope::JobsAdmin),
+            Permission::ReadMail => Some(Scope::MailRead),
         }
     }
 }

@@ -7,9 +7,10 @@ use super::principal::Principal;
 use super::refresh::{self, Refusal, Rotation};
 use super::throttle::LoginThrottle;
 use super::{api_keys, api_keys::KEY_PREFIX};
-use crate::config::AuthConfig;
+use crate::config::{AuthConfig, MailConfig};
 use crate::db::Db;
 use crate::error::{ApiError, FieldError};
+use crate::jobs::{Enqueue, JobQueue};
 use crate::users::{self, Email, Role, UserStatus};
 use sea_orm::DbErr;
 use uuid::Uuid;
@@ -113,10 +114,13 @@ impl Auth {
         Some(format!("user:{}", claims.sub))
     }
 
-    /// Creates a customer account.
+    /// Creates a customer account and enqueues its welcome email in the same transaction:
+    /// either both happen or neither does.
     pub async fn register(
         &self,
         db: &Db,
+        jobs: &JobQueue,
+        mail: &MailConfig,
         email: &str,
         password: &str,
         name: &str,
@@ -144,7 +148,12 @@ impl Auth {
             role: Role::Customer,
             password_hash,
         };
-        Ok(users::create(db.write(), new).await?)
+        let txn = db.begin_write().await?;
+        let user = users::create(&txn, new).await?;
+        let welcome = crate::mail::welcome(mail, &user)?;
+        jobs.enqueue(&txn, &welcome, Enqueue::default()).await?;
+        txn.commit().await?;
+        Ok(user)
     }
 
     /// Email + password → a new session family. Failures are counted per account and IP.

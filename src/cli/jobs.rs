@@ -50,7 +50,7 @@ pub async fn run(config: Config, args: JobsArgs) -> Result<(), CliError> {
 
 async fn run_bench(config: &Config, db: &crate::db::Db, plan: &BenchPlan) -> Result<(), CliError> {
     migrate::check(db).await.map_err(CliError::runtime)?;
-    let report = bench::run(db, &config.jobs, plan)
+    let report = bench::run(db, config, plan)
         .await
         .map_err(CliError::runtime)?;
     let json = serde_json::to_string_pretty(&report).map_err(CliError::runtime)?;

@@ -46,9 +46,10 @@ pub async fn run(config: Config) -> Result<(), CliError> {
         tracing::info!("shutdown requested; draining running jobs");
         let _ = stop_tx.send(true);
     });
+    let registry = builtin_registry(&config).map_err(CliError::runtime)?;
     let workers = Workers::new(
         db.clone(),
-        builtin_registry(&config.jobs),
+        registry,
         config.jobs.clone(),
         queue.wake_signal(),
     );

@@ -45,7 +45,11 @@ impl Default for JobsConfig {
     fn default() -> Self {
         Self {
             run_in_serve: true,
-            queues: BTreeMap::from([("default".to_string(), IntIn::new(4))]),
+            // Email has its own queue so a slow SMTP server cannot occupy every default slot.
+            queues: BTreeMap::from([
+                ("default".to_string(), IntIn::new(4)),
+                ("mail".to_string(), IntIn::new(2)),
+            ]),
             poll_interval: Duration::secs(1),
             lease: Duration::secs(30),
             retry_base_delay: Duration::secs(5),

@@ -176,6 +176,15 @@ fn describe(path: &str, message: &str) -> (String, String) {
     (path.to_string(), message)
 }
 
+/// Why `text` is refused; shared by the tests of each section's checks.
+#[cfg(test)]
+pub(super) fn error_of(text: &str) -> String {
+    from_toml_str(text, std::iter::empty())
+        .map(|_| ())
+        .expect_err("the config is refused")
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@ mod auth;
 mod cache;
 mod jobs;
 mod load;
+mod mail;
 mod rate_limit;
 mod redact;
 mod validate;
@@ -14,6 +15,7 @@ pub use auth::{AuthConfig, PasswordHashConfig};
 pub use cache::CacheConfig;
 pub use jobs::{CronEntry, JobsConfig};
 pub use load::{ConfigError, ConfigSource, load};
+pub use mail::MailConfig;
 pub use rate_limit::{KeyKind, PolicyConfig, RateLimitConfig, RouteRule};
 pub use redact::redacted_toml;
 pub use validate::redact_url;
@@ -37,6 +39,7 @@ pub struct Config {
     pub rate_limit: RateLimitConfig,
     pub cache: CacheConfig,
     pub jobs: JobsConfig,
+    pub mail: MailConfig,
 }
 
 /// The public HTTP listener.

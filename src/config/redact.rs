@@ -33,8 +33,9 @@ mod tests {
         config.database.url = "postgres://app:hunter2@db:5432/levee".into();
         config.database.replicas = vec!["postgres://app:hunter3@replica/levee".into()];
         config.metrics.token = Some("scrape-secret".into());
+        config.mail.smtp_url = Some("smtps://mailer:hunter4@mail.example:465".into());
         let shown = redacted_toml(&config);
-        for secret in ["hunter2", "hunter3", "scrape-secret"] {
+        for secret in ["hunter2", "hunter3", "scrape-secret", "hunter4"] {
             assert!(!shown.contains(secret), "{secret} leaked:\n{shown}");
         }
         assert!(shown.contains("postgres://app:redacted@db:5432/levee"));

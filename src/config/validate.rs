@@ -115,6 +115,7 @@ impl Config {
                 ));
             }
         }
+        self.mail.validate()?;
         for origin in &self.server.cors_origins {
             let valid = origin == "*"
                 || url::Url::parse(origin).is_ok_and(|u| {
@@ -152,14 +153,7 @@ pub fn redact_url(raw: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::load::from_toml_str;
-
-    fn error_of(text: &str) -> String {
-        from_toml_str(text, std::iter::empty())
-            .map(|_| ())
-            .unwrap_err()
-            .to_string()
-    }
+    use super::super::load::error_of;
 
     #[test]
     fn database_url_must_name_a_supported_backend() {

@@ -17,7 +17,7 @@ pub mod tls;
 pub use observe::{REQUEST_ID_HEADER, RequestId, TraceContext, error_response};
 
 use crate::app::AppState;
-use crate::{auth, inventory, jobs, posts, products, rate_limit, users};
+use crate::{auth, inventory, jobs, mail, posts, products, rate_limit, users};
 use poem::endpoint::BoxEndpoint;
 use poem::middleware::{Compression, Cors};
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
@@ -34,6 +34,7 @@ type Apis = (
     products::api::ProductsApi,
     inventory::api::InventoryApi,
     jobs::api::JobsApi,
+    mail::api::MailApi,
 );
 
 /// The OpenAPI service with every feature's API.

@@ -4,7 +4,7 @@
 use super::probe::Probe;
 use super::registry::Outcome;
 use super::{Enqueue, JobQueue, Workers, builtin_registry};
-use crate::config::{IntIn, JobsConfig};
+use crate::config::{Config, IntIn, JobsConfig};
 use crate::db::Db;
 use sea_orm::{ConnectionTrait, DbErr};
 use serde::Serialize;
@@ -45,14 +45,14 @@ pub struct Latency {
 
 /// Fills the bench queue with no-op probes, times how fast the workers empty it, then
 /// samples pickup latency one job at a time. Leaves no jobs behind.
-pub async fn run(db: &Db, config: &JobsConfig, plan: &BenchPlan) -> Result<BenchReport, DbErr> {
+pub async fn run(db: &Db, config: &Config, plan: &BenchPlan) -> Result<BenchReport, DbErr> {
     clear(db).await?;
     let result = measure(db, config, plan).await;
     clear(db).await?;
     result
 }
 
-async fn measure(db: &Db, config: &JobsConfig, plan: &BenchPlan) -> Result<BenchReport, DbErr> {
+async fn measure(db: &Db, config: &Config, plan: &BenchPlan) -> Result<BenchReport, DbErr> {
     let options = || Enqueue {
         queue: Some(QUEUE.into()),
         ..Enqueue::default()
@@ -67,7 +67,7 @@ async fn measure(db: &Db, config: &JobsConfig, plan: &BenchPlan) -> Result<Bench
     }
 
     let (started_tx, mut started_rx) = mpsc::unbounded_channel();
-    let mut registry = builtin_registry(config);
+    let mut registry = builtin_registry(config).map_err(|e| DbErr::Custom(e.to_string()))?;
     registry.register::<Probe, _, _>(move |_, ctx| {
         let _ = started_tx.send((ctx.id, Instant::now()));
         async { Outcome::Done }
@@ -78,7 +78,7 @@ async fn measure(db: &Db, config: &JobsConfig, plan: &BenchPlan) -> Result<Bench
         JobsConfig {
             queues: BTreeMap::from([(QUEUE.to_string(), IntIn::new(plan.concurrency.into()))]),
             cron: Vec::new(),
-            ..config.clone()
+            ..config.jobs.clone()
         },
         queue.wake_signal(),
     );

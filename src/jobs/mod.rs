@@ -32,12 +32,13 @@ impl JobKind for PruneJobs {
     const NAME: &'static str = "jobs.prune";
 }
 
-/// The job kinds levee itself defines; features add theirs here.
-pub fn builtin_registry(config: &crate::config::JobsConfig) -> Registry {
+/// The job kinds levee itself defines; features add theirs here. Fails only when a
+/// feature cannot set up its outside service (the config was validated at load).
+pub fn builtin_registry(config: &crate::config::Config) -> Result<Registry, RegistryError> {
     let mut registry = Registry::default();
     let (completed, dead) = (
-        config.completed_retention.get(),
-        config.dead_retention.get(),
+        config.jobs.completed_retention.get(),
+        config.jobs.dead_retention.get(),
     );
     registry.register::<PruneJobs, _, _>(move |_, ctx| async move {
         match store::prune(&ctx.db, completed, dead).await {
@@ -49,7 +50,15 @@ pub fn builtin_registry(config: &crate::config::JobsConfig) -> Registry {
         }
     });
     probe::register(&mut registry);
-    registry
+    crate::mail::register_jobs(&mut registry, &config.mail)?;
+    Ok(registry)
+}
+
+/// A feature's job handlers could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error(transparent)]
+    Mail(#[from] crate::mail::MailError),
 }
 
 /// Options of one enqueue.

@@ -1,0 +1,102 @@
+//! Admin endpoints of the dev mailbox: the messages stored in the outbox when no SMTP
+//! server is configured.
+
+use super::outbox::{self, Model, OutboxFilter};
+use crate::app::AppState;
+use crate::auth::{BearerAuth, Permission};
+use crate::db::pagination;
+use crate::error::ApiError;
+use chrono::{DateTime, Utc};
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi, Tags};
+use uuid::Uuid;
+
+#[derive(Tags)]
+enum MailTags {
+    /// Emails kept in the outbox instead of sent (admins).
+    Mail,
+}
+
+/// An email as it would have been sent.
+#[derive(Object)]
+struct OutboxMessage {
+    id: Uuid,
+    /// The `email.send` job that produced it.
+    job_id: Uuid,
+    to: String,
+    subject: String,
+    text_body: String,
+    html_body: String,
+    created_at: DateTime<Utc>,
+}
+
+impl From<Model> for OutboxMessage {
+    fn from(m: Model) -> Self {
+        Self {
+            id: m.id,
+            job_id: m.job_id,
+            to: m.to_address,
+            subject: m.subject,
+            text_body: m.text_body,
+            html_body: m.html_body,
+            created_at: m.created_at,
+        }
+    }
+}
+
+#[derive(Object)]
+struct OutboxList {
+    items: Vec<OutboxMessage>,
+    next_cursor: Option<String>,
+}
+
+#[derive(Default)]
+pub struct MailApi;
+
+#[OpenApi(tag = "MailTags::Mail")]
+impl MailApi {
+    /// List the outbox, newest first
+    ///
+    /// Filled only while `mail.smtp_url` is unset.
+    #[oai(path = "/mail/outbox", method = "get", operation_id = "list_outbox")]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// Only messages to this address.
+        to: Query<Option<String>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))] limit: Query<Option<u64>>,
+        cursor: Query<Option<String>>,
+    ) -> Result<Json<OutboxList>, ApiError> {
+        auth.0.require(Permission::ReadMail)?;
+        let (limit, before) = pagination::page_request::<Uuid>(limit.0, cursor.0.as_deref())?;
+        let filter = OutboxFilter { to: to.0, before };
+        let rows = outbox::list(state.db().read(), filter, limit + 1).await?;
+        let (rows, next_cursor) = pagination::split_page(rows, limit, |m| m.id);
+        Ok(Json(OutboxList {
+            items: rows.into_iter().map(Into::into).collect(),
+            next_cursor,
+        }))
+    }
+
+    /// One message of the outbox
+    #[oai(
+        path = "/mail/outbox/:id",
+        method = "get",
+        operation_id = "get_outbox_message"
+    )]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+    ) -> Result<Json<OutboxMessage>, ApiError> {
+        auth.0.require(Permission::ReadMail)?;
+        outbox::find(state.db().read(), id.0)
+            .await?
+            .map(|m| Json(m.into()))
+            .ok_or_else(|| ApiError::NotFound("no such message in the outbox".into()))
+    }
+}
