@@ -15,6 +15,10 @@ use std::time::Duration;
 
 pub const DB_ENV: &str = "LEVEE_TEST_DATABASE_URL";
 pub const REDIS_ENV: &str = "LEVEE_TEST_REDIS_URL";
+pub const PGBOUNCER_ENV: &str = "LEVEE_TEST_PGBOUNCER_URL";
+/// Set (to anything) to run every app's PostgreSQL pool through the pgbouncer at
+/// `LEVEE_TEST_PGBOUNCER_URL`, with `direct_url` on the server itself (the documented setup).
+pub const VIA_PGBOUNCER_ENV: &str = "LEVEE_TEST_VIA_PGBOUNCER";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -209,11 +213,27 @@ fn schema_fingerprint() -> String {
     format!("{:016x}", hasher.finish())
 }
 
+/// `database_url` with the host and port of `server` (e.g. a pgbouncer in front of it).
+pub fn through(server: &str, database_url: &str) -> String {
+    let server = url::Url::parse(server).expect("server URL");
+    let mut url = url::Url::parse(database_url).expect("database URL");
+    url.set_host(server.host_str()).expect("host");
+    url.set_port(server.port()).expect("port");
+    url.to_string()
+}
+
 /// A base config for tests: random port, quiet, the given database.
 pub fn test_config(database_url: &str) -> Config {
     let mut config = Config::default();
     config.server.port = 0;
     config.database.url = database_url.to_string();
+    if database_url.starts_with("postgres")
+        && std::env::var_os(VIA_PGBOUNCER_ENV).is_some()
+        && let Some(bouncer) = env_url(PGBOUNCER_ENV)
+    {
+        config.database.url = through(&bouncer, database_url);
+        config.database.direct_url = Some(database_url.to_string());
+    }
     config.database.max_connections = levee::config::IntIn::new(5);
     // Cheap hashing: tests log in constantly; production cost is measured in the bench.
     config.auth.password_hash.memory_kib = levee::config::IntIn::new(64);

@@ -16,6 +16,7 @@ mod lifecycle;
 mod mail;
 mod migrations;
 mod observability;
+mod pgbouncer;
 mod posts;
 mod products;
 mod rate_limit;
