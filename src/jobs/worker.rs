@@ -11,7 +11,7 @@ use crate::db::Db;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::{Notify, Semaphore, watch};
+use tokio::sync::{Notify, Semaphore, mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 
 pub struct Workers {
@@ -21,11 +21,17 @@ pub struct Workers {
     owner: String,
     wake: Arc<Notify>,
     running: Arc<Mutex<HashSet<uuid::Uuid>>>,
+    completions: mpsc::UnboundedSender<Completion>,
+    pending_completions: Mutex<Option<mpsc::UnboundedReceiver<Completion>>>,
 }
+
+/// A finished run waiting to be marked completed; told whether it was.
+type Completion = (uuid::Uuid, oneshot::Sender<Result<bool, String>>);
 
 impl Workers {
     pub fn new(db: Db, registry: Registry, config: JobsConfig, wake: Arc<Notify>) -> Self {
         let owner = format!("{}:{}", hostname(), uuid::Uuid::new_v4().simple());
+        let (completions, pending) = mpsc::unbounded_channel();
         Self {
             db,
             registry,
@@ -33,6 +39,8 @@ impl Workers {
             owner,
             wake,
             running: Arc::default(),
+            completions,
+            pending_completions: Mutex::new(Some(pending)),
         }
     }
 
@@ -49,9 +57,48 @@ impl Workers {
         }
         tasks.spawn(this.clone().maintain(stop.clone()));
         tasks.spawn(this.clone().schedule(stop.clone()));
+        let pending = this
+            .pending_completions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        // Every run waits for its completion to be recorded, so once the queues have
+        // drained nothing is left in the channel and the completer can stop.
+        let completer = pending.map(|pending| tokio::spawn(this.clone().complete(pending)));
         tracing::info!(owner = %this.owner, queues = ?this.config.queues.keys().collect::<Vec<_>>(), "job workers started");
         while tasks.join_next().await.is_some() {}
+        if let Some(completer) = completer {
+            completer.abort();
+        }
         tracing::info!("job workers stopped");
+    }
+
+    /// Records completions in batches: whatever finished while the previous batch was
+    /// being written goes in the next statement, so a busy worker commits once per batch
+    /// and an idle one at once.
+    async fn complete(self: Arc<Self>, mut pending: mpsc::UnboundedReceiver<Completion>) {
+        const MAX_BATCH: usize = 500;
+        // A few batches in flight at once, so one slow commit does not stall the rest.
+        let in_flight = Arc::new(Semaphore::new(4));
+        let mut batch = Vec::with_capacity(MAX_BATCH);
+        while pending.recv_many(&mut batch, MAX_BATCH).await > 0 {
+            let Ok(permit) = in_flight.clone().acquire_owned().await else {
+                return;
+            };
+            let this = self.clone();
+            let batch = std::mem::replace(&mut batch, Vec::with_capacity(MAX_BATCH));
+            tokio::spawn(async move {
+                let ids: Vec<uuid::Uuid> = batch.iter().map(|(id, _)| *id).collect();
+                let outcome = store::complete_many(&this.db, &ids, &this.owner).await;
+                for (id, done) in batch {
+                    let _ = done.send(match &outcome {
+                        Ok(completed) => Ok(completed.contains(&id)),
+                        Err(e) => Err(e.to_string()),
+                    });
+                }
+                drop(permit);
+            });
+        }
     }
 
     async fn run_queue(
@@ -182,7 +229,13 @@ impl Workers {
         match result {
             Ok(label) => {
                 metrics::counter!("levee_jobs_processed_total", "queue" => job.queue.clone(), "kind" => job.kind.clone(), "outcome" => label).increment(1);
-                span.in_scope(|| tracing::info!(outcome = label, duration_ms = elapsed * 1000.0, "job finished"));
+                // Completions are the bulk (thousands a second under load): debug; the
+                // rest (retries, dead jobs, snoozes) stay visible at info.
+                let duration_ms = elapsed * 1000.0;
+                span.in_scope(|| match label {
+                    "completed" => tracing::debug!(outcome = label, duration_ms, "job finished"),
+                    _ => tracing::info!(outcome = label, duration_ms, "job finished"),
+                });
             }
             Err(e) => span.in_scope(|| tracing::error!(error = %e, "could not record the job's outcome; its lease will expire")),
         }
@@ -192,7 +245,12 @@ impl Workers {
         let owner = &self.owner;
         Ok(match outcome {
             Outcome::Done => {
-                store::complete(&self.db, job, owner).await?;
+                let (done, recorded) = oneshot::channel();
+                let _ = self.completions.send((job.id, done));
+                recorded
+                    .await
+                    .map_err(|_| sea_orm::DbErr::Custom("the completer stopped".into()))?
+                    .map_err(sea_orm::DbErr::Custom)?;
                 "completed"
             }
             Outcome::Snooze(after) => {
