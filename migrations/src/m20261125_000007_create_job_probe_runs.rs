@@ -12,6 +12,7 @@ enum JobProbeRuns {
     Id,
     JobId,
     Attempt,
+    Worker,
     StartedAt,
 }
 
@@ -30,6 +31,11 @@ impl MigrationTrait for Migration {
                     )
                     .col(ColumnDef::new(JobProbeRuns::JobId).uuid().not_null())
                     .col(ColumnDef::new(JobProbeRuns::Attempt).integer().not_null())
+                    .col(
+                        ColumnDef::new(JobProbeRuns::Worker)
+                            .string_len(200)
+                            .not_null(),
+                    )
                     .col(
                         ColumnDef::new(JobProbeRuns::StartedAt)
                             .timestamp_with_time_zone()

@@ -37,11 +37,12 @@ pub(super) fn register(registry: &mut Registry) {
 
 async fn record(ctx: &JobContext) -> Result<(), sea_orm::DbErr> {
     let insert = ctx.db.statement(
-        "INSERT INTO job_probe_runs (id, job_id, attempt, started_at) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO job_probe_runs (id, job_id, attempt, worker, started_at) VALUES ($1, $2, $3, $4, $5)",
         vec![
             uuid::Uuid::now_v7().into(),
             ctx.id.into(),
             ctx.attempt.into(),
+            ctx.worker.to_string().into(),
             chrono::Utc::now().into(),
         ],
     );

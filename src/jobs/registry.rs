@@ -39,6 +39,8 @@ pub struct JobContext {
     pub id: Uuid,
     pub attempt: i32,
     pub db: Db,
+    /// The worker running it (`host:instance`), as in the job's lease.
+    pub worker: Arc<str>,
 }
 
 type Handler =

@@ -18,7 +18,7 @@ pub struct Workers {
     db: Db,
     registry: Registry,
     config: JobsConfig,
-    owner: String,
+    owner: Arc<str>,
     wake: Arc<Notify>,
     running: Arc<Mutex<HashSet<uuid::Uuid>>>,
     completions: mpsc::UnboundedSender<Completion>,
@@ -30,7 +30,7 @@ type Completion = (uuid::Uuid, oneshot::Sender<Result<bool, String>>);
 
 impl Workers {
     pub fn new(db: Db, registry: Registry, config: JobsConfig, wake: Arc<Notify>) -> Self {
-        let owner = format!("{}:{}", hostname(), uuid::Uuid::new_v4().simple());
+        let owner = format!("{}:{}", hostname(), uuid::Uuid::new_v4().simple()).into();
         let (completions, pending) = mpsc::unbounded_channel();
         Self {
             db,
@@ -205,6 +205,7 @@ impl Workers {
                     id: job.id,
                     attempt: job.attempt,
                     db: self.db.clone(),
+                    worker: self.owner.clone(),
                 };
                 // Its own task, so a panic is caught and counted as a failure.
                 match tokio::spawn(tracing::Instrument::instrument(
@@ -298,7 +299,7 @@ impl Workers {
     async fn schedule(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
         let scheduler = super::cron::Scheduler::new(
             &self.config.cron,
-            self.owner.clone(),
+            self.owner.to_string(),
             self.config.lease.get(),
         );
         let mut tick = tokio::time::interval(self.config.poll_interval.get());

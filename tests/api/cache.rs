@@ -25,15 +25,7 @@ async fn published(app: &TestApp, editor: &Session, title: &str) -> String {
         .await
         .expect("json");
     let slug = post["slug"].as_str().expect("slug").to_string();
-    let resp = app
-        .send_as(
-            Method::POST,
-            &format!("/posts/{slug}/publish"),
-            &editor.access,
-            None,
-        )
-        .await;
-    assert_eq!(resp.status(), 200);
+    crate::posts::publish_response(app, editor, &slug).await;
     slug
 }
 

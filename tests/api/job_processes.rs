@@ -1,5 +1,5 @@
 //! The job queue across real processes: `kill -9` mid-run and SIGTERM during a long job
-//! lose nothing.
+//! lose nothing, and two worker processes share a queue without running a job twice.
 
 use crate::backend_tests;
 use crate::helpers::{Backend, LeveeProcess, TestDb, test_config};
@@ -180,6 +180,39 @@ async fn sigterm_during_a_3s_job_completes_it_or_returns_it(backend: Backend) {
         "waited for the running job"
     );
     assert_eq!(count(&db, COMPLETED).await, 1, "the job completed");
+    db.close().await;
+}
+
+/// Two `levee worker` processes on one PostgreSQL database share the queue and never run
+/// a job twice (SKIP LOCKED claims; a second run would show as a second probe row).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_worker_processes_share_the_queue_without_running_a_job_twice() {
+    let Some((_test_db, url, db)) = database(Backend::Postgres).await else {
+        return;
+    };
+    let jobs = 1000;
+    let probe = Probe {
+        sleep_ms: 5,
+        record: true,
+    };
+    enqueue_probes(&db, jobs, probe).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = write_config(dir.path(), &url, "10s");
+    let _first = LeveeProcess::worker(&config);
+    let _second = LeveeProcess::worker(&config);
+    let completed = wait_until(&db, COMPLETED, jobs as i64, Duration::from_secs(60)).await;
+    assert_eq!(completed, jobs as i64);
+    assert_eq!(
+        count(&db, RUNS).await,
+        jobs as i64,
+        "each job ran exactly once"
+    );
+    let workers = count(
+        &db,
+        "SELECT COUNT(DISTINCT worker) AS n FROM job_probe_runs",
+    )
+    .await;
+    assert_eq!(workers, 2, "both processes took jobs");
     db.close().await;
 }
 

@@ -23,6 +23,22 @@ impl JobKind for Work {
     const NAME: &'static str = "test.work";
 }
 
+fn work(action: &str) -> Work {
+    Work {
+        action: action.into(),
+    }
+}
+
+/// An app whose workers do not run (the test drives the queue itself).
+async fn spawn_without_workers(backend: Backend) -> Option<TestApp> {
+    TestApp::spawn_with_jobs(
+        backend,
+        |c| c.jobs.run_in_serve = false,
+        handlers(Arc::default()),
+    )
+    .await
+}
+
 fn fast(c: &mut Config) {
     c.jobs.poll_interval = ConfigDuration::millis(50);
     c.jobs.retry_base_delay = ConfigDuration::millis(100);
@@ -68,13 +84,7 @@ fn handlers_fixed(runs: Arc<AtomicUsize>, fixed: Arc<AtomicBool>) -> impl FnOnce
 async fn enqueue(app: &TestApp, action: &str, options: Enqueue) -> levee::jobs::Model {
     app.state
         .jobs()
-        .enqueue(
-            app.state.db().write(),
-            &Work {
-                action: action.into(),
-            },
-            options,
-        )
+        .enqueue(app.state.db().write(), &work(action), options)
         .await
         .expect("enqueue")
 }
@@ -194,13 +204,7 @@ async fn enqueue_in_a_rolled_back_transaction_leaves_no_job(backend: Backend) {
     let job = app
         .state
         .jobs()
-        .enqueue(
-            &txn,
-            &Work {
-                action: "ok".into(),
-            },
-            Enqueue::default(),
-        )
+        .enqueue(&txn, &work("ok"), Enqueue::default())
         .await
         .expect("enqueue");
     txn.rollback().await.expect("rollback");
@@ -215,13 +219,7 @@ async fn enqueue_in_a_rolled_back_transaction_leaves_no_job(backend: Backend) {
     let kept = app
         .state
         .jobs()
-        .enqueue(
-            &txn,
-            &Work {
-                action: "ok".into(),
-            },
-            Enqueue::default(),
-        )
+        .enqueue(&txn, &work("ok"), Enqueue::default())
         .await
         .expect("enqueue");
     txn.commit().await.expect("commit");
@@ -236,13 +234,7 @@ async fn enqueue_in_a_rolled_back_transaction_leaves_no_job(backend: Backend) {
 }
 
 async fn a_unique_key_blocks_duplicates_while_pending(backend: Backend) {
-    let Some(app) = TestApp::spawn_with_jobs(
-        backend,
-        |c| c.jobs.run_in_serve = false,
-        handlers(Arc::default()),
-    )
-    .await
-    else {
+    let Some(app) = spawn_without_workers(backend).await else {
         return;
     };
     let options = || Enqueue {
@@ -281,13 +273,7 @@ async fn snoozing_does_not_use_an_attempt(backend: Backend) {
 
 async fn jobs_of_a_vanished_worker_are_rescued(backend: Backend) {
     // A runs no workers; a "ghost" worker claims the job and vanishes; B's workers rescue it.
-    let Some(a) = TestApp::spawn_with_jobs(
-        backend,
-        |c| c.jobs.run_in_serve = false,
-        handlers(Arc::default()),
-    )
-    .await
-    else {
+    let Some(a) = spawn_without_workers(backend).await else {
         return;
     };
     let id = enqueue(&a, "ok", Enqueue::default()).await.id;
@@ -539,9 +525,7 @@ async fn two_workers_never_run_one_job_at_the_same_time() {
             .jobs()
             .enqueue(
                 a.state.db().write(),
-                &Work {
-                    action: format!("job-{i}"),
-                },
+                &work(&format!("job-{i}")),
                 Enqueue::default(),
             )
             .await
@@ -611,13 +595,7 @@ async fn cron_fires_each_slot_exactly_once_with_two_instances(backend: Backend) 
 }
 
 async fn prune_deletes_only_old_finished_jobs(backend: Backend) {
-    let Some(app) = TestApp::spawn_with_jobs(
-        backend,
-        |c| c.jobs.run_in_serve = false,
-        handlers(Arc::default()),
-    )
-    .await
-    else {
+    let Some(app) = spawn_without_workers(backend).await else {
         return;
     };
     let old = enqueue(&app, "ok", Enqueue::default()).await.id;

@@ -12,22 +12,26 @@ async fn create(app: &TestApp, editor: &Session, body: Value) -> reqwest::Respon
         .await
 }
 
-async fn created(app: &TestApp, editor: &Session, title: &str) -> Value {
+pub(crate) async fn created(app: &TestApp, editor: &Session, title: &str) -> Value {
     let resp = create(app, editor, json!({"title": title, "body": "text"})).await;
     assert_eq!(resp.status(), 201);
     resp.json().await.expect("json")
 }
 
-async fn publish(app: &TestApp, editor: &Session, slug: &str) -> Value {
-    let resp = app
-        .send_as(
-            Method::POST,
-            &format!("/posts/{slug}/publish"),
-            &editor.access,
-            None,
-        )
-        .await;
+/// Publishes `slug`, asserting success; the response (for its headers).
+pub(crate) async fn publish_response(
+    app: &TestApp,
+    editor: &Session,
+    slug: &str,
+) -> reqwest::Response {
+    let path = format!("/posts/{slug}/publish");
+    let resp = app.send_as(Method::POST, &path, &editor.access, None).await;
     assert_eq!(resp.status(), 200);
+    resp
+}
+
+async fn publish(app: &TestApp, editor: &Session, slug: &str) -> Value {
+    let resp = publish_response(app, editor, slug).await;
     resp.json().await.expect("json")
 }
 

@@ -5,9 +5,8 @@
 use crate::helpers::{Backend, TestApp, env_url, skip};
 use levee::config::{Config, Duration as ConfigDuration};
 use levee::users::Role;
-use reqwest::Method;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
@@ -27,7 +26,7 @@ fn replica_url(config: &Config, replica: &str) -> String {
 async fn spawn_with_replica(
     replica: &str,
     tweak: impl FnOnce(&mut Config),
-) -> Option<(TestApp, String)> {
+) -> Option<(TestApp, String, String)> {
     let replica = replica.to_string();
     let name = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
     let seen = name.clone();
@@ -50,7 +49,15 @@ async fn spawn_with_replica(
     )
     .await?;
     let name = name.lock().expect("lock").clone();
-    Some((app, name))
+    let label = format!("replica=\"{name}\"");
+    wait_for_rotation(&app, &label, 1.0).await;
+    Some((app, name, label))
+}
+
+/// Waits until the replica is in (1.0) or out of (0.0) rotation.
+async fn wait_for_rotation(app: &TestApp, label: &str, want: f64) {
+    let metric = "levee_db_replica_in_rotation";
+    wait_for_metric(app, metric, label, want, Duration::from_secs(10)).await;
 }
 
 fn replica_or_skip() -> Option<String> {
@@ -150,18 +157,11 @@ async fn reads_use_the_replica_and_move_to_the_primary_while_it_lags() {
         return;
     };
     let _turn = REPLICA.lock().await;
-    let Some((app, name)) = spawn_with_replica(&replica, |c| c.cache.enabled = false).await else {
+    let Some((app, name, in_rotation)) =
+        spawn_with_replica(&replica, |c| c.cache.enabled = false).await
+    else {
         return;
     };
-    let in_rotation = format!("replica=\"{name}\"");
-    wait_for_metric(
-        &app,
-        "levee_db_replica_in_rotation",
-        &in_rotation,
-        1.0,
-        Duration::from_secs(10),
-    )
-    .await;
 
     let (replica_before, primary_before) =
         (routed(&app, &name).await, routed(&app, "primary").await);
@@ -220,14 +220,7 @@ async fn reads_use_the_replica_and_move_to_the_primary_while_it_lags() {
     );
 
     pause.resume().await;
-    wait_for_metric(
-        &app,
-        "levee_db_replica_in_rotation",
-        &in_rotation,
-        1.0,
-        Duration::from_secs(10),
-    )
-    .await;
+    wait_for_rotation(&app, &in_rotation, 1.0).await;
     let replica_before = routed(&app, &name).await;
     for _ in 0..5 {
         assert_eq!(app.get("/posts").await.status(), 200);
@@ -244,43 +237,15 @@ async fn a_writer_reads_its_own_writes_while_the_replica_is_paused() {
         return;
     };
     let _turn = REPLICA.lock().await;
-    let Some((app, name)) = spawn_with_replica(&replica, |_| {}).await else {
+    let Some((app, _, _)) = spawn_with_replica(&replica, |_| {}).await else {
         return;
     };
-    let in_rotation = format!("replica=\"{name}\"");
-    wait_for_metric(
-        &app,
-        "levee_db_replica_in_rotation",
-        &in_rotation,
-        1.0,
-        Duration::from_secs(10),
-    )
-    .await;
     let editor = app.account(Role::Editor).await;
     let pause = ReplayPause::start(&replica).await;
 
-    let resp = app
-        .send_as(
-            Method::POST,
-            "/posts",
-            &editor.access,
-            Some(json!({"title": "Fresh news", "body": "text"})),
-        )
-        .await;
-    assert_eq!(resp.status(), 201);
-    let slug = resp.json::<Value>().await.expect("json")["slug"]
-        .as_str()
-        .expect("slug")
-        .to_string();
-    let resp = app
-        .send_as(
-            Method::POST,
-            &format!("/posts/{slug}/publish"),
-            &editor.access,
-            None,
-        )
-        .await;
-    assert_eq!(resp.status(), 200);
+    let post = crate::posts::created(&app, &editor, "Fresh news").await;
+    let slug = post["slug"].as_str().expect("slug").to_string();
+    let resp = crate::posts::publish_response(&app, &editor, &slug).await;
     let token = resp
         .headers()
         .get("levee-consistency-token")
@@ -350,19 +315,11 @@ async fn a_vanished_replica_leaves_reads_on_the_primary_and_ready_green() {
         url.set_port(Some(proxy.port())).expect("port");
         url.to_string()
     };
-    let Some((app, name)) = spawn_with_replica(&through_proxy, |c| c.cache.enabled = false).await
+    let Some((app, _, label)) =
+        spawn_with_replica(&through_proxy, |c| c.cache.enabled = false).await
     else {
         return;
     };
-    let label = format!("replica=\"{name}\"");
-    wait_for_metric(
-        &app,
-        "levee_db_replica_in_rotation",
-        &label,
-        1.0,
-        Duration::from_secs(10),
-    )
-    .await;
     assert_eq!(app.get("/posts").await.status(), 200);
 
     proxy.kill();
@@ -374,14 +331,7 @@ async fn a_vanished_replica_leaves_reads_on_the_primary_and_ready_green() {
         Duration::from_secs(10),
     )
     .await;
-    wait_for_metric(
-        &app,
-        "levee_db_replica_in_rotation",
-        &label,
-        0.0,
-        Duration::from_secs(1),
-    )
-    .await;
+    wait_for_rotation(&app, &label, 0.0).await;
     let primary_before = routed(&app, "primary").await;
     for _ in 0..20 {
         assert_eq!(app.get("/posts").await.status(), 200, "reads keep working");
