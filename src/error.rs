@@ -159,9 +159,17 @@ impl From<sea_orm::DbErr> for ApiError {
     fn from(err: sea_orm::DbErr) -> Self {
         match err {
             sea_orm::DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout) => {
+                crate::db::consistency::connection_failed();
                 ApiError::Unavailable(
                     "the database is saturated: no connection became free in time".into(),
                 )
+            }
+            // Lost or refused connections are transient: 503 so clients retry, and a
+            // replica that caused it leaves the rotation now.
+            sea_orm::DbErr::Conn(_) | sea_orm::DbErr::ConnectionAcquire(_) => {
+                crate::db::consistency::connection_failed();
+                tracing::warn!(error = %err, "a database connection failed");
+                ApiError::Unavailable("a database connection failed; retry shortly".into())
             }
             other => ApiError::Internal(other.to_string()),
         }

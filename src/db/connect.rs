@@ -15,6 +15,7 @@ use std::time::Duration;
 /// How long a SQLite connection waits on a lock held by another process (e.g. `levee user`
 /// while `serve` runs) before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+const REPLICA_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// SQLite: one write connection (writers queue in the pool instead of failing with
 /// SQLITE_BUSY) and a pool of read-only connections, all in WAL mode.
@@ -78,12 +79,13 @@ pub(super) async fn postgres(
     Ok(SqlxPostgresConnector::from_sqlx_postgres_pool(pool))
 }
 
-/// Like [`postgres`], but connecting on first use (replicas may be down at start-up).
-pub(super) fn postgres_lazy(
-    url: &str,
-    config: &DatabaseConfig,
-) -> Result<DatabaseConnection, DbError> {
+/// A replica pool: connects on first use (a replica may be down at start-up) and waits
+/// at most a second for a connection — sqlx retries refused connections until the acquire
+/// timeout, and a read is better failed fast (taking the replica out of rotation) than
+/// held for `database.acquire_timeout`.
+pub(super) fn replica(url: &str, config: &DatabaseConfig) -> Result<DatabaseConnection, DbError> {
     let (pool, options) = postgres_pool(url, config)?;
+    let pool = pool.acquire_timeout(REPLICA_ACQUIRE_TIMEOUT.min(config.acquire_timeout.get()));
     Ok(SqlxPostgresConnector::from_sqlx_postgres_pool(
         pool.connect_lazy_with(options),
     ))

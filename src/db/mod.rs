@@ -91,8 +91,7 @@ impl Db {
         } else {
             let mut members = Vec::new();
             for url in &config.replicas {
-                // Lazy: a replica that is down at start-up must not stop levee starting.
-                let conn = connect::postgres_lazy(url, config)?;
+                let conn = connect::replica(url, config)?;
                 let name = connect::replica_name(url);
                 pools.push((name.clone(), conn.clone()));
                 members.push((name, conn));
@@ -142,13 +141,14 @@ impl Db {
     /// Plain reads, which may be served slightly stale: a replica in rotation, else the
     /// primary (always the primary for a client reading its own writes).
     pub fn read(&self) -> &DatabaseConnection {
-        let replica = self
+        let picked = self
             .replicas
             .as_ref()
             .filter(|_| !consistency::must_read_primary())
-            .and_then(|r| r.pick());
-        match replica {
-            Some(replica) => {
+            .and_then(|replicas| Some((replicas, replicas.pick()?)));
+        match picked {
+            Some((replicas, (index, replica))) => {
+                consistency::reading_from(replicas, index);
                 metrics::counter!("levee_db_reads_routed_total", "pool" => replica.name.clone())
                     .increment(1);
                 &replica.conn

@@ -48,13 +48,25 @@ impl Replicas {
         &self.members
     }
 
-    /// The next replica in rotation, or `None` when none is.
-    pub fn pick(&self) -> Option<&Replica> {
+    /// The next replica in rotation (with its index), or `None` when none is.
+    pub fn pick(&self) -> Option<(usize, &Replica)> {
         let count = self.members.len();
         let start = self.next.fetch_add(1, Ordering::Relaxed);
         (0..count)
-            .map(|offset| &self.members[(start + offset) % count])
-            .find(|r| r.in_rotation.load(Ordering::Relaxed))
+            .map(|offset| (start + offset) % count)
+            .map(|index| (index, &self.members[index]))
+            .find(|(_, r)| r.in_rotation.load(Ordering::Relaxed))
+    }
+
+    /// Takes a replica out of rotation after a failed connection, ahead of the monitor.
+    pub fn take_out(&self, index: usize) {
+        if let Some(replica) = self.members.get(index)
+            && replica.in_rotation.swap(false, Ordering::Relaxed)
+        {
+            metrics::gauge!("levee_db_replica_in_rotation", "replica" => replica.name.clone())
+                .set(0.0);
+            tracing::warn!(replica = %replica.name, "a read on the replica lost its connection; reads go elsewhere");
+        }
     }
 
     /// Samples every replica once per `interval` until aborted.

@@ -2,9 +2,11 @@
 //! time of the write, as the `Levee-Consistency-Token` header and the `levee_consistency`
 //! cookie — and any request presenting a token younger than `database.read_your_writes`
 //! reads from the primary (and around the cache), on whichever instance of the fleet
-//! serves it. Only active when replicas are configured.
+//! serves it (`database.read_your_writes = "0s"` turns tokens off). The same layer gives
+//! each request the read-routing context `Db::read()` uses. Only installed when replicas
+//! are configured.
 
-use crate::db::consistency::reading_own_writes;
+use crate::db::consistency::route_reads;
 use poem::http::{HeaderValue, Method, header};
 use poem::{Endpoint, IntoResponse, Request, Response, Result};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -40,13 +42,11 @@ impl<E: Endpoint> Endpoint for ReadYourWrites<E> {
             written <= now + SKEW.as_millis()
                 && now.saturating_sub(written) < self.window.as_millis()
         });
-        let mut resp = if recent || writes {
-            reading_own_writes(self.inner.call(req)).await
-        } else {
-            self.inner.call(req).await
-        }?
-        .into_response();
-        if writes && (resp.status().is_success() || resp.status().is_redirection()) {
+        let mut resp = route_reads(recent || writes, self.inner.call(req))
+            .await?
+            .into_response();
+        let succeeded = resp.status().is_success() || resp.status().is_redirection();
+        if writes && succeeded && !self.window.is_zero() {
             let token = now_millis().to_string();
             let cookie = format!(
                 "{COOKIE}={token}; Max-Age={}; Path=/; HttpOnly; SameSite=Lax{}",

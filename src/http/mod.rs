@@ -78,10 +78,11 @@ pub fn router(
     observe::Observe::new(with_cors, config.tls.is_some()).boxed()
 }
 
-/// Read-your-writes tokens, when replicas could serve a client's reads stale.
+/// Per-request read routing (read-your-writes tokens, fast replica failover), when
+/// replicas could serve reads.
 fn consistency_layer(routes: impl Endpoint + 'static, state: &AppState) -> BoxEndpoint<'static> {
     let window = state.config().database.read_your_writes.get();
-    if state.db().has_replicas() && !window.is_zero() {
+    if state.db().has_replicas() {
         consistency::ReadYourWrites::new(routes, window, state.config().server.tls.is_some())
             .boxed()
     } else {
