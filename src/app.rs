@@ -170,7 +170,11 @@ impl Application {
             None => None,
         };
         let rate_limiter = RateLimiter::new(&config.rate_limit, redis.clone());
-        let cache = Cache::new(&config.cache, redis.clone());
+        // A replica in rotation trails by at most max_replica_lag, plus one sample.
+        let replica_lag = (!config.database.replicas.is_empty()).then(|| {
+            config.database.max_replica_lag.get() + config.database.replica_check_interval.get()
+        });
+        let cache = Cache::new(&config.cache, redis.clone(), replica_lag);
         let bind = |addr: SocketAddr| async move {
             tokio::net::TcpListener::bind(addr)
                 .await

@@ -4,8 +4,10 @@
 //! instance fetches, the others poll briefly for its result). Expired entries are served
 //! for `stale_while_revalidate` while one background refresh runs. "Not found" is cached
 //! for `negative_ttl`. Writes invalidate both tiers and broadcast over Redis pub/sub so
-//! every instance drops its L1 copy. Redis errors never fail a read: they are counted and
-//! Redis is bypassed for `redis.backoff`.
+//! every instance drops its L1 copy. With read replicas, a second invalidation follows once
+//! a lagging replica could have caught up, so a fill that read the replica's old row does
+//! not outlive the lag. Redis errors never fail a read: they are counted and Redis is
+//! bypassed for `redis.backoff`.
 
 mod entry;
 mod invalidation;
@@ -39,6 +41,8 @@ struct Inner {
     l2: Option<L2>,
     refreshing: Mutex<HashSet<String>>,
     fetches: AtomicU64,
+    /// With replicas: how long after an invalidation to invalidate again.
+    replica_lag: Option<Duration>,
 }
 
 fn count(tier: &'static str, namespace: &'static str, entry: &Entry) {
@@ -47,7 +51,13 @@ fn count(tier: &'static str, namespace: &'static str, entry: &Entry) {
 }
 
 impl Cache {
-    pub fn new(config: &CacheConfig, redis: Option<RedisConn>) -> Self {
+    /// `replica_lag`: the longest a replica in rotation may trail the primary (replicas
+    /// configured), `None` when reads all come from the primary.
+    pub fn new(
+        config: &CacheConfig,
+        redis: Option<RedisConn>,
+        replica_lag: Option<Duration>,
+    ) -> Self {
         let l1 = moka::future::Cache::builder()
             .max_capacity(config.l1_capacity.bytes())
             .weigher(|key: &String, entry: &Arc<Entry>| {
@@ -67,6 +77,7 @@ impl Cache {
             l2,
             refreshing: Mutex::new(HashSet::new()),
             fetches: AtomicU64::new(0),
+            replica_lag,
         }))
     }
 
@@ -226,10 +237,21 @@ impl Cache {
     /// Forgets `namespace`/`key` everywhere: L1 here, L2, and L1 of every other instance.
     pub async fn invalidate(&self, namespace: &'static str, key: &str) {
         let key = format!("{namespace}:{key}");
-        self.0.l1.invalidate(&key).await;
+        self.forget(&key).await;
+        if let Some(lag) = self.0.replica_lag {
+            let this = self.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(lag).await;
+                this.forget(&key).await;
+            });
+        }
+    }
+
+    async fn forget(&self, key: &str) {
+        self.0.l1.invalidate(key).await;
         if let Some(l2) = &self.0.l2 {
-            l2.delete(&key).await;
-            l2.publish_invalidation(&key).await;
+            l2.delete(key).await;
+            l2.publish_invalidation(key).await;
         }
     }
 

@@ -50,6 +50,8 @@ type Handler =
 #[derive(Clone, Default)]
 pub struct Registry {
     handlers: HashMap<&'static str, Handler>,
+    /// Each kind's default queue, to warn about kinds no worker here would run.
+    queues: HashMap<&'static str, &'static str>,
 }
 
 impl Registry {
@@ -60,6 +62,7 @@ impl Registry {
         Fut: Future<Output = Outcome> + Send + 'static,
     {
         let handler = Arc::new(handler);
+        self.queues.insert(K::NAME, K::QUEUE);
         self.handlers.insert(
             K::NAME,
             Arc::new(move |payload, ctx| {
@@ -75,6 +78,11 @@ impl Registry {
             }),
         );
         self
+    }
+
+    /// `(kind, queue)` of every registered kind.
+    pub(crate) fn queues(&self) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
+        self.queues.iter().map(|(kind, queue)| (*kind, *queue))
     }
 
     pub(crate) fn get(&self, kind: &str) -> Option<Handler> {

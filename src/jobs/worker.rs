@@ -47,6 +47,15 @@ impl Workers {
     /// Runs every configured queue until `stop` turns true, then drains.
     pub async fn run(self, stop: watch::Receiver<bool>) {
         let this = Arc::new(self);
+        for (kind, queue) in this.registry.queues() {
+            if !this.config.queues.contains_key(queue) {
+                tracing::warn!(
+                    job.kind = kind,
+                    queue,
+                    "no worker in this process works this kind's queue; add it to [jobs.queues] or run a worker that does"
+                );
+            }
+        }
         let mut tasks = JoinSet::new();
         for (queue, concurrency) in &this.config.queues {
             tasks.spawn(this.clone().run_queue(

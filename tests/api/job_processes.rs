@@ -198,7 +198,7 @@ async fn two_worker_processes_share_the_queue_without_running_a_job_twice() {
     enqueue_probes(&db, jobs, probe).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let config = write_config(dir.path(), &url, "10s");
-    let _first = LeveeProcess::worker(&config);
+    let first = LeveeProcess::worker(&config);
     let _second = LeveeProcess::worker(&config);
     let completed = wait_until(&db, COMPLETED, jobs as i64, Duration::from_secs(60)).await;
     assert_eq!(completed, jobs as i64);
@@ -213,6 +213,11 @@ async fn two_worker_processes_share_the_queue_without_running_a_job_twice() {
     )
     .await;
     assert_eq!(workers, 2, "both processes took jobs");
+    // This config works only `default`, so the `mail` queue's kind is flagged.
+    let unworked = first.log_lines().into_iter().any(|line| {
+        line.contains("no worker in this process works") && line.contains("email.send")
+    });
+    assert!(unworked, "a kind whose queue nobody here works is reported");
     db.close().await;
 }
 

@@ -362,3 +362,51 @@ async fn a_vanished_replica_leaves_reads_on_the_primary_and_ready_green() {
         "a replica is not required for readiness"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cache_fill_from_a_lagging_replica_is_invalidated_again() {
+    let Some(replica) = replica_or_skip() else {
+        return;
+    };
+    let _turn = REPLICA.lock().await;
+    let Some((app, _, in_rotation)) = spawn_with_replica(&replica, |_| {}).await else {
+        return;
+    };
+    let editor = app.account(Role::Editor).await;
+    let post = crate::posts::created(&app, &editor, "Cached twice").await;
+    let slug = post["slug"].as_str().expect("slug").to_string();
+    crate::posts::publish_response(&app, &editor, &slug).await;
+    let path = format!("/posts/{slug}");
+    let body_of = |resp: Value| resp["body"].as_str().map(str::to_string);
+    // The replica has the post once it is back in step.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.get(&path).await.status() != 200 {
+        assert!(Instant::now() < deadline, "the replica replays the post");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let pause = ReplayPause::start(&replica).await;
+    let edit = app
+        .send_as(
+            reqwest::Method::PATCH,
+            &path,
+            &editor.access,
+            Some(serde_json::json!({"body": "v2"})),
+        )
+        .await;
+    assert_eq!(edit.status(), 200);
+    // A reader right after the edit: the stale replica fills the cache with the old body.
+    let stale: Value = app.get(&path).await.json().await.expect("json");
+    assert_eq!(
+        body_of(stale).as_deref(),
+        Some("text"),
+        "served by the paused replica"
+    );
+    pause.resume().await;
+    wait_for_rotation(&app, &in_rotation, 1.0).await;
+    // max_replica_lag (1 s) + one sample (200 ms) after the edit, the cache forgets again;
+    // well inside the L1 TTL (5 s), so only the second invalidation explains a fresh read.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let fresh: Value = app.get(&path).await.json().await.expect("json");
+    assert_eq!(body_of(fresh).as_deref(), Some("v2"));
+}
