@@ -7,8 +7,8 @@ use crate::db::{Backend, Db};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
-    QueryFilter, Set, SqlErr, Statement, TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
+    FromQueryResult, QueryFilter, Set, SqlErr, Statement, TransactionSession, TransactionTrait,
 };
 use serde_json::json;
 use std::time::Duration;
@@ -126,9 +126,26 @@ pub async fn claim(
         queue.into(),
         limit.into(),
     ];
-    Model::find_by_statement(Statement::from_sql_and_values(backend, sql, values))
-        .all(db.write())
-        .await
+    let statement = Statement::from_sql_and_values(backend, sql, values);
+    let txn = bookkeeping(db).await?;
+    let claimed = Model::find_by_statement(statement).all(&txn).await?;
+    txn.commit().await?;
+    Ok(claimed)
+}
+
+/// A transaction for the workers' own bookkeeping (claims, completions). On PostgreSQL it
+/// commits without waiting for the WAL flush: a database crash may forget its last few
+/// milliseconds, and since WAL replays in order, what is forgotten is always the newest
+/// state — a claim or completion that did not happen, so the job simply runs again, as
+/// the at-least-once contract already allows. Enqueues and handlers' own writes keep full
+/// durability.
+async fn bookkeeping(db: &Db) -> Result<DatabaseTransaction, DbErr> {
+    let txn = db.begin_write().await?;
+    if db.backend() == Backend::Postgres {
+        txn.execute_unprepared("SET LOCAL synchronous_commit = off")
+            .await?;
+    }
+    Ok(txn)
 }
 
 /// The update that ends a run, applied only while `owner` still holds the lease.
@@ -170,9 +187,10 @@ pub async fn complete_many(db: &Db, ids: &[Uuid], owner: &str) -> Result<Vec<Uui
         .col_expr(Column::UpdatedAt, Expr::value(now))
         .filter(Column::Id.is_in(ids.iter().copied()))
         .filter(Column::LeaseOwner.eq(owner))
-        .filter(Column::State.eq(JobState::Running))
-        .exec_with_returning(db.write())
-        .await?;
+        .filter(Column::State.eq(JobState::Running));
+    let txn = bookkeeping(db).await?;
+    let completed = completed.exec_with_returning(&txn).await?;
+    txn.commit().await?;
     Ok(completed.into_iter().map(|job| job.id).collect())
 }
 
