@@ -410,3 +410,95 @@ async fn a_cache_fill_from_a_lagging_replica_is_invalidated_again() {
     let fresh: Value = app.get(&path).await.json().await.expect("json");
     assert_eq!(body_of(fresh).as_deref(), Some("v2"));
 }
+
+const TOPOLOGY_ENV: &str = "LEVEE_TEST_TOPOLOGY";
+
+/// Runs `.ci/topology <command>` (the script that built the replica).
+fn topology(script: &str, command: &str) {
+    let status = std::process::Command::new(script)
+        .arg(command)
+        .status()
+        .expect("run .ci/topology");
+    assert!(status.success(), ".ci/topology {command} failed");
+}
+
+/// Starts the replica again when dropped, so later tests find it even if this one fails.
+struct RestartReplica(String);
+
+impl Drop for RestartReplica {
+    fn drop(&mut self) {
+        topology(&self.0, "replica-start");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_replica_process_costs_at_most_one_read_and_rejoins() {
+    let Some(replica) = replica_or_skip() else {
+        return;
+    };
+    let Some(script) = env_url(TOPOLOGY_ENV) else {
+        skip("the replica crash test", TOPOLOGY_ENV);
+        return;
+    };
+    let _turn = REPLICA.lock().await;
+    let Some((app, _, label)) = spawn_with_replica(&replica, |c| {
+        c.cache.enabled = false;
+        c.database.replica_check_interval = ConfigDuration::millis(500);
+    })
+    .await
+    else {
+        return;
+    };
+    assert_eq!(app.get("/posts").await.status(), 200);
+
+    topology(&script, "replica-kill");
+    let restart = RestartReplica(script);
+    let mut statuses = Vec::new();
+    for _ in 0..20 {
+        statuses.push(app.get("/posts").await.status().as_u16());
+    }
+    eprintln!("reads right after kill -9 of the replica: {statuses:?}");
+    let failed: Vec<u16> = statuses.iter().copied().filter(|s| *s != 200).collect();
+    assert!(
+        failed.len() <= 1 && failed.iter().all(|s| *s == 503),
+        "at most one read fails, with a retryable 503: {statuses:?}"
+    );
+    wait_for_metric(
+        &app,
+        "levee_db_replica_up",
+        &label,
+        0.0,
+        Duration::from_secs(10),
+    )
+    .await;
+    wait_for_rotation(&app, &label, 0.0).await;
+    for _ in 0..10 {
+        assert_eq!(
+            app.get("/posts").await.status(),
+            200,
+            "reads use the primary"
+        );
+    }
+    assert_eq!(
+        app.get("/ready").await.status(),
+        200,
+        "a replica is not required"
+    );
+
+    drop(restart);
+    wait_for_rotation(&app, &label, 1.0).await;
+    let before = routed(&app, &label_pool(&label)).await;
+    assert_eq!(app.get("/posts").await.status(), 200);
+    assert!(
+        routed(&app, &label_pool(&label)).await > before,
+        "reads are back on it"
+    );
+}
+
+/// The pool name inside a `replica="…"` label.
+fn label_pool(label: &str) -> String {
+    label
+        .trim_start_matches("replica=\"")
+        .trim_end_matches('"')
+        .to_string()
+}
