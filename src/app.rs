@@ -188,11 +188,11 @@ impl Application {
         let addr = listener.local_addr().map_err(AppError::Serve)?;
         let state = AppState(Arc::new(Inner {
             config,
-            db,
             auth,
             rate_limiter,
             cache,
-            jobs: JobQueue::new(redis.clone()),
+            jobs: JobQueue::new(redis.clone(), &db),
+            db,
             redis,
             metrics: crate::telemetry::metrics_handle(),
             started: Instant::now(),

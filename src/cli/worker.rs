@@ -25,9 +25,9 @@ pub async fn run(config: Config) -> Result<(), CliError> {
         ),
         None => None,
     };
-    // Enqueues elsewhere in the fleet wake these workers through Redis; without Redis they
-    // find new jobs by polling every `jobs.poll_interval`.
-    let queue = JobQueue::new(redis);
+    // Enqueues elsewhere in the fleet wake these workers (Redis, else PostgreSQL NOTIFY);
+    // on SQLite they find new jobs by polling every `jobs.poll_interval`.
+    let queue = JobQueue::new(redis, &db);
     let wake_listener = queue.spawn_wake_listener();
     let (stop_tx, stop_rx) = watch::channel(false);
     let probe_listener = match config.metrics.listen {

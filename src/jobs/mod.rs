@@ -71,22 +71,44 @@ pub struct Enqueue {
     pub queue: Option<String>,
 }
 
-/// Redis channel on which enqueues wake the workers of every process of a fleet.
+/// Channel (Redis pub/sub, or PostgreSQL NOTIFY) on which enqueues wake the workers of
+/// every process of a fleet.
 const WAKE_CHANNEL: &str = "jobs:wake";
+const PG_WAKE_CHANNEL: &str = "levee_jobs_wake";
+
+/// How enqueues reach the workers of other processes.
+#[derive(Clone, Default)]
+enum Fanout {
+    /// Nowhere: they find new jobs by polling (single process, SQLite).
+    #[default]
+    None,
+    /// Redis pub/sub, when Redis is configured.
+    Redis(crate::redis_conn::RedisConn),
+    /// PostgreSQL without Redis: `NOTIFY` in the enqueueing transaction (delivered only if
+    /// it commits), `LISTEN` on a session of its own on `database.direct_url`.
+    Postgres { session_url: String },
+}
 
 /// Enqueues and wakes workers: this process's at once, other processes' through Redis
-/// pub/sub when Redis is configured (otherwise they find the job by polling). Cheap to clone.
+/// pub/sub or PostgreSQL NOTIFY (otherwise they find the job by polling). Cheap to clone.
 #[derive(Clone, Default)]
 pub struct JobQueue {
     wake: Arc<Notify>,
-    redis: Option<crate::redis_conn::RedisConn>,
+    fanout: Fanout,
 }
 
 impl JobQueue {
-    pub fn new(redis: Option<crate::redis_conn::RedisConn>) -> Self {
+    pub fn new(redis: Option<crate::redis_conn::RedisConn>, db: &crate::db::Db) -> Self {
+        let fanout = match (redis, db.session_url()) {
+            (Some(redis), _) => Fanout::Redis(redis),
+            (None, Some(url)) => Fanout::Postgres {
+                session_url: url.to_string(),
+            },
+            (None, None) => Fanout::None,
+        };
         Self {
             wake: Arc::default(),
-            redis,
+            fanout,
         }
     }
 
@@ -109,16 +131,21 @@ impl JobQueue {
             unique_key: options.unique_key,
         };
         let model = store::enqueue(conn, new).await?;
+        if let Fanout::Postgres { .. } = self.fanout {
+            conn.execute_unprepared(&format!("NOTIFY {PG_WAKE_CHANNEL}"))
+                .await?;
+        }
         // Workers woken before the caller commits find nothing and look again within
         // `jobs.poll_interval`; waking costs little.
         self.wake();
         Ok(model)
     }
 
-    /// Wakes idle workers here and, through Redis, in the rest of the fleet.
+    /// Wakes idle workers here and, through Redis, in the rest of the fleet (NOTIFY went
+    /// out with the enqueue).
     pub fn wake(&self) {
         self.wake.notify_waiters();
-        if let Some(redis) = self.redis.clone() {
+        if let Fanout::Redis(redis) = self.fanout.clone() {
             tokio::spawn(async move {
                 let mut conn = redis.connection();
                 let mut publish = redis::cmd("PUBLISH");
@@ -130,27 +157,52 @@ impl JobQueue {
         }
     }
 
-    /// Relays wake-ups published by other processes to this process's workers until aborted.
+    /// Relays wake-ups from other processes to this process's workers until aborted.
     pub fn spawn_wake_listener(&self) -> Option<tokio::task::JoinHandle<()>> {
-        let redis = self.redis.clone()?;
         let wake = self.wake.clone();
-        Some(tokio::spawn(async move {
-            use futures_util::StreamExt;
-            loop {
-                if let Ok(mut pubsub) = redis.client().get_async_pubsub().await
-                    && pubsub.subscribe(redis.key(WAKE_CHANNEL)).await.is_ok()
-                {
-                    let mut messages = pubsub.on_message();
-                    while messages.next().await.is_some() {
-                        wake.notify_waiters();
-                    }
-                }
-                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        match self.fanout.clone() {
+            Fanout::None => None,
+            Fanout::Redis(redis) => Some(tokio::spawn(listen_redis(redis, wake))),
+            Fanout::Postgres { session_url } => {
+                Some(tokio::spawn(listen_postgres(session_url, wake)))
             }
-        }))
+        }
     }
 
     pub(crate) fn wake_signal(&self) -> Arc<Notify> {
         self.wake.clone()
+    }
+}
+
+async fn listen_redis(redis: crate::redis_conn::RedisConn, wake: Arc<Notify>) {
+    use futures_util::StreamExt;
+    loop {
+        if let Ok(mut pubsub) = redis.client().get_async_pubsub().await
+            && pubsub.subscribe(redis.key(WAKE_CHANNEL)).await.is_ok()
+        {
+            let mut messages = pubsub.on_message();
+            while messages.next().await.is_some() {
+                wake.notify_waiters();
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+}
+
+async fn listen_postgres(session_url: String, wake: Arc<Notify>) {
+    use sea_orm::sqlx::postgres::PgListener;
+    loop {
+        match PgListener::connect(&session_url).await {
+            Ok(mut listener) => {
+                if listener.listen(PG_WAKE_CHANNEL).await.is_ok() {
+                    // recv reconnects by itself; an error means it could not.
+                    while listener.recv().await.is_ok() {
+                        wake.notify_waiters();
+                    }
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "cannot listen for job wake-ups yet"),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     }
 }

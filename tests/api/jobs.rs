@@ -640,10 +640,23 @@ async fn an_enqueue_wakes_workers_in_other_processes_through_redis() {
         crate::helpers::skip("cross-process job wake-ups", crate::helpers::REDIS_ENV);
         return;
     }
-    // A only enqueues; B works with a poll interval far longer than the test.
+    enqueues_wake_another_process(|_| {}).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_enqueue_wakes_workers_in_other_processes_through_postgres_notify() {
+    enqueues_wake_another_process(|c| c.redis.url = None).await;
+}
+
+/// A only enqueues; B works with a poll interval far longer than the test, so only a
+/// wake-up from A's enqueue can start the job in time.
+async fn enqueues_wake_another_process(fleet: fn(&mut Config)) {
     let Some(a) = TestApp::spawn_with_jobs(
         Backend::Postgres,
-        |c| c.jobs.run_in_serve = false,
+        |c| {
+            fleet(c);
+            c.jobs.run_in_serve = false;
+        },
         handlers(Arc::default()),
     )
     .await
@@ -651,6 +664,7 @@ async fn an_enqueue_wakes_workers_in_other_processes_through_redis() {
         return;
     };
     let slow_poll = |c: &mut Config| {
+        fleet(c);
         fast(c);
         c.jobs.poll_interval = ConfigDuration::secs(60);
     };
@@ -670,7 +684,7 @@ async fn an_enqueue_wakes_workers_in_other_processes_through_redis() {
     assert_eq!(job.state, JobState::Completed);
     assert!(
         started.elapsed() < Duration::from_secs(2),
-        "woken by pub/sub, not by the 60 s poll: {:?}",
+        "woken by the enqueue, not by the 60 s poll: {:?}",
         started.elapsed()
     );
 }
