@@ -438,8 +438,7 @@ impl LeveeProcess {
         Self::start("worker", config_path, "job workers started")
     }
 
-    /// Starts `levee <command> --config <config_path>` and waits for the log line `ready`
-    /// (its `addr`, if any, is where the process listens).
+    /// Starts `levee <command> --config <config_path>` and waits for the log line `ready`.
     fn start(command: &str, config_path: &std::path::Path, ready: &'static str) -> LeveeProcess {
         let config = config_path.to_str().expect("utf-8 path");
         let mut child = levee_command(&[command, "--config", config])
@@ -453,11 +452,17 @@ impl LeveeProcess {
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let sink = lines.clone();
         std::thread::spawn(move || {
+            // The address is the last `addr` logged up to the ready line (serve logs it on
+            // that line, the worker on its probe listener's line before it).
+            let mut addr: Option<SocketAddr> = None;
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
-                    && v["message"] == ready
-                {
-                    let _ = addr_tx.send(v["addr"].as_str().and_then(|a| a.parse().ok()));
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
+                    if let Some(a) = v["addr"].as_str().and_then(|a| a.parse().ok()) {
+                        addr = Some(a);
+                    }
+                    if v["message"] == ready {
+                        let _ = addr_tx.send(addr);
+                    }
                 }
                 sink.lock().expect("lines").push(line);
             }

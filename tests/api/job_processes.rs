@@ -221,6 +221,48 @@ async fn two_worker_processes_share_the_queue_without_running_a_job_twice() {
     db.close().await;
 }
 
+/// `levee worker` with `metrics.listen` answers health probes and exports its job metrics.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_serves_health_and_metrics_on_metrics_listen() {
+    let Some((_test_db, url, db)) = database(Backend::Sqlite).await else {
+        return;
+    };
+    enqueue_probes(&db, 5, Probe::default()).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = write_config(dir.path(), &url, "10s");
+    let mut toml = std::fs::read_to_string(&config).expect("read config");
+    toml.push_str("[metrics]\nlisten = \"127.0.0.1:0\"\n");
+    std::fs::write(&config, toml).expect("write config");
+    let worker = LeveeProcess::worker(&config);
+    assert_eq!(
+        wait_until(&db, COMPLETED, 5, Duration::from_secs(30)).await,
+        5
+    );
+
+    let client = reqwest::Client::new();
+    let health: serde_json::Value = client
+        .get(worker.url("/health"))
+        .send()
+        .await
+        .expect("health")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(health["role"], "worker");
+    let metrics = client
+        .get(worker.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    let processed =
+        r#"levee_jobs_processed_total{queue="default",kind="jobs.probe",outcome="completed"} 5"#;
+    assert!(metrics.contains(processed), "{metrics}");
+    db.close().await;
+}
+
 backend_tests!(
     kill_9_mid_run_loses_no_job,
     sigterm_during_a_3s_job_completes_it_or_returns_it,
