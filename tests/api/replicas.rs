@@ -60,12 +60,13 @@ async fn wait_for_rotation(app: &TestApp, label: &str, want: f64) {
     wait_for_metric(app, metric, label, want, Duration::from_secs(10)).await;
 }
 
-fn replica_or_skip() -> Option<String> {
-    let url = env_url(REPLICA_ENV);
-    if url.is_none() {
+/// The replica's URL and this test's turn on it, or `None` (after a skip notice).
+async fn replica_turn() -> Option<(String, tokio::sync::MutexGuard<'static, ()>)> {
+    let Some(url) = env_url(REPLICA_ENV) else {
         skip("replica tests", REPLICA_ENV);
-    }
-    url
+        return None;
+    };
+    Some((url, REPLICA.lock().await))
 }
 
 /// The value of the sample `name{…label="value"…}` in the Prometheus text, if present.
@@ -153,10 +154,9 @@ async fn write_on_primary(app: &TestApp) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_use_the_replica_and_move_to_the_primary_while_it_lags() {
-    let Some(replica) = replica_or_skip() else {
+    let Some((replica, _turn)) = replica_turn().await else {
         return;
     };
-    let _turn = REPLICA.lock().await;
     let Some((app, name, in_rotation)) =
         spawn_with_replica(&replica, |c| c.cache.enabled = false).await
     else {
@@ -233,10 +233,9 @@ async fn reads_use_the_replica_and_move_to_the_primary_while_it_lags() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_writer_reads_its_own_writes_while_the_replica_is_paused() {
-    let Some(replica) = replica_or_skip() else {
+    let Some((replica, _turn)) = replica_turn().await else {
         return;
     };
-    let _turn = REPLICA.lock().await;
     let Some((app, _, _)) = spawn_with_replica(&replica, |_| {}).await else {
         return;
     };
@@ -299,10 +298,9 @@ async fn a_writer_reads_its_own_writes_while_the_replica_is_paused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_vanished_replica_leaves_reads_on_the_primary_and_ready_green() {
-    let Some(replica) = replica_or_skip() else {
+    let Some((replica, _turn)) = replica_turn().await else {
         return;
     };
-    let _turn = REPLICA.lock().await;
     let target = url::Url::parse(&replica).expect("url");
     let upstream = format!(
         "{}:{}",
@@ -365,10 +363,9 @@ async fn a_vanished_replica_leaves_reads_on_the_primary_and_ready_green() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cache_fill_from_a_lagging_replica_is_invalidated_again() {
-    let Some(replica) = replica_or_skip() else {
+    let Some((replica, _turn)) = replica_turn().await else {
         return;
     };
-    let _turn = REPLICA.lock().await;
     let Some((app, _, in_rotation)) = spawn_with_replica(&replica, |_| {}).await else {
         return;
     };
@@ -433,14 +430,13 @@ impl Drop for RestartReplica {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_replica_process_costs_at_most_one_read_and_rejoins() {
-    let Some(replica) = replica_or_skip() else {
-        return;
-    };
     let Some(script) = env_url(TOPOLOGY_ENV) else {
         skip("the replica crash test", TOPOLOGY_ENV);
         return;
     };
-    let _turn = REPLICA.lock().await;
+    let Some((replica, _turn)) = replica_turn().await else {
+        return;
+    };
     let Some((app, _, label)) = spawn_with_replica(&replica, |c| {
         c.cache.enabled = false;
         c.database.replica_check_interval = ConfigDuration::millis(500);
