@@ -9,6 +9,7 @@
 //! not outlive the lag. Redis errors never fail a read: they are counted and Redis is
 //! bypassed for `redis.backoff`.
 
+mod collection;
 mod entry;
 mod invalidation;
 mod l2;
@@ -26,6 +27,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+pub use collection::CachedCollection;
 pub use invalidation::spawn_subscriber;
 
 /// How long an instance that lost the fetch lock polls Redis for the winner's result.

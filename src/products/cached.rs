@@ -3,20 +3,16 @@
 
 use super::{ProductFilter, Stocked};
 use crate::app::AppState;
-use crate::db::pagination::DEFAULT_LIMIT;
+use crate::cache::CachedCollection;
 use crate::error::ApiError;
 
-const PRODUCT: &str = "product";
-const LISTS: &str = "products";
-const FIRST_PAGE: &str = "first";
+const PRODUCTS: CachedCollection = CachedCollection::new("product", "products");
 
 /// An active product with its stock, by SKU.
 pub async fn listed(state: &AppState, sku: &str) -> Result<Option<Stocked>, ApiError> {
-    let (db, owned) = (state.db().clone(), sku.to_string());
-    state
-        .cache()
-        .get_or_fetch(PRODUCT, sku, move || async move {
-            Ok(super::find_listed(db.read(), &owned).await?)
+    PRODUCTS
+        .item(state.cache(), state.db(), sku, |db, sku| async move {
+            Ok(super::find_listed(db.read(), &sku).await?)
         })
         .await
 }
@@ -32,21 +28,14 @@ pub async fn page(
         && filter.currency.is_none()
         && filter.after.is_none();
     let db = state.db().clone();
-    let fetch = move || async move { Ok(Some(super::list_listed(db.read(), filter, rows).await?)) };
-    if !first || rows != DEFAULT_LIMIT + 1 {
-        return Ok(fetch().await?.unwrap_or_default());
-    }
-    Ok(state
-        .cache()
-        .get_or_fetch(LISTS, FIRST_PAGE, fetch)
-        .await?
-        .unwrap_or_default())
+    PRODUCTS
+        .page(state.cache(), first, rows, move || async move {
+            Ok(super::list_listed(db.read(), filter, rows).await?)
+        })
+        .await
 }
 
 /// After a write to the product at `skus` (old and new SKU on a rename).
 pub async fn invalidate(state: &AppState, skus: &[&str]) {
-    for sku in skus {
-        state.cache().invalidate(PRODUCT, sku).await;
-    }
-    state.cache().invalidate(LISTS, FIRST_PAGE).await;
+    PRODUCTS.invalidate(state.cache(), skus).await;
 }

@@ -1,0 +1,75 @@
+//! The cache shape the public read paths share: items by key, plus the default first page
+//! of the list (which takes nearly all list traffic), and one invalidation for both.
+
+use super::Cache;
+use crate::db::Db;
+use crate::db::pagination::DEFAULT_LIMIT;
+use crate::error::ApiError;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::future::Future;
+
+const FIRST_PAGE: &str = "first";
+
+/// A feature's cached items (namespace `item`) and list pages (namespace `lists`).
+pub struct CachedCollection {
+    item: &'static str,
+    lists: &'static str,
+}
+
+impl CachedCollection {
+    pub const fn new(item: &'static str, lists: &'static str) -> Self {
+        Self { item, lists }
+    }
+
+    /// The item at `key`, from the cache or from `fetch(db, key)`.
+    pub async fn item<T, F, Fut>(
+        &self,
+        cache: &Cache,
+        db: &Db,
+        key: &str,
+        fetch: F,
+    ) -> Result<Option<T>, ApiError>
+    where
+        T: Serialize + DeserializeOwned + Send + Sync + 'static,
+        F: FnOnce(Db, String) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Option<T>, ApiError>> + Send + 'static,
+    {
+        let (db, owned) = (db.clone(), key.to_string());
+        cache
+            .get_or_fetch(self.item, key, move || fetch(db, owned))
+            .await
+    }
+
+    /// A list page of `rows` rows (one more than a page, to know if another follows).
+    /// Cached only when it is the default first page (`first` and the default size).
+    pub async fn page<T, F, Fut>(
+        &self,
+        cache: &Cache,
+        first: bool,
+        rows: u64,
+        fetch: F,
+    ) -> Result<Vec<T>, ApiError>
+    where
+        T: Serialize + DeserializeOwned + Send + Sync + 'static,
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Vec<T>, ApiError>> + Send + 'static,
+    {
+        if !first || rows != DEFAULT_LIMIT + 1 {
+            return fetch().await;
+        }
+        let fetch = move || async move { fetch().await.map(Some) };
+        Ok(cache
+            .get_or_fetch(self.lists, FIRST_PAGE, fetch)
+            .await?
+            .unwrap_or_default())
+    }
+
+    /// After a write to the items at `keys` (old and new key on a rename).
+    pub async fn invalidate(&self, cache: &Cache, keys: &[&str]) {
+        for key in keys {
+            cache.invalidate(self.item, key).await;
+        }
+        cache.invalidate(self.lists, FIRST_PAGE).await;
+    }
+}
