@@ -96,20 +96,14 @@ impl Db {
                 pools.push((name.clone(), conn.clone()));
                 members.push((name, conn));
             }
-            let replicas = Arc::new(Replicas::new(members));
-            let max_lag = config.max_replica_lag.get();
+            let replicas = Arc::new(Replicas::new(
+                members,
+                interval,
+                config.max_replica_lag.get(),
+            ));
             // A first round before serving, so reads use replicas from the first request.
-            replicas
-                .check(
-                    &primary,
-                    interval,
-                    max_lag,
-                    &mut vec![None; config.replicas.len()],
-                )
-                .await;
-            let monitor = replicas
-                .clone()
-                .spawn_monitor(primary.clone(), interval, max_lag);
+            replicas.check(&primary).await;
+            let monitor = replicas.clone().spawn_monitor(primary.clone());
             monitors.push(monitor.abort_handle());
             Some(replicas)
         };
@@ -149,14 +143,12 @@ impl Db {
         match picked {
             Some((replicas, (index, replica))) => {
                 consistency::reading_from(replicas, index);
-                metrics::counter!("levee_db_reads_routed_total", "pool" => replica.name.clone())
-                    .increment(1);
+                replica.reads.increment(1);
                 &replica.conn
             }
             None => {
-                if self.replicas.is_some() {
-                    metrics::counter!("levee_db_reads_routed_total", "pool" => "primary")
-                        .increment(1);
+                if let Some(replicas) = &self.replicas {
+                    replicas.primary_reads.increment(1);
                 }
                 &self.read
             }

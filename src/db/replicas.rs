@@ -4,20 +4,29 @@
 //! `database.max_replica_lag` or cannot be reached, putting it back once it has caught up.
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub(super) struct Replica {
     /// `host:port/database`, the `replica` label of its metrics.
     pub name: String,
     pub conn: DatabaseConnection,
+    /// Reads routed here (registered once: `Db::read()` is a hot path).
+    pub reads: metrics::Counter,
     in_rotation: AtomicBool,
+    /// When the monitor first saw it behind the primary, while it still is.
+    behind_since: Mutex<Option<Instant>>,
 }
 
 pub(super) struct Replicas {
     members: Vec<Replica>,
     next: AtomicUsize,
+    /// Reads that went to the primary because no replica was in rotation (or the client
+    /// reads its own writes).
+    pub primary_reads: metrics::Counter,
+    interval: Duration,
+    max_lag: Duration,
 }
 
 /// One sample of a replica.
@@ -28,19 +37,29 @@ struct Lag {
 }
 
 impl Replicas {
-    pub fn new(members: Vec<(String, DatabaseConnection)>) -> Self {
+    /// Replicas sampled every `interval`, out of rotation past `max_lag`.
+    pub fn new(
+        members: Vec<(String, DatabaseConnection)>,
+        interval: Duration,
+        max_lag: Duration,
+    ) -> Self {
         let members = members
             .into_iter()
             .map(|(name, conn)| Replica {
+                reads: metrics::counter!("levee_db_reads_routed_total", "pool" => name.clone()),
                 name,
                 conn,
                 // Out until the first sample shows it is current.
                 in_rotation: AtomicBool::new(false),
+                behind_since: Mutex::new(None),
             })
             .collect();
         Self {
             members,
             next: AtomicUsize::new(0),
+            primary_reads: metrics::counter!("levee_db_reads_routed_total", "pool" => "primary"),
+            interval,
+            max_lag,
         }
     }
 
@@ -73,30 +92,20 @@ impl Replicas {
     pub fn spawn_monitor(
         self: Arc<Self>,
         primary: DatabaseConnection,
-        interval: Duration,
-        max_lag: Duration,
     ) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
-            let mut behind_since = vec![None; self.members.len()];
-            let mut tick = tokio::time::interval(interval);
+            let mut tick = tokio::time::interval(self.interval);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
-                self.check(&primary, interval, max_lag, &mut behind_since)
-                    .await;
+                self.check(&primary).await;
             }
         })
     }
 
     /// One round: the primary's WAL position first, then each replica against it.
-    pub async fn check(
-        &self,
-        primary: &DatabaseConnection,
-        interval: Duration,
-        max_lag: Duration,
-        behind_since: &mut [Option<Instant>],
-    ) {
-        let timeout = interval.max(Duration::from_secs(1));
+    pub async fn check(&self, primary: &DatabaseConnection) {
+        let timeout = self.interval.max(Duration::from_secs(1));
         let primary_lsn = match tokio::time::timeout(timeout, primary_lsn(primary)).await {
             Ok(Ok(lsn)) => lsn,
             Ok(Err(e)) => {
@@ -105,33 +114,36 @@ impl Replicas {
             }
             Err(_) => return,
         };
-        for (replica, behind) in self.members.iter().zip(behind_since.iter_mut()) {
+        for replica in &self.members {
             let sample = tokio::time::timeout(timeout, replica_lag(&replica.conn, primary_lsn))
                 .await
                 .map_err(|_| DbErr::Custom("timed out".into()))
                 .and_then(|r| r);
-            let lag = sample.map(|(bytes, since_replay)| {
-                // Caught up: no lag, whatever the age of the last replayed transaction (an
-                // idle primary sends none). Behind: the smaller of the time since the last
-                // replayed transaction and the time since we first saw it behind.
-                let seconds = if bytes <= 0 {
-                    *behind = None;
-                    0.0
-                } else {
-                    let streak = behind.get_or_insert_with(Instant::now).elapsed();
-                    since_replay.min(streak.as_secs_f64()).max(0.0)
-                };
-                Lag {
-                    bytes: bytes.max(0),
-                    seconds,
-                }
-            });
-            replica.record(lag, max_lag);
+            let lag = sample.map(|(bytes, since_replay)| replica.lag(bytes, since_replay));
+            replica.record(lag, self.max_lag);
         }
     }
 }
 
 impl Replica {
+    /// Caught up: no lag, whatever the age of the last replayed transaction (an idle
+    /// primary sends none). Behind: the smaller of the time since the last replayed
+    /// transaction and the time since it was first seen behind.
+    fn lag(&self, bytes: i64, since_replay: f64) -> Lag {
+        let mut behind = self.behind_since.lock().unwrap_or_else(|e| e.into_inner());
+        let seconds = if bytes <= 0 {
+            *behind = None;
+            0.0
+        } else {
+            let streak = behind.get_or_insert_with(Instant::now).elapsed();
+            since_replay.min(streak.as_secs_f64()).max(0.0)
+        };
+        Lag {
+            bytes: bytes.max(0),
+            seconds,
+        }
+    }
+
     fn record(&self, sample: Result<Lag, DbErr>, max_lag: Duration) {
         let name = self.name.clone();
         let healthy = match &sample {
