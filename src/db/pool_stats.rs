@@ -1,7 +1,7 @@
 //! Connection-pool statistics as gauges, sampled per pool: connections open, idle and in
 //! use, the configured maximum, and how long taking a connection takes right now.
 
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, sqlx};
 use std::time::{Duration, Instant};
 
 /// Samples `pools` (name, handle) every `interval` until aborted.
@@ -22,45 +22,28 @@ pub(super) fn spawn(
 }
 
 async fn sample(name: &str, conn: &DatabaseConnection) {
-    let (size, idle, max) = match conn.get_database_backend() {
+    match conn.get_database_backend() {
         sea_orm::DbBackend::Postgres => {
-            let pool = conn.get_postgres_connection_pool();
-            (
-                pool.size(),
-                pool.num_idle(),
-                pool.options().get_max_connections(),
-            )
+            sample_pool(name, conn.get_postgres_connection_pool()).await
         }
-        _ => {
-            let pool = conn.get_sqlite_connection_pool();
-            (
-                pool.size(),
-                pool.num_idle(),
-                pool.options().get_max_connections(),
-            )
-        }
-    };
-    let idle = idle as f64;
+        _ => sample_pool(name, conn.get_sqlite_connection_pool()).await,
+    }
+}
+
+async fn sample_pool<DB: sqlx::Database>(name: &str, pool: &sqlx::Pool<DB>) {
+    let (size, idle) = (pool.size(), pool.num_idle() as f64);
     let in_use = (f64::from(size) - idle).max(0.0);
     for (state, value) in [("idle", idle), ("in_use", in_use)] {
         metrics::gauge!("levee_db_pool_connections", "pool" => name.to_string(), "state" => state)
             .set(value);
     }
     metrics::gauge!("levee_db_pool_max_connections", "pool" => name.to_string())
-        .set(f64::from(max));
+        .set(f64::from(pool.options().get_max_connections()));
     // A sampled acquire: what a request asking for a connection now would wait. Only when
     // the pool is busy, so an idle pool is not kept open just for the sample.
     if size > 0 && idle == 0.0 {
         let started = Instant::now();
-        let outcome = match conn.get_database_backend() {
-            sea_orm::DbBackend::Postgres => conn
-                .get_postgres_connection_pool()
-                .acquire()
-                .await
-                .map(drop),
-            _ => conn.get_sqlite_connection_pool().acquire().await.map(drop),
-        };
-        if let Err(sea_orm::sqlx::Error::PoolTimedOut) = outcome {
+        if let Err(sqlx::Error::PoolTimedOut) = pool.acquire().await {
             metrics::counter!("levee_db_pool_sampled_timeouts_total", "pool" => name.to_string())
                 .increment(1);
         }
