@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
-    FromQueryResult, QueryFilter, Set, SqlErr, Statement, TransactionSession, TransactionTrait,
+    FromQueryResult, QueryFilter, QueryTrait, Set, SqlErr, Statement, TransactionSession,
+    TransactionTrait,
 };
 use serde_json::json;
 use std::time::Duration;
@@ -187,11 +188,14 @@ pub async fn complete_many(db: &Db, ids: &[Uuid], owner: &str) -> Result<Vec<Uui
         .col_expr(Column::UpdatedAt, Expr::value(now))
         .filter(Column::Id.is_in(ids.iter().copied()))
         .filter(Column::LeaseOwner.eq(owner))
-        .filter(Column::State.eq(JobState::Running));
+        .filter(Column::State.eq(JobState::Running))
+        .into_query()
+        .returning_col(Column::Id)
+        .to_owned();
     let txn = bookkeeping(db).await?;
-    let completed = completed.exec_with_returning(&txn).await?;
+    let rows = txn.query_all(&completed).await?;
     txn.commit().await?;
-    Ok(completed.into_iter().map(|job| job.id).collect())
+    rows.iter().map(|row| row.try_get("", "id")).collect()
 }
 
 fn with_error(job: &Model, error: &str) -> String {

@@ -22,7 +22,8 @@ pub struct Workers {
     wake: Arc<Notify>,
     running: Arc<Mutex<HashSet<uuid::Uuid>>>,
     completions: mpsc::UnboundedSender<Completion>,
-    pending_completions: Mutex<Option<mpsc::UnboundedReceiver<Completion>>>,
+    /// Taken by `run`, which hands it to the completer.
+    pending_completions: Option<mpsc::UnboundedReceiver<Completion>>,
 }
 
 /// A finished run waiting to be marked completed; told whether it was.
@@ -40,12 +41,13 @@ impl Workers {
             wake,
             running: Arc::default(),
             completions,
-            pending_completions: Mutex::new(Some(pending)),
+            pending_completions: Some(pending),
         }
     }
 
     /// Runs every configured queue until `stop` turns true, then drains.
-    pub async fn run(self, stop: watch::Receiver<bool>) {
+    pub async fn run(mut self, stop: watch::Receiver<bool>) {
+        let pending = self.pending_completions.take();
         let this = Arc::new(self);
         for (kind, queue) in this.registry.queues() {
             if !this.config.queues.contains_key(queue) {
@@ -66,11 +68,6 @@ impl Workers {
         }
         tasks.spawn(this.clone().maintain(stop.clone()));
         tasks.spawn(this.clone().schedule(stop.clone()));
-        let pending = this
-            .pending_completions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
         // Every run waits for its completion to be recorded, so once the queues have
         // drained nothing is left in the channel and the completer can stop.
         let completer = pending.map(|pending| tokio::spawn(this.clone().complete(pending)));
