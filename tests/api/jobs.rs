@@ -108,6 +108,11 @@ async fn wait_for(
     }
 }
 
+/// The job once it reaches `state` (or as it is after `secs` seconds).
+async fn wait_for_state(app: &TestApp, id: Uuid, state: JobState, secs: u64) -> levee::jobs::Model {
+    wait_for(app, id, |j| j.state == state, Duration::from_secs(secs)).await
+}
+
 async fn jobs_complete(backend: Backend) {
     let runs = Arc::new(AtomicUsize::new(0));
     let Some(app) = TestApp::spawn_with_jobs(backend, fast, handlers(runs.clone())).await else {
@@ -118,13 +123,7 @@ async fn jobs_complete(backend: Backend) {
         ids.push(enqueue(&app, "ok", Enqueue::default()).await.id);
     }
     for id in ids {
-        let job = wait_for(
-            &app,
-            id,
-            |j| j.state == JobState::Completed,
-            Duration::from_secs(10),
-        )
-        .await;
+        let job = wait_for_state(&app, id, JobState::Completed, 10).await;
         assert_eq!(job.state, JobState::Completed);
         assert_eq!(job.attempt, 1);
     }
@@ -136,13 +135,7 @@ async fn failures_retry_with_growing_delays_then_die(backend: Backend) {
         return;
     };
     let id = enqueue(&app, "fail", Enqueue::default()).await.id;
-    let job = wait_for(
-        &app,
-        id,
-        |j| j.state == JobState::Dead,
-        Duration::from_secs(10),
-    )
-    .await;
+    let job = wait_for_state(&app, id, JobState::Dead, 10).await;
     assert_eq!(job.state, JobState::Dead, "dead after max attempts");
     assert_eq!(job.attempt, 3);
     let errors: Vec<serde_json::Value> = serde_json::from_str(&job.errors).expect("error history");
@@ -171,13 +164,7 @@ async fn failures_retry_with_growing_delays_then_die(backend: Backend) {
     assert!(gauges.contains("levee_jobs_processed_total"));
 
     let hard = enqueue(&app, "fail-hard", Enqueue::default()).await.id;
-    let job = wait_for(
-        &app,
-        hard,
-        |j| j.state == JobState::Dead,
-        Duration::from_secs(5),
-    )
-    .await;
+    let job = wait_for_state(&app, hard, JobState::Dead, 5).await;
     assert_eq!(
         (job.state, job.attempt),
         (JobState::Dead, 1),
@@ -185,13 +172,7 @@ async fn failures_retry_with_growing_delays_then_die(backend: Backend) {
     );
 
     let panicking = enqueue(&app, "panic", Enqueue::default()).await.id;
-    let job = wait_for(
-        &app,
-        panicking,
-        |j| j.state == JobState::Dead,
-        Duration::from_secs(10),
-    )
-    .await;
+    let job = wait_for_state(&app, panicking, JobState::Dead, 10).await;
     assert_eq!(job.state, JobState::Dead, "panics count as failures");
     assert!(job.errors.contains("panicked"));
 }
@@ -223,13 +204,7 @@ async fn enqueue_in_a_rolled_back_transaction_leaves_no_job(backend: Backend) {
         .await
         .expect("enqueue");
     txn.commit().await.expect("commit");
-    let job = wait_for(
-        &app,
-        kept.id,
-        |j| j.state == JobState::Completed,
-        Duration::from_secs(5),
-    )
-    .await;
+    let job = wait_for_state(&app, kept.id, JobState::Completed, 5).await;
     assert_eq!(job.state, JobState::Completed);
 }
 
@@ -261,13 +236,7 @@ async fn snoozing_does_not_use_an_attempt(backend: Backend) {
         return;
     };
     let id = enqueue(&app, "snooze-once", Enqueue::default()).await.id;
-    let job = wait_for(
-        &app,
-        id,
-        |j| j.state == JobState::Completed,
-        Duration::from_secs(5),
-    )
-    .await;
+    let job = wait_for_state(&app, id, JobState::Completed, 5).await;
     assert_eq!((job.state, job.attempt), (JobState::Completed, 1));
 }
 
@@ -290,13 +259,7 @@ async fn jobs_of_a_vanished_worker_are_rescued(backend: Backend) {
     let _b = a
         .spawn_sibling_with_jobs(backend, fast, handlers(Arc::default()))
         .await;
-    let job = wait_for(
-        &a,
-        id,
-        |j| j.state == JobState::Completed,
-        Duration::from_secs(10),
-    )
-    .await;
+    let job = wait_for_state(&a, id, JobState::Completed, 10).await;
     assert_eq!(
         job.state,
         JobState::Completed,
@@ -312,13 +275,7 @@ async fn shutdown_returns_unfinished_jobs_to_the_queue(backend: Backend) {
         return;
     };
     let id = enqueue(&app, "sleep-3s", Enqueue::default()).await.id;
-    wait_for(
-        &app,
-        id,
-        |j| j.state == JobState::Running,
-        Duration::from_secs(5),
-    )
-    .await;
+    wait_for_state(&app, id, JobState::Running, 5).await;
     let url = app.db_url.clone();
     let _keep_database = app.db.take();
     app.stop().await.expect("stop");
@@ -350,13 +307,7 @@ async fn admins_inspect_retry_cancel_and_replay_jobs(backend: Backend) {
     let broken = enqueue(&app, "fail-until-fixed", Enqueue::default())
         .await
         .id;
-    wait_for(
-        &app,
-        broken,
-        |j| j.state == JobState::Dead,
-        Duration::from_secs(5),
-    )
-    .await;
+    wait_for_state(&app, broken, JobState::Dead, 5).await;
 
     let dead: serde_json::Value = app
         .get_as("/jobs?state=dead&kind=test.work", &admin.access)
@@ -395,13 +346,7 @@ async fn admins_inspect_retry_cancel_and_replay_jobs(backend: Backend) {
             .expect("count")
             >= 1
     );
-    let job = wait_for(
-        &app,
-        broken,
-        |j| j.state == JobState::Completed,
-        Duration::from_secs(5),
-    )
-    .await;
+    let job = wait_for_state(&app, broken, JobState::Completed, 5).await;
     assert_eq!(job.state, JobState::Completed, "the replayed job completes");
 
     let later = enqueue(
@@ -444,13 +389,7 @@ async fn admins_inspect_retry_cancel_and_replay_jobs(backend: Backend) {
         )
         .await;
     assert_eq!(retried.status(), 200);
-    let job = wait_for(
-        &app,
-        later,
-        |j| j.state == JobState::Completed,
-        Duration::from_secs(5),
-    )
-    .await;
+    let job = wait_for_state(&app, later, JobState::Completed, 5).await;
     assert_eq!(
         job.state,
         JobState::Completed,
@@ -674,13 +613,7 @@ async fn enqueues_wake_another_process(fleet: fn(&mut Config)) {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let started = Instant::now();
     let id = enqueue(&a, "ok", Enqueue::default()).await.id;
-    let job = wait_for(
-        &a,
-        id,
-        |j| j.state == JobState::Completed,
-        Duration::from_secs(5),
-    )
-    .await;
+    let job = wait_for_state(&a, id, JobState::Completed, 5).await;
     assert_eq!(job.state, JobState::Completed);
     assert!(
         started.elapsed() < Duration::from_secs(2),
