@@ -159,20 +159,33 @@ impl From<sea_orm::DbErr> for ApiError {
     fn from(err: sea_orm::DbErr) -> Self {
         match err {
             sea_orm::DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout) => {
-                crate::db::consistency::connection_failed();
                 ApiError::Unavailable(
                     "the database is saturated: no connection became free in time".into(),
                 )
             }
-            // Lost or refused connections are transient: 503 so clients retry, and a
-            // replica that caused it leaves the rotation now.
+            // Lost or refused connections are transient: 503 so clients retry (a replica
+            // that caused it has already left the rotation, see `db::ReadConn`).
             sea_orm::DbErr::Conn(_) | sea_orm::DbErr::ConnectionAcquire(_) => {
-                crate::db::consistency::connection_failed();
                 tracing::warn!(error = %err, "a database connection failed");
                 ApiError::Unavailable("a database connection failed; retry shortly".into())
             }
             other => ApiError::Internal(other.to_string()),
         }
+    }
+}
+
+impl From<crate::db::pagination::InvalidCursor> for ApiError {
+    fn from(err: crate::db::pagination::InvalidCursor) -> Self {
+        ApiError::Invalid {
+            detail: "invalid query parameter `cursor`".into(),
+            errors: vec![FieldError::parameter("cursor", err.to_string())],
+        }
+    }
+}
+
+impl From<crate::cache::CacheError> for ApiError {
+    fn from(err: crate::cache::CacheError) -> Self {
+        ApiError::Internal(err.to_string())
     }
 }
 

@@ -16,11 +16,15 @@ pub mod posts;
 pub mod products;
 pub mod rate_limit;
 pub mod redis_conn;
+pub mod rest;
+pub mod state;
 pub mod telemetry;
 pub mod users;
+pub mod validate;
 
-pub use app::{AppState, Application};
+pub use app::Application;
 pub use config::Config;
+pub use state::AppState;
 
 /// Installs the process-wide rustls crypto provider. rustls panics at first use when more
 /// than one provider is compiled in and none was chosen; call this before any TLS work.

@@ -1,11 +1,11 @@
 //! HTTP endpoints of authentication (`/auth/…`) and API-key management (`/api-keys`).
 
 use super::{BearerAuth, Permission, Scope, TokenPair, api_keys};
-use crate::app::AppState;
 use crate::db::pagination;
 use crate::error::{ApiError, FieldError};
-use crate::http::client_ip::client_ip;
-use crate::http::responses::{Created, NoContent};
+use crate::rest::client_ip::client_ip;
+use crate::rest::responses::{Created, NoContent};
+use crate::state::AppState;
 use crate::users::api::User;
 use chrono::{DateTime, Utc};
 use poem::Request;
@@ -322,7 +322,7 @@ impl ApiKeysApi {
     ) -> Result<Json<ApiKeyList>, ApiError> {
         auth.0.require(Permission::ManageApiKeys)?;
         let (limit, before) = pagination::page_request::<Uuid>(limit.0, cursor.0.as_deref())?;
-        let rows = api_keys::list(state.db().read(), before, limit + 1).await?;
+        let rows = api_keys::list(&state.db().read(), before, limit + 1).await?;
         let (rows, next_cursor) = pagination::split_page(rows, limit, |k| k.id);
         Ok(Json(ApiKeyList {
             items: rows.into_iter().map(Into::into).collect(),

@@ -1,8 +1,8 @@
 //! The bearer security scheme of the OpenAPI document: JWT access tokens or `lvk_` API keys.
 
 use super::Principal;
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 use poem::Request;
 use poem_openapi::SecurityScheme;
 use poem_openapi::auth::Bearer;

@@ -88,7 +88,7 @@ impl Auth {
         }
         let claims = self
             .tokens
-            .verify(credential, db.read())
+            .verify(credential, &db.read())
             .await
             .map_err(|e| match e {
                 super::TokenError::Db(e) => e.into(),
@@ -110,7 +110,7 @@ impl Auth {
                 &super::secret::sha256_hex(credential)[..32]
             ));
         }
-        let claims = self.tokens.verify(credential, db.read()).await.ok()?;
+        let claims = self.tokens.verify(credential, &db.read()).await.ok()?;
         Some(format!("user:{}", claims.sub))
     }
 
@@ -172,7 +172,7 @@ impl Auth {
                 retry_after,
             });
         }
-        let user = users::find_by_email(db.read(), &email).await?;
+        let user = users::find_by_email(&db.read(), &email).await?;
         let matches = self
             .hasher
             .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))

@@ -1,10 +1,8 @@
 //! The cache shape the public read paths share: items by key, plus the default first page
 //! of the list (which takes nearly all list traffic), and one invalidation for both.
 
-use super::Cache;
-use crate::db::Db;
+use super::{Cache, FetchError};
 use crate::db::pagination::DEFAULT_LIMIT;
-use crate::error::ApiError;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::future::Future;
@@ -22,38 +20,36 @@ impl CachedCollection {
         Self { item, lists }
     }
 
-    /// The item at `key`, from the cache or from `fetch(db, key)`.
-    pub async fn item<T, F, Fut>(
+    /// The item at `key`, from the cache or from `fetch` (which owns what it needs).
+    pub async fn item<T, E, F, Fut>(
         &self,
         cache: &Cache,
-        db: &Db,
         key: &str,
         fetch: F,
-    ) -> Result<Option<T>, ApiError>
+    ) -> Result<Option<T>, E>
     where
         T: Serialize + DeserializeOwned + Send + Sync + 'static,
-        F: FnOnce(Db, String) -> Fut + Send + 'static,
-        Fut: Future<Output = Result<Option<T>, ApiError>> + Send + 'static,
+        E: FetchError,
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Option<T>, E>> + Send + 'static,
     {
-        let (db, owned) = (db.clone(), key.to_string());
-        cache
-            .get_or_fetch(self.item, key, move || fetch(db, owned))
-            .await
+        cache.get_or_fetch(self.item, key, fetch).await
     }
 
     /// A list page of `rows` rows (one more than a page, to know if another follows).
     /// Cached only when it is the default first page (`first` and the default size).
-    pub async fn page<T, F, Fut>(
+    pub async fn page<T, E, F, Fut>(
         &self,
         cache: &Cache,
         first: bool,
         rows: u64,
         fetch: F,
-    ) -> Result<Vec<T>, ApiError>
+    ) -> Result<Vec<T>, E>
     where
         T: Serialize + DeserializeOwned + Send + Sync + 'static,
+        E: FetchError,
         F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = Result<Vec<T>, ApiError>> + Send + 'static,
+        Fut: Future<Output = Result<Vec<T>, E>> + Send + 'static,
     {
         if !first || rows != DEFAULT_LIMIT + 1 {
             return fetch().await;

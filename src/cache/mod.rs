@@ -15,7 +15,6 @@ mod invalidation;
 mod l2;
 
 use crate::config::CacheConfig;
-use crate::error::ApiError;
 use crate::redis_conn::RedisConn;
 use entry::{Entry, jittered};
 use l2::L2;
@@ -28,7 +27,22 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub use collection::CachedCollection;
-pub use invalidation::spawn_subscriber;
+pub use invalidation::subscriber;
+
+/// The cache could not encode or decode an entry. Fetches return their own error type,
+/// which must be able to carry this one.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CacheError {
+    #[error("cache entry cannot be encoded: {0}")]
+    Encode(String),
+    #[error("cache entry cannot be decoded: {0}")]
+    Decode(String),
+}
+
+/// What a fetch's error type must support: carrying a `CacheError`, and being cloned so
+/// one failed load can answer every request that waited on it.
+pub trait FetchError: From<CacheError> + std::fmt::Display + Clone + Send + Sync + 'static {}
+impl<E: From<CacheError> + std::fmt::Display + Clone + Send + Sync + 'static> FetchError for E {}
 
 /// How long an instance that lost the fetch lock polls Redis for the winner's result.
 const LOCK_WAIT: Duration = Duration::from_millis(1000);
@@ -45,6 +59,10 @@ struct Inner {
     fetches: AtomicU64,
     /// With replicas: how long after an invalidation to invalidate again.
     replica_lag: Option<Duration>,
+}
+
+fn decode<T: DeserializeOwned, E: From<CacheError>>(entry: &Entry) -> Result<Option<T>, E> {
+    entry.decode().map_err(|e| E::from(CacheError::Decode(e)))
 }
 
 fn count(tier: &'static str, namespace: &'static str, entry: &Entry) {
@@ -99,16 +117,17 @@ impl Cache {
 
     /// The value of `namespace`/`key`: from L1, else L2, else `fetch`, whose `None` (not
     /// found) is cached too. `fetch` owns what it needs: a stale hit runs it in the background.
-    pub async fn get_or_fetch<T, F, Fut>(
+    pub async fn get_or_fetch<T, E, F, Fut>(
         &self,
         namespace: &'static str,
         key: &str,
         fetch: F,
-    ) -> Result<Option<T>, ApiError>
+    ) -> Result<Option<T>, E>
     where
         T: Serialize + DeserializeOwned + Send + Sync + 'static,
         F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = Result<Option<T>, ApiError>> + Send + 'static,
+        Fut: Future<Output = Result<Option<T>, E>> + Send + 'static,
+        E: FetchError,
     {
         // A client that has just written reads around the cache, from the primary.
         if !self.enabled() || crate::db::consistency::must_read_primary() {
@@ -120,7 +139,7 @@ impl Cache {
             if !entry.is_fresh() {
                 self.refresh_in_background(namespace, key, fetch);
             }
-            return entry.decode().map_err(ApiError::Internal);
+            return decode(&entry);
         }
         let this = self.clone();
         let load_key = key.clone();
@@ -132,20 +151,21 @@ impl Cache {
             })
             .await
             .map_err(|shared| (*shared).clone())?;
-        entry.decode().map_err(ApiError::Internal)
+        decode(&entry)
     }
 
     /// L1 missed: L2, then (holding the fleet-wide fetch lock) the database.
-    async fn load<T, F, Fut>(
+    async fn load<T, E, F, Fut>(
         &self,
         namespace: &'static str,
         key: String,
         fetch: F,
-    ) -> Result<Entry, ApiError>
+    ) -> Result<Entry, E>
     where
         T: Serialize + DeserializeOwned + Send + Sync + 'static,
         F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = Result<Option<T>, ApiError>> + Send + 'static,
+        Fut: Future<Output = Result<Option<T>, E>> + Send + 'static,
+        E: FetchError,
     {
         let Some(l2) = &self.0.l2 else {
             return self.fetch_and_store(namespace, &key, fetch).await;
@@ -173,16 +193,17 @@ impl Cache {
         entry
     }
 
-    async fn fetch_and_store<T, F, Fut>(
+    async fn fetch_and_store<T, E, F, Fut>(
         &self,
         namespace: &'static str,
         key: &str,
         fetch: F,
-    ) -> Result<Entry, ApiError>
+    ) -> Result<Entry, E>
     where
         T: Serialize,
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<Option<T>, ApiError>>,
+        Fut: Future<Output = Result<Option<T>, E>>,
+        E: FetchError,
     {
         self.0.fetches.fetch_add(1, Ordering::Relaxed);
         metrics::counter!("levee_cache_requests_total", "tier" => "db", "namespace" => namespace, "result" => "miss").increment(1);
@@ -196,7 +217,8 @@ impl Cache {
         } else {
             config.negative_ttl.get()
         };
-        let entry = Entry::new(value.as_ref(), fresh_for).map_err(ApiError::Internal)?;
+        let entry =
+            Entry::new(value.as_ref(), fresh_for).map_err(|e| E::from(CacheError::Encode(e)))?;
         if let Some(l2) = &self.0.l2 {
             l2.set(key, &entry, fresh_for + config.stale_while_revalidate.get())
                 .await;
@@ -205,11 +227,12 @@ impl Cache {
     }
 
     /// Serves stale while exactly one task per process refreshes the key.
-    fn refresh_in_background<T, F, Fut>(&self, namespace: &'static str, key: String, fetch: F)
+    fn refresh_in_background<T, E, F, Fut>(&self, namespace: &'static str, key: String, fetch: F)
     where
         T: Serialize + DeserializeOwned + Send + Sync + 'static,
         F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = Result<Option<T>, ApiError>> + Send + 'static,
+        Fut: Future<Output = Result<Option<T>, E>> + Send + 'static,
+        E: FetchError,
     {
         if !self
             .0

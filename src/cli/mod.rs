@@ -80,6 +80,9 @@ impl From<crate::app::AppError> for CliError {
             crate::app::AppError::Tls(e) => {
                 CliError::Config(ConfigError::key("server.tls", e.to_string()))
             }
+            crate::app::AppError::Redis(e) => {
+                CliError::Config(ConfigError::key("redis.url", e.to_string()))
+            }
             other => CliError::runtime(other),
         }
     }

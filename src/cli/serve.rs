@@ -28,7 +28,7 @@ pub async fn run(config: Config, source: ConfigSource, args: ServeArgs) -> Resul
         backend = ?app.state().db().backend(),
         "levee is serving"
     );
-    if !crate::users::exists_with_role(app.state().db().read(), crate::users::Role::Admin)
+    if !crate::users::exists_with_role(&app.state().db().read(), crate::users::Role::Admin)
         .await
         .unwrap_or(true)
     {

@@ -4,19 +4,30 @@
 
 mod connect;
 pub mod consistency;
+pub mod ids;
 pub mod migrate;
 pub mod pagination;
 mod pool_stats;
+mod read_conn;
 mod replicas;
+mod stored_enum;
 
 use crate::config::DatabaseConfig;
+pub use read_conn::ReadConn;
 use replicas::Replicas;
+use sea_orm::SqlErr;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
     TransactionOptions, TransactionTrait,
 };
 use std::sync::Arc;
 use thiserror::Error;
+
+/// Whether `err` is a unique-constraint violation (the database decided a clash; callers
+/// turn it into a field error).
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -134,23 +145,22 @@ impl Db {
 
     /// Plain reads, which may be served slightly stale: a replica in rotation, else the
     /// primary (always the primary for a client reading its own writes).
-    pub fn read(&self) -> &DatabaseConnection {
+    pub fn read(&self) -> ReadConn<'_> {
         let picked = self
             .replicas
-            .as_ref()
+            .as_deref()
             .filter(|_| !consistency::must_read_primary())
             .and_then(|replicas| Some((replicas, replicas.pick()?)));
         match picked {
             Some((replicas, (index, replica))) => {
-                consistency::reading_from(replicas, index);
                 replica.reads.increment(1);
-                &replica.conn
+                ReadConn::replica(replicas, index)
             }
             None => {
                 if let Some(replicas) = &self.replicas {
                     replicas.primary_reads.increment(1);
                 }
-                &self.read
+                ReadConn::primary(&self.read)
             }
         }
     }

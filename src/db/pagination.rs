@@ -1,7 +1,6 @@
 //! Keyset pagination: opaque cursors carrying the last row's sort key, and the `limit`
 //! bounds shared by every list endpoint.
 
-use crate::error::{ApiError, FieldError};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
@@ -10,35 +9,70 @@ use serde::de::DeserializeOwned;
 pub const DEFAULT_LIMIT: u64 = 20;
 pub const MAX_LIMIT: u64 = 100;
 
+/// A `?cursor=` that this endpoint did not make.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("not a cursor returned by this endpoint")]
+pub struct InvalidCursor;
+
 /// Encodes a sort key as an opaque cursor.
 pub fn encode_cursor<K: Serialize>(key: &K) -> String {
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(key).unwrap_or_default())
 }
 
-/// Decodes a cursor made by [`encode_cursor`]; anything else is a 422 naming `cursor`.
-pub fn decode_cursor<K: DeserializeOwned>(cursor: &str) -> Result<K, ApiError> {
+/// Decodes a cursor made by [`encode_cursor`].
+pub fn decode_cursor<K: DeserializeOwned>(cursor: &str) -> Result<K, InvalidCursor> {
     URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .ok_or_else(|| ApiError::Invalid {
-            detail: "invalid query parameter `cursor`".into(),
-            errors: vec![FieldError::parameter(
-                "cursor",
-                "not a cursor returned by this endpoint",
-            )],
-        })
+        .ok_or(InvalidCursor)
 }
 
 /// The `?limit=` (default 20) and decoded `?cursor=` of a list request.
 pub fn page_request<K: DeserializeOwned>(
     limit: Option<u64>,
     cursor: Option<&str>,
-) -> Result<(u64, Option<K>), ApiError> {
+) -> Result<(u64, Option<K>), InvalidCursor> {
     Ok((
         limit.unwrap_or(DEFAULT_LIMIT),
         cursor.map(decode_cursor).transpose()?,
     ))
+}
+
+/// What a list request asks for: at most `limit` rows after `after` (the decoded cursor).
+#[derive(Debug, Clone)]
+pub struct PageRequest<K> {
+    pub limit: u64,
+    pub after: Option<K>,
+}
+
+impl<K: DeserializeOwned> PageRequest<K> {
+    /// The `?limit=` (default 20) and `?cursor=` of a list request.
+    pub fn parse(limit: Option<u64>, cursor: Option<&str>) -> Result<Self, InvalidCursor> {
+        let (limit, after) = page_request(limit, cursor)?;
+        Ok(Self { limit, after })
+    }
+
+    /// Rows to fetch: one more than a page, to know whether another follows.
+    pub fn rows(&self) -> u64 {
+        self.limit + 1
+    }
+}
+
+/// One page of a list: at most `limit` items and the cursor of the next page, if any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// The page from `rows` fetched with [`PageRequest::rows`]; `key` is the sort key the
+    /// next page continues after.
+    pub fn from_rows<K: Serialize>(rows: Vec<T>, limit: u64, key: impl Fn(&T) -> K) -> Self {
+        let (items, next_cursor) = split_page(rows, limit, key);
+        Self { items, next_cursor }
+    }
 }
 
 /// Rows fetched are `limit + 1`: the extra row only says whether another page exists.

@@ -3,21 +3,19 @@
 //! observe → CORS → compression → error rendering → load shedding → body limit → rate limit
 //! → deadline → routes.
 
-pub mod caching;
-pub mod client_ip;
 pub mod conn;
 mod consistency;
 mod guard;
 mod observe;
 mod problem_doc;
-pub mod responses;
+mod rate_limit;
 pub mod system;
 pub mod tls;
 
 pub use observe::{REQUEST_ID_HEADER, RequestId, TraceContext, error_response};
 
-use crate::app::AppState;
-use crate::{auth, inventory, jobs, mail, posts, products, rate_limit, users};
+use crate::state::AppState;
+use crate::{auth, inventory, jobs, mail, posts, products, users};
 use poem::endpoint::BoxEndpoint;
 use poem::middleware::{Compression, Cors};
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
@@ -55,10 +53,7 @@ pub fn router(
         .at("/openapi.json", api.spec_endpoint())
         .nest("/docs", api.swagger_ui());
     if state.config().metrics.listen.is_none() {
-        routes = routes.at(
-            "/metrics",
-            system::metrics.data(system::ScrapeToken::new(&state.config().metrics)),
-        );
+        routes = routes.at("/metrics", system::metrics_endpoint(state.config()));
     }
     if let Some((prefix, endpoint)) = extra {
         routes = routes.nest(prefix, endpoint);
@@ -67,7 +62,7 @@ pub fn router(
 
     let routes = consistency_layer(routes, state);
     let guarded = guard::Deadline::new(routes, config.request_timeout.get());
-    let guarded = rate_limit::middleware::RateLimit::new(guarded, state.clone());
+    let guarded = rate_limit::RateLimit::new(guarded, state.clone());
     let guarded = guard::BodyLimit::new(guarded, config.max_body.bytes());
     let guarded = guard::Shed::new(guarded, config.max_in_flight.get() as usize);
     let rendered = guarded.around(render_errors).with(Compression::new());

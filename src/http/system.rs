@@ -1,13 +1,18 @@
 //! Operational endpoints: liveness, readiness and Prometheus metrics.
 
-use crate::app::AppState;
 use crate::error::{ApiError, Problem};
+use crate::state::AppState;
 use poem::http::StatusCode;
 use poem::web::Data;
 use poem::{IntoResponse, Request, Response, handler};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 use std::collections::BTreeMap;
+use std::future::Future;
+use std::time::Duration;
+
+/// How long each readiness check may take before it counts as failed.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
 #[derive(Tags)]
 enum SystemTags {
@@ -78,7 +83,7 @@ impl SystemApi {
     /// after SIGTERM so load balancers stop sending traffic.
     #[oai(path = "/ready", method = "get", operation_id = "ready")]
     async fn ready(&self, state: Data<&AppState>) -> ReadyResponse {
-        let checks = state.readiness_checks().await;
+        let checks = readiness_checks(&state).await;
         let failing: Vec<&String> = checks
             .iter()
             .filter(|(_, v)| *v != "ok")
@@ -104,20 +109,58 @@ impl SystemApi {
     }
 }
 
+/// Each dependency and `ok` or the reason it failed.
+async fn readiness_checks(state: &AppState) -> BTreeMap<String, String> {
+    let mut checks = BTreeMap::new();
+    if state.is_shutting_down() {
+        checks.insert("lifecycle".into(), "shutting down".into());
+    }
+    let database = bounded(state.db().ping()).await;
+    let schema_ok = database.is_ok();
+    checks.insert("database".into(), outcome(database));
+    if schema_ok {
+        let migrations = bounded(crate::db::migrate::check(state.db())).await;
+        checks.insert("migrations".into(), outcome(migrations));
+    }
+    if let Some(redis) = state.redis() {
+        checks.insert("redis".into(), outcome(bounded(redis.ping()).await));
+    }
+    checks
+}
+
+async fn bounded<T, E: std::fmt::Display>(
+    check: impl Future<Output = Result<T, E>>,
+) -> Result<T, String> {
+    match tokio::time::timeout(CHECK_TIMEOUT, check).await {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(_) => Err(format!("no answer within {}s", CHECK_TIMEOUT.as_secs())),
+    }
+}
+
+fn outcome<T>(result: Result<T, String>) -> String {
+    result.map_or_else(|e| e, |_| "ok".into())
+}
+
+/// `/metrics` with the configured scrape token, for any listener that serves it.
+pub fn metrics_endpoint(config: &crate::config::Config) -> impl poem::Endpoint + 'static {
+    use poem::EndpointExt;
+    metrics.data(ScrapeToken::new(&config.metrics))
+}
+
 /// The bearer token scrapers must present (`metrics.token`), attached to the `/metrics`
 /// route wherever it is served (main listener, separate listener, `levee worker`).
 #[derive(Clone)]
-pub struct ScrapeToken(Option<String>);
+struct ScrapeToken(Option<String>);
 
 impl ScrapeToken {
-    pub fn new(config: &crate::config::MetricsConfig) -> Self {
+    fn new(config: &crate::config::MetricsConfig) -> Self {
         Self(config.token.clone())
     }
 }
 
 /// Prometheus text exposition. When `metrics.token` is set, a matching bearer token is required.
 #[handler]
-pub async fn metrics(req: &Request, token: Data<&ScrapeToken>) -> poem::Result<Response> {
+async fn metrics(req: &Request, token: Data<&ScrapeToken>) -> poem::Result<Response> {
     if let Some(token) = &token.0.0 {
         let presented = req
             .headers()

@@ -1,11 +1,11 @@
 //! Admin endpoints beside the product: stock adjustments and the ledger.
 
 use super::{Levels, Movement, StockError, entity::ledger};
-use crate::app::AppState;
 use crate::auth::{BearerAuth, Permission};
 use crate::db::pagination;
 use crate::error::{ApiError, FieldError};
 use crate::products::api::actor_of;
+use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
@@ -172,7 +172,7 @@ impl InventoryApi {
         auth.0.require(Permission::ReadInventory)?;
         let (limit, before) = pagination::page_request::<Uuid>(limit.0, cursor.0.as_deref())?;
         let id = product_id(&state, &sku.0).await?;
-        let rows = super::ledger(state.db().read(), id, before, limit + 1).await?;
+        let rows = super::ledger(&state.db().read(), id, before, limit + 1).await?;
         let (rows, next_cursor) = pagination::split_page(rows, limit, |e| e.id);
         Ok(Json(Ledger {
             items: rows.into_iter().map(Into::into).collect(),

@@ -3,10 +3,10 @@
 
 use super::entity::{JobState, Model};
 use super::store::{self, JobFilter};
-use crate::app::AppState;
 use crate::auth::{BearerAuth, Permission};
 use crate::db::pagination;
 use crate::error::{ApiError, FieldError};
+use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
@@ -118,7 +118,7 @@ impl JobsApi {
             kind: kind.0,
             before,
         };
-        let rows = store::list(state.db().read(), filter, limit + 1).await?;
+        let rows = store::list(&state.db().read(), filter, limit + 1).await?;
         let (rows, next_cursor) = pagination::split_page(rows, limit, |j| j.id);
         Ok(Json(JobList {
             items: rows.into_iter().map(Into::into).collect(),

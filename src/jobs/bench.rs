@@ -67,7 +67,7 @@ async fn measure(db: &Db, config: &Config, plan: &BenchPlan) -> Result<BenchRepo
     }
 
     let (started_tx, mut started_rx) = mpsc::unbounded_channel();
-    let mut registry = builtin_registry(config).map_err(|e| DbErr::Custom(e.to_string()))?;
+    let mut registry = builtin_registry(&config.jobs);
     registry.register::<Probe, _, _>(move |_, ctx| {
         let _ = started_tx.send((ctx.id, Instant::now()));
         async { Outcome::Done }

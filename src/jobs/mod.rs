@@ -32,13 +32,13 @@ impl JobKind for PruneJobs {
     const NAME: &'static str = "jobs.prune";
 }
 
-/// The job kinds levee itself defines; features add theirs here. Fails only when a
-/// feature cannot set up its outside service (the config was validated at load).
-pub fn builtin_registry(config: &crate::config::Config) -> Result<Registry, RegistryError> {
+/// The job kinds the queue itself defines (retention, diagnostics). Features register
+/// theirs in the composition root (`app`), so this module knows no feature.
+pub fn builtin_registry(config: &crate::config::JobsConfig) -> Registry {
     let mut registry = Registry::default();
     let (completed, dead) = (
-        config.jobs.completed_retention.get(),
-        config.jobs.dead_retention.get(),
+        config.completed_retention.get(),
+        config.dead_retention.get(),
     );
     registry.register::<PruneJobs, _, _>(move |_, ctx| async move {
         match store::prune(&ctx.db, completed, dead).await {
@@ -50,15 +50,7 @@ pub fn builtin_registry(config: &crate::config::Config) -> Result<Registry, Regi
         }
     });
     probe::register(&mut registry);
-    crate::mail::register_jobs(&mut registry, &config.mail)?;
-    Ok(registry)
-}
-
-/// A feature's job handlers could not be set up.
-#[derive(Debug, thiserror::Error)]
-pub enum RegistryError {
-    #[error(transparent)]
-    Mail(#[from] crate::mail::MailError),
+    registry
 }
 
 /// Options of one enqueue.
@@ -157,15 +149,15 @@ impl JobQueue {
         }
     }
 
-    /// Relays wake-ups from other processes to this process's workers until aborted.
-    pub fn spawn_wake_listener(&self) -> Option<tokio::task::JoinHandle<()>> {
+    /// A task relaying wake-ups from other processes to this process's workers; it runs
+    /// until aborted. `None` when nothing fans out (SQLite without Redis).
+    pub fn wake_listener(&self) -> Option<futures_util::future::BoxFuture<'static, ()>> {
+        use futures_util::FutureExt;
         let wake = self.wake.clone();
         match self.fanout.clone() {
             Fanout::None => None,
-            Fanout::Redis(redis) => Some(tokio::spawn(listen_redis(redis, wake))),
-            Fanout::Postgres { session_url } => {
-                Some(tokio::spawn(listen_postgres(session_url, wake)))
-            }
+            Fanout::Redis(redis) => Some(listen_redis(redis, wake).boxed()),
+            Fanout::Postgres { session_url } => Some(listen_postgres(session_url, wake).boxed()),
         }
     }
 

@@ -419,13 +419,13 @@ pub async fn depth(db: &Db) -> Result<(Vec<(String, String, i64)>, Vec<(String, 
         backend,
         "SELECT queue, state, COUNT(*) AS jobs FROM jobs WHERE state NOT IN ('completed', 'cancelled') GROUP BY queue, state",
     ))
-    .all(db.read())
+    .all(&db.read())
     .await?;
     let oldest = Oldest::find_by_statement(Statement::from_string(
         backend,
         "SELECT queue, MIN(run_at) AS run_at FROM jobs WHERE state IN ('available', 'scheduled', 'retryable') GROUP BY queue",
     ))
-    .all(db.read())
+    .all(&db.read())
     .await?;
     let now = Utc::now();
     Ok((

@@ -2,10 +2,10 @@
 //! server is configured.
 
 use super::outbox::{self, Model, OutboxFilter};
-use crate::app::AppState;
 use crate::auth::{BearerAuth, Permission};
 use crate::db::pagination;
 use crate::error::ApiError;
+use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
@@ -73,7 +73,7 @@ impl MailApi {
         auth.0.require(Permission::ReadMail)?;
         let (limit, before) = pagination::page_request::<Uuid>(limit.0, cursor.0.as_deref())?;
         let filter = OutboxFilter { to: to.0, before };
-        let rows = outbox::list(state.db().read(), filter, limit + 1).await?;
+        let rows = outbox::list(&state.db().read(), filter, limit + 1).await?;
         let (rows, next_cursor) = pagination::split_page(rows, limit, |m| m.id);
         Ok(Json(OutboxList {
             items: rows.into_iter().map(Into::into).collect(),
@@ -94,7 +94,7 @@ impl MailApi {
         id: Path<Uuid>,
     ) -> Result<Json<OutboxMessage>, ApiError> {
         auth.0.require(Permission::ReadMail)?;
-        outbox::find(state.db().read(), id.0)
+        outbox::find(&state.db().read(), id.0)
             .await?
             .map(|m| Json(m.into()))
             .ok_or_else(|| ApiError::NotFound("no such message in the outbox".into()))

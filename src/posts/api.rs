@@ -2,12 +2,12 @@
 
 use super::model::{parse_body, parse_title};
 use super::{PostChanges, PostCursor, PostStatus, Slug};
-use crate::app::AppState;
 use crate::auth::{BearerAuth, Permission, caller_may, optional_principal};
 use crate::db::pagination;
 use crate::error::{ApiError, FieldError};
-use crate::http::caching::{Cached, Validators, list_tag, respond};
-use crate::http::responses::{Created, NoContent};
+use crate::rest::caching::{Cached, Validators, list_tag, respond};
+use crate::rest::responses::{Created, NoContent};
+use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use poem::Request;
 use poem::web::Data;
@@ -154,7 +154,7 @@ impl PostsApi {
                 Ok(super::cached::first_page(&state, limit + 1).await?)
             }
             PostStatus::Published => {
-                super::latest_published(state.db().read(), cursor, limit + 1).await
+                super::latest_published(&state.db().read(), cursor, limit + 1).await
             }
             PostStatus::Draft => {
                 let caller = optional_principal(req, &state).await?;
@@ -163,7 +163,7 @@ impl PostsApi {
                         ApiError::Unauthorized("drafts are visible to editors only; sign in".into())
                     })?
                     .require(Permission::ManagePosts)?;
-                super::latest_drafts(state.db().read(), cursor, limit + 1).await
+                super::latest_drafts(&state.db().read(), cursor, limit + 1).await
             }
         }?;
         let (rows, next_cursor) = pagination::split_page(rows, limit, |p| PostCursor {

@@ -1,17 +1,18 @@
 //! The public reads of posts through the cache, and the invalidation every write triggers.
 
 use super::Model;
-use crate::app::AppState;
 use crate::cache::CachedCollection;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 const POSTS: CachedCollection = CachedCollection::new("post", "posts");
 
 /// A published post by slug.
 pub async fn published(state: &AppState, slug: &str) -> Result<Option<Model>, ApiError> {
+    let (db, owned) = (state.db().clone(), slug.to_string());
     POSTS
-        .item(state.cache(), state.db(), slug, |db, slug| async move {
-            Ok(super::find_published(db.read(), &slug).await?)
+        .item(state.cache(), slug, move || async move {
+            Ok(super::find_published(&db.read(), &owned).await?)
         })
         .await
 }
@@ -22,7 +23,7 @@ pub async fn first_page(state: &AppState, rows: u64) -> Result<Vec<Model>, ApiEr
     let db = state.db().clone();
     POSTS
         .page(state.cache(), true, rows, move || async move {
-            Ok(super::latest_published(db.read(), None, rows).await?)
+            Ok(super::latest_published(&db.read(), None, rows).await?)
         })
         .await
 }

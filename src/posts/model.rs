@@ -1,24 +1,12 @@
 //! Validated values of the posts domain.
 
 use crate::error::FieldError;
-use poem_openapi::Enum;
-use sea_orm::sea_query::StringLen;
-use sea_orm::{DeriveActiveEnum, EnumIter};
-use serde::{Deserialize, Serialize};
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Enum, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
-)]
-#[oai(rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-#[sea_orm(
-    rs_type = "String",
-    db_type = "String(StringLen::N(16))",
-    rename_all = "snake_case"
-)]
-pub enum PostStatus {
-    Draft,
-    Published,
+crate::stored_enum! {
+    pub enum PostStatus {
+        Draft,
+        Published,
+    }
 }
 
 /// A URL slug: lower-case ASCII letters and digits in hyphen-separated words, ≤ 100 chars.

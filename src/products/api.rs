@@ -2,12 +2,12 @@
 
 use super::model::{parse_description, parse_product_name, parse_sku};
 use super::{Price, ProductChanges, ProductFilter, Stocked};
-use crate::app::AppState;
 use crate::auth::{BearerAuth, Permission, Principal, caller_may};
 use crate::db::pagination;
 use crate::error::{ApiError, FieldError};
-use crate::http::caching::{Cached, Validators, list_tag, respond};
-use crate::http::responses::{Created, NoContent};
+use crate::rest::caching::{Cached, Validators, list_tag, respond};
+use crate::rest::responses::{Created, NoContent};
+use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use poem::Request;
 use poem::web::Data;

@@ -2,17 +2,18 @@
 //! (including stock changes: `available` is part of the product's representation).
 
 use super::{ProductFilter, Stocked};
-use crate::app::AppState;
 use crate::cache::CachedCollection;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 const PRODUCTS: CachedCollection = CachedCollection::new("product", "products");
 
 /// An active product with its stock, by SKU.
 pub async fn listed(state: &AppState, sku: &str) -> Result<Option<Stocked>, ApiError> {
+    let (db, owned) = (state.db().clone(), sku.to_string());
     PRODUCTS
-        .item(state.cache(), state.db(), sku, |db, sku| async move {
-            Ok(super::find_listed(db.read(), &sku).await?)
+        .item(state.cache(), sku, move || async move {
+            Ok(super::find_listed(&db.read(), &owned).await?)
         })
         .await
 }
@@ -30,7 +31,7 @@ pub async fn page(
     let db = state.db().clone();
     PRODUCTS
         .page(state.cache(), first, rows, move || async move {
-            Ok(super::list_listed(db.read(), filter, rows).await?)
+            Ok(super::list_listed(&db.read(), filter, rows).await?)
         })
         .await
 }

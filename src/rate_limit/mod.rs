@@ -5,7 +5,6 @@
 
 mod decision;
 mod local;
-pub mod middleware;
 mod redis_gcra;
 
 pub use decision::{Decision, policy_header};

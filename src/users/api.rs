@@ -1,10 +1,10 @@
 //! HTTP endpoints for the signed-in user (`/me`) and user administration (`/users`).
 
 use super::{Role, UserChanges, UserFilter, UserStatus};
-use crate::app::AppState;
 use crate::auth::{BearerAuth, Permission, Principal, refresh};
 use crate::db::pagination;
 use crate::error::{ApiError, FieldError};
+use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
@@ -97,7 +97,7 @@ struct UserList {
 }
 
 async fn load(state: &AppState, id: Uuid) -> Result<super::Model, ApiError> {
-    super::find(state.db().read(), id)
+    super::find(&state.db().read(), id)
         .await?
         .ok_or_else(|| ApiError::NotFound("no such user".into()))
 }
@@ -191,7 +191,7 @@ impl UsersApi {
             email_prefix: email_prefix.0,
             after,
         };
-        let rows = super::list(state.db().read(), filter, limit + 1).await?;
+        let rows = super::list(&state.db().read(), filter, limit + 1).await?;
         let (rows, next_cursor) = pagination::split_page(rows, limit, |u| u.email.clone());
         Ok(Json(UserList {
             items: rows.into_iter().map(Into::into).collect(),

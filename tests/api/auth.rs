@@ -203,7 +203,7 @@ async fn forged_expired_and_confused_tokens_are_rejected(backend: Backend) {
     };
     let session = app.customer().await;
     let keys = levee::auth::entity::signing_key::Entity::find()
-        .all(app.state.db().read())
+        .all(&app.state.db().read())
         .await
         .expect("keys");
     let secret = URL_SAFE_NO_PAD.decode(&keys[0].secret).expect("secret");

@@ -314,7 +314,7 @@ async fn postgres_uses_the_indexes_for_the_public_reads() {
         .expect("analyze");
     let plan = |sql: &'static str| async move {
         let rows = sea_orm::ConnectionTrait::query_all_raw(
-            db.read(),
+            &db.read(),
             sea_orm::Statement::from_string(sea_orm::DbBackend::Postgres, sql),
         )
         .await

@@ -2,12 +2,12 @@
 //! (with Retry-After) past the quota, and puts the RateLimit header fields on every
 //! limited response.
 
-use super::{Decision, Policy, policy_header};
-use crate::app::AppState;
+use super::{RequestId, error_response};
 use crate::config::KeyKind;
 use crate::error::ApiError;
-use crate::http::client_ip::client_ip;
-use crate::http::{RequestId, error_response};
+use crate::rate_limit::{Decision, Policy, policy_header};
+use crate::rest::client_ip::client_ip;
+use crate::state::AppState;
 use poem::http::HeaderValue;
 use poem::{Body, Endpoint, IntoResponse, Request, Response, Result};
 use std::net::IpAddr;

@@ -1,0 +1,248 @@
+//! The composition root: `Application::build` wires config, pools, the job registry and
+//! the router and binds the listener(s); `run_until_stopped` serves until the shutdown
+//! signal, with the background tasks under one supervisor. Only `cli/` uses this module.
+
+mod error;
+pub mod tasks;
+mod worker;
+
+pub use error::AppError;
+pub use worker::run_worker;
+
+use crate::auth::Auth;
+use crate::cache::Cache;
+use crate::config::{Config, JobsConfig};
+use crate::db::{self, Db};
+use crate::http::{self, tls};
+use crate::jobs::{JobQueue, Registry, Workers};
+use crate::rate_limit::RateLimiter;
+use crate::redis_conn::RedisConn;
+use crate::state::{AppState, Parts};
+use poem::listener::{Acceptor, AcceptorExt, TcpAcceptor};
+use poem::{Route, Server};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tasks::{StopSignal, Tasks};
+
+/// Every job kind this binary runs: the queue's own and each feature's.
+pub fn job_registry(config: &Config) -> Result<Registry, AppError> {
+    let mut registry = crate::jobs::builtin_registry(&config.jobs);
+    crate::mail::register_jobs(&mut registry, &config.mail)?;
+    Ok(registry)
+}
+
+/// Starts the job workers (and the relay of wake-ups from other processes) under `tasks`.
+fn start_workers(
+    tasks: &mut Tasks,
+    db: &Db,
+    registry: Registry,
+    config: JobsConfig,
+    queue: &JobQueue,
+) {
+    let workers = Workers::new(db.clone(), registry, config, queue.wake_signal());
+    tasks.spawn_draining("job workers", workers.run(tasks.signal().receiver()));
+    if let Some(listener) = queue.wake_listener() {
+        tasks.spawn_loop("job wake listener", listener);
+    }
+}
+
+/// Opens Redis when configured (connections are made lazily).
+fn open_redis(config: &Config) -> Result<Option<RedisConn>, redis::RedisError> {
+    config
+        .redis
+        .url
+        .as_ref()
+        .map(|url| RedisConn::open(&config.redis, url))
+        .transpose()
+}
+
+async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, AppError> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| AppError::Bind { addr, source })
+}
+
+/// Serves `routes` on `listener` until `stop`, giving requests `grace` to finish.
+async fn serve<A: Acceptor + 'static>(
+    acceptor: A,
+    routes: impl poem::Endpoint + 'static,
+    stop: StopSignal,
+    grace: Duration,
+) -> Result<(), AppError> {
+    Server::new_with_acceptor(acceptor)
+        .idle_timeout(Duration::from_secs(75))
+        .run_with_graceful_shutdown(routes, stop.stopped(), Some(grace))
+        .await
+        .map_err(AppError::Serve)
+}
+
+/// A side listener (metrics, probes) served under `tasks` until they stop.
+fn start_side_listener(
+    tasks: &mut Tasks,
+    name: &'static str,
+    listener: tokio::net::TcpListener,
+    routes: Route,
+    grace: Duration,
+) -> Result<(), AppError> {
+    let acceptor = TcpAcceptor::from_tokio(listener).map_err(AppError::Serve)?;
+    let stop = tasks.signal();
+    tasks.spawn_draining(name, serve(acceptor, routes, stop, grace));
+    Ok(())
+}
+
+/// Prometheus upkeep, and the gauges of in-process state, every few seconds.
+async fn upkeep(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        tick.tick().await;
+        state.metrics().run_upkeep();
+        state.rate_limiter().sweep();
+        let (entries, bytes) = state.cache().l1_usage();
+        metrics::gauge!("levee_cache_l1_entries").set(entries as f64);
+        metrics::gauge!("levee_cache_l1_bytes").set(bytes as f64);
+    }
+}
+
+/// A built, bound application, ready to serve.
+pub struct Application {
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    metrics_listener: Option<tokio::net::TcpListener>,
+    addr: SocketAddr,
+    extra: Option<(String, poem::endpoint::BoxEndpoint<'static>)>,
+    registry: Registry,
+}
+
+impl Application {
+    /// Connects pools, checks (or applies) migrations and binds the listener(s).
+    pub async fn build(config: Config) -> Result<Self, AppError> {
+        if let Some(tls) = &config.server.tls {
+            tls::load(tls)?;
+        }
+        let db = Db::connect(&config.database).await?;
+        if config.database.auto_migrate {
+            let applied = db::migrate::up(&db).await?;
+            if !applied.is_empty() {
+                tracing::info!(migrations = ?applied, "applied pending migrations");
+            }
+        }
+        db::migrate::check(&db).await?;
+        let auth = Auth::load(&config.auth, &db).await?;
+        let redis = open_redis(&config)?;
+        let rate_limiter = RateLimiter::new(&config.rate_limit, redis.clone());
+        // A replica in rotation trails by at most max_replica_lag, plus one sample.
+        let replica_lag = (!config.database.replicas.is_empty()).then(|| {
+            config.database.max_replica_lag.get() + config.database.replica_check_interval.get()
+        });
+        let cache = Cache::new(&config.cache, redis.clone(), replica_lag);
+        let listener = bind(config.server.listen_addr()).await?;
+        let metrics_listener = match config.metrics.listen {
+            Some(addr) => Some(bind(addr).await?),
+            None => None,
+        };
+        let addr = listener.local_addr().map_err(AppError::Serve)?;
+        let registry = job_registry(&config)?;
+        let state = AppState::new(Parts {
+            config,
+            auth,
+            rate_limiter,
+            cache,
+            jobs: JobQueue::new(redis.clone(), &db),
+            db,
+            redis,
+            metrics: crate::telemetry::metrics_handle(),
+        });
+        Ok(Self {
+            state,
+            listener,
+            metrics_listener,
+            addr,
+            extra: None,
+            registry,
+        })
+    }
+
+    /// Mounts extra routes under `prefix`, inside every middleware layer (used by tests
+    /// for slow or fault-injecting handlers).
+    pub fn mount(mut self, prefix: &str, endpoint: poem::endpoint::BoxEndpoint<'static>) -> Self {
+        self.extra = Some((prefix.to_string(), endpoint));
+        self
+    }
+
+    /// Adds job handlers (tests register their own kinds this way).
+    pub fn register_jobs(mut self, register: impl FnOnce(&mut Registry)) -> Self {
+        register(&mut self.registry);
+        self
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+    }
+
+    pub fn state(&self) -> AppState {
+        self.state.clone()
+    }
+
+    /// Serves until `shutdown` resolves, then drains: `/ready` turns 503 at once, the
+    /// listener closes, in-flight requests get `server.shutdown_timeout` to finish, job
+    /// workers get `jobs.shutdown_timeout`, then the pools close.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), AppError> {
+        let Application {
+            state,
+            listener,
+            metrics_listener,
+            extra,
+            registry,
+            ..
+        } = self;
+        let config = state.config();
+        let grace = config.server.shutdown_timeout.get();
+        let mut tasks = Tasks::default();
+        let (draining, stopper) = (state.clone(), tasks.stopper());
+        tokio::spawn(async move {
+            shutdown.await;
+            draining.begin_shutdown();
+            tracing::info!("shutdown requested; draining in-flight requests");
+            stopper.stop();
+        });
+        if config.jobs.run_in_serve {
+            let jobs = config.jobs.clone();
+            start_workers(&mut tasks, state.db(), registry, jobs, state.jobs());
+        }
+        tasks.spawn_loop("metrics upkeep", upkeep(state.clone()));
+        if let Some(redis) = state.cache().redis() {
+            let subscriber = crate::cache::subscriber(state.cache().clone(), redis.clone());
+            tasks.spawn_loop("cache invalidation subscriber", subscriber);
+        }
+        if let Some(listener) = metrics_listener {
+            let routes = Route::new().at("/metrics", http::system::metrics_endpoint(config));
+            start_side_listener(&mut tasks, "metrics listener", listener, routes, grace)?;
+        }
+
+        let app = http::router(&state, extra);
+        let acceptor = TcpAcceptor::from_tokio(listener).map_err(AppError::Serve)?;
+        let acceptor = match &config.server.tls {
+            Some(tls_config) => tls::ConfigFirst::new(acceptor)
+                .rustls(tls::reloading(tls_config.clone())?)
+                .boxed(),
+            None => acceptor.boxed(),
+        };
+        let acceptor =
+            http::conn::HeaderDeadline::new(acceptor, config.server.header_read_timeout.get());
+        let result = serve(acceptor, app, tasks.signal(), grace).await;
+        tasks.stop().await;
+        state.db().close().await;
+        tracing::info!("stopped");
+        result
+    }
+}
