@@ -1,10 +1,10 @@
 //! Registration input checks, user administration, API keys, fleets sharing tokens, the
 //! `levee user` command, and secrets staying out of logs.
 
-use crate::accounts::{PASSWORD, unique_email};
 use crate::backend_tests;
 use crate::helpers::{
-    Backend, CHEAP_HASHING_TOML, LeveeProcess, TestApp, levee_command, pointers, problem,
+    Backend, CHEAP_HASHING_TOML, LeveeProcess, PASSWORD, TestApp, levee_command, pointers, problem,
+    unique_email,
 };
 use levee::users::Role;
 use reqwest::Method;

@@ -1,9 +1,8 @@
 //! The data cache: single-flight, fleet-wide stampede protection, cross-instance
 //! invalidation, surviving Redis outages; and HTTP caching of public reads.
 
-use crate::accounts::Session;
 use crate::backend_tests;
-use crate::helpers::{Backend, REDIS_ENV, TestApp, env_url, skip};
+use crate::helpers::{Backend, REDIS_ENV, Session, TestApp, env_url, skip};
 use levee::config::{Config, Duration as ConfigDuration};
 use levee::users::Role;
 use reqwest::Method;

@@ -2,7 +2,6 @@
 
 mod helpers;
 
-mod accounts;
 mod accounts_api;
 mod auth;
 mod cache;

@@ -1,9 +1,8 @@
 //! Rate limits: quotas with standard headers, refill, per-route policies, trusted proxies,
 //! a quota shared by two processes through Redis, and Redis failing open or closed.
 
-use crate::accounts::PASSWORD;
 use crate::backend_tests;
-use crate::helpers::{Backend, LeveeProcess, REDIS_ENV, TestApp, env_url, problem, skip};
+use crate::helpers::{Backend, LeveeProcess, PASSWORD, REDIS_ENV, TestApp, env_url, problem, skip};
 use levee::config::{Config, Duration as ConfigDuration, IntIn, KeyKind, PolicyConfig};
 
 fn limited(policy: (u64, u64, u64)) -> impl FnOnce(&mut Config) {
