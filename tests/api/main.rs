@@ -2,12 +2,13 @@
 
 mod helpers;
 
-mod accounts_api;
+mod api_keys;
 mod auth;
 mod cache;
 mod cli;
 mod errors;
 mod fixtures;
+mod fleet_tokens;
 mod http;
 mod job_processes;
 mod jobs;
@@ -24,3 +25,5 @@ mod smtp_sink;
 mod system;
 mod tcp_proxy;
 mod tls;
+mod user_cli;
+mod users;
