@@ -4,11 +4,13 @@
 //! - `app`: `TestApp`, the real application on a random port inside the test process;
 //! - `processes`: `LeveeProcess`, the compiled binary for tests that need signals or stdout;
 //! - `requests`: sending requests to a `TestApp`, accounts and sessions made through the API;
-//! - `assertions`: RFC 9457 problem bodies.
+//! - `assertions`: RFC 9457 problem bodies;
+//! - `jobs`: a test job kind, its handlers, enqueueing and waiting for job states.
 
 mod app;
 mod assertions;
 mod databases;
+pub mod jobs;
 mod processes;
 mod requests;
 
