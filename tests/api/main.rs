@@ -24,6 +24,7 @@ mod posts;
 mod products;
 mod rate_limit;
 mod replicas;
+mod replicas_failover;
 mod smtp_sink;
 mod system;
 mod tcp_proxy;
