@@ -7,6 +7,7 @@ mod auth;
 mod cache;
 mod cache_redis;
 mod cli;
+mod contract;
 mod errors;
 mod fixtures;
 mod fleet_tokens;
