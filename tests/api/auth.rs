@@ -1,9 +1,8 @@
 //! Sign-in, refresh rotation with reuse detection, logout, disabled accounts, password
 //! changes, forged tokens, brute-force throttling.
 
-use crate::accounts::{PASSWORD, unique_email};
 use crate::backend_tests;
-use crate::helpers::{Backend, TestApp, problem};
+use crate::helpers::{Backend, PASSWORD, TestApp, problem, unique_email};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use levee::config::{Duration as ConfigDuration, IntIn};

@@ -2,9 +2,8 @@
 //! outbox (read through the admin API) or over SMTP to a local sink; SMTP refusals retry
 //! (4xx) or kill the job (5xx); a failed registration sends nothing.
 
-use crate::accounts::{PASSWORD, unique_email};
 use crate::backend_tests;
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{Backend, PASSWORD, TestApp, unique_email};
 use crate::smtp_sink::{Received, SmtpSink};
 use levee::config::{Config, Duration as ConfigDuration};
 use levee::jobs::store::{self, JobFilter};

@@ -2,16 +2,21 @@
 
 mod helpers;
 
-mod accounts;
-mod accounts_api;
+mod api_keys;
 mod auth;
 mod cache;
+mod cache_redis;
 mod cli;
+mod contract;
 mod errors;
 mod fixtures;
+mod fleet_tokens;
 mod http;
 mod job_processes;
-mod jobs;
+mod jobs_admin;
+mod jobs_cron;
+mod jobs_queue;
+mod jobs_workers;
 mod lifecycle;
 mod mail;
 mod migrations;
@@ -21,7 +26,10 @@ mod posts;
 mod products;
 mod rate_limit;
 mod replicas;
+mod replicas_failover;
 mod smtp_sink;
 mod system;
 mod tcp_proxy;
 mod tls;
+mod user_cli;
+mod users;

@@ -1,9 +1,11 @@
-//! Request ids, the RED histogram, load shedding and trace context in logs.
+//! Request ids, the RED histogram, load shedding, trace context in logs, and secrets
+//! staying out of them.
 
 use crate::backend_tests;
 use crate::fixtures;
-use crate::helpers::{Backend, LeveeProcess, TestApp};
+use crate::helpers::{Backend, CHEAP_HASHING_TOML, LeveeProcess, TestApp, unique_email};
 use levee::config::IntIn;
+use serde_json::{Value, json};
 use std::time::Duration;
 
 async fn request_ids_are_echoed_or_generated(backend: Backend) {
@@ -209,4 +211,63 @@ async fn log_file_receives_json_lines() {
         }
     }
     assert!(found, "the rotated log file holds JSON access-log lines");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_never_reach_the_logs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let levee = LeveeProcess::serve_sqlite(
+        dir.path(),
+        &format!("[log]\nlevel = \"debug\"\n{CHEAP_HASHING_TOML}"),
+    );
+    let client = reqwest::Client::new();
+    let password = "a-very-distinctive-passphrase-9137";
+    let email = unique_email("secret");
+    let register = client
+        .post(levee.url("/auth/register"))
+        .json(&json!({"email": email, "password": password, "name": "S"}))
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(register.status(), 201);
+    let tokens: Value = client
+        .post(levee.url("/auth/login"))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("json");
+    let refresh = tokens["refresh_token"]
+        .as_str()
+        .expect("refresh")
+        .to_string();
+    let access = tokens["access_token"].as_str().expect("access").to_string();
+    let rotated: Value = client
+        .post(levee.url("/auth/refresh"))
+        .json(&json!({"refresh_token": refresh}))
+        .send()
+        .await
+        .expect("refresh")
+        .json()
+        .await
+        .expect("json");
+    client
+        .get(levee.url("/me"))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .expect("me");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let logs = levee.log_lines().join("\n");
+    assert!(logs.contains("request served"), "logs were captured");
+    for secret in [
+        password,
+        &refresh,
+        &access,
+        rotated["refresh_token"].as_str().expect("refresh"),
+    ] {
+        assert!(!logs.contains(secret), "a secret reached the logs");
+    }
 }

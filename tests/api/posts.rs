@@ -1,8 +1,7 @@
 //! Posts: drafts for editors only, publishing, slugs, stable cursor pages, index use.
 
-use crate::accounts::Session;
 use crate::backend_tests;
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{Backend, Session, TestApp};
 use levee::users::Role;
 use reqwest::Method;
 use serde_json::{Value, json};

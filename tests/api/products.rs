@@ -1,8 +1,7 @@
 //! Products, stock adjustments, the ledger, reservations that never oversell, and seeding.
 
-use crate::accounts::Session;
 use crate::backend_tests;
-use crate::helpers::{Backend, TestApp, TestDb, levee_command, pointers};
+use crate::helpers::{Backend, Session, TestApp, TestDb, levee_command, pointers};
 use levee::inventory::{self, Movement, StockError};
 use levee::users::Role;
 use reqwest::Method;

@@ -1,12 +1,11 @@
 //! Rate limits: quotas with standard headers, refill, per-route policies, trusted proxies,
 //! a quota shared by two processes through Redis, and Redis failing open or closed.
 
-use crate::accounts::PASSWORD;
 use crate::backend_tests;
-use crate::helpers::{Backend, LeveeProcess, REDIS_ENV, TestApp, env_url, problem, skip};
+use crate::helpers::{Backend, LeveeProcess, PASSWORD, REDIS_ENV, TestApp, env_url, problem, skip};
 use levee::config::{Config, Duration as ConfigDuration, IntIn, KeyKind, PolicyConfig};
 
-fn limited(policy: (u64, u64, u64)) -> impl FnOnce(&mut Config) {
+pub(crate) fn limited(policy: (u64, u64, u64)) -> impl FnOnce(&mut Config) {
     move |c: &mut Config| {
         c.rate_limit.enabled = true;
         let (quota, secs, burst) = policy;

@@ -1,6 +1,7 @@
 //! Read replicas with a real streaming standby (`.ci/topology`): reads go to the replica,
 //! move to the primary while it lags and come back, read-your-writes while it is paused,
-//! and a replica that disappears costs nothing but latency.
+//! and a cache filled from a lagging replica is invalidated again. The helpers here serve
+//! the failover tests in `replicas_failover.rs` too.
 
 use crate::helpers::{Backend, TestApp, env_url, skip};
 use levee::config::{Config, Duration as ConfigDuration};
@@ -23,7 +24,7 @@ fn replica_url(config: &Config, replica: &str) -> String {
     url.to_string()
 }
 
-async fn spawn_with_replica(
+pub(crate) async fn spawn_with_replica(
     replica: &str,
     tweak: impl FnOnce(&mut Config),
 ) -> Option<(TestApp, String, String)> {
@@ -55,13 +56,13 @@ async fn spawn_with_replica(
 }
 
 /// Waits until the replica is in (1.0) or out of (0.0) rotation.
-async fn wait_for_rotation(app: &TestApp, label: &str, want: f64) {
+pub(crate) async fn wait_for_rotation(app: &TestApp, label: &str, want: f64) {
     let metric = "levee_db_replica_in_rotation";
     wait_for_metric(app, metric, label, want, Duration::from_secs(10)).await;
 }
 
 /// The replica's URL and this test's turn on it, or `None` (after a skip notice).
-async fn replica_turn() -> Option<(String, tokio::sync::MutexGuard<'static, ()>)> {
+pub(crate) async fn replica_turn() -> Option<(String, tokio::sync::MutexGuard<'static, ()>)> {
     let Some(url) = env_url(REPLICA_ENV) else {
         skip("replica tests", REPLICA_ENV);
         return None;
@@ -70,14 +71,20 @@ async fn replica_turn() -> Option<(String, tokio::sync::MutexGuard<'static, ()>)
 }
 
 /// The value of the sample `name{…label="value"…}` in the Prometheus text, if present.
-async fn metric(app: &TestApp, name: &str, label: &str) -> Option<f64> {
+pub(crate) async fn metric(app: &TestApp, name: &str, label: &str) -> Option<f64> {
     let body = app.get("/metrics").await.text().await.expect("text");
     body.lines()
         .filter(|l| l.starts_with(&format!("{name}{{")) && l.contains(label))
         .find_map(|l| l.rsplit(' ').next()?.parse().ok())
 }
 
-async fn wait_for_metric(app: &TestApp, name: &str, label: &str, want: f64, limit: Duration) {
+pub(crate) async fn wait_for_metric(
+    app: &TestApp,
+    name: &str,
+    label: &str,
+    want: f64,
+    limit: Duration,
+) {
     let deadline = Instant::now() + limit;
     loop {
         let value = metric(app, name, label).await;
@@ -97,7 +104,7 @@ fn pool(name: &str) -> String {
 }
 
 /// Reads routed to `pool` so far.
-async fn routed(app: &TestApp, pool_name: &str) -> f64 {
+pub(crate) async fn routed(app: &TestApp, pool_name: &str) -> f64 {
     metric(app, "levee_db_reads_routed_total", &pool(pool_name))
         .await
         .unwrap_or(0.0)
@@ -297,71 +304,6 @@ async fn a_writer_reads_its_own_writes_while_the_replica_is_paused() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_vanished_replica_leaves_reads_on_the_primary_and_ready_green() {
-    let Some((replica, _turn)) = replica_turn().await else {
-        return;
-    };
-    let target = url::Url::parse(&replica).expect("url");
-    let upstream = format!(
-        "{}:{}",
-        target.host_str().expect("host"),
-        target.port().unwrap_or(5432)
-    );
-    let proxy = crate::tcp_proxy::TcpProxy::start(&upstream).await;
-    let through_proxy = {
-        let mut url = target.clone();
-        url.set_port(Some(proxy.port())).expect("port");
-        url.to_string()
-    };
-    // Samples are rare here, so what reacts first is the failed read itself.
-    let Some((app, _, label)) = spawn_with_replica(&through_proxy, |c| {
-        c.cache.enabled = false;
-        c.database.replica_check_interval = ConfigDuration::secs(3);
-    })
-    .await
-    else {
-        return;
-    };
-    assert_eq!(app.get("/posts").await.status(), 200);
-
-    proxy.kill();
-    let mut statuses = Vec::new();
-    for _ in 0..20 {
-        statuses.push(app.get("/posts").await.status().as_u16());
-    }
-    eprintln!("reads right after the replica vanished: {statuses:?}");
-    let failed: Vec<u16> = statuses.iter().copied().filter(|s| *s != 200).collect();
-    assert!(
-        failed.len() <= 1 && failed.iter().all(|s| *s == 503),
-        "at most the read that found the replica gone fails, with a retryable 503: {statuses:?}"
-    );
-    assert_eq!(
-        metric(&app, "levee_db_replica_in_rotation", &label).await,
-        Some(0.0),
-        "out of rotation without waiting for a sample"
-    );
-    let primary_before = routed(&app, "primary").await;
-    for _ in 0..20 {
-        assert_eq!(app.get("/posts").await.status(), 200, "reads keep working");
-    }
-    assert!(routed(&app, "primary").await >= primary_before + 20.0);
-    wait_for_metric(
-        &app,
-        "levee_db_replica_up",
-        &label,
-        0.0,
-        Duration::from_secs(10),
-    )
-    .await;
-    let ready = app.get("/ready").await;
-    assert_eq!(
-        ready.status(),
-        200,
-        "a replica is not required for readiness"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cache_fill_from_a_lagging_replica_is_invalidated_again() {
     let Some((replica, _turn)) = replica_turn().await else {
         return;
@@ -406,95 +348,4 @@ async fn a_cache_fill_from_a_lagging_replica_is_invalidated_again() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let fresh: Value = app.get(&path).await.json().await.expect("json");
     assert_eq!(body_of(fresh).as_deref(), Some("v2"));
-}
-
-const TOPOLOGY_ENV: &str = "LEVEE_TEST_TOPOLOGY";
-
-/// Runs `.ci/topology <command>` (the script that built the replica).
-fn topology(script: &str, command: &str) {
-    let status = std::process::Command::new(script)
-        .arg(command)
-        .status()
-        .expect("run .ci/topology");
-    assert!(status.success(), ".ci/topology {command} failed");
-}
-
-/// Starts the replica again when dropped, so later tests find it even if this one fails.
-struct RestartReplica(String);
-
-impl Drop for RestartReplica {
-    fn drop(&mut self) {
-        topology(&self.0, "replica-start");
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_killed_replica_process_costs_at_most_one_read_and_rejoins() {
-    let Some(script) = env_url(TOPOLOGY_ENV) else {
-        skip("the replica crash test", TOPOLOGY_ENV);
-        return;
-    };
-    let Some((replica, _turn)) = replica_turn().await else {
-        return;
-    };
-    let Some((app, _, label)) = spawn_with_replica(&replica, |c| {
-        c.cache.enabled = false;
-        c.database.replica_check_interval = ConfigDuration::millis(500);
-    })
-    .await
-    else {
-        return;
-    };
-    assert_eq!(app.get("/posts").await.status(), 200);
-
-    topology(&script, "replica-kill");
-    let restart = RestartReplica(script);
-    let mut statuses = Vec::new();
-    for _ in 0..20 {
-        statuses.push(app.get("/posts").await.status().as_u16());
-    }
-    eprintln!("reads right after kill -9 of the replica: {statuses:?}");
-    let failed: Vec<u16> = statuses.iter().copied().filter(|s| *s != 200).collect();
-    assert!(
-        failed.len() <= 1 && failed.iter().all(|s| *s == 503),
-        "at most one read fails, with a retryable 503: {statuses:?}"
-    );
-    wait_for_metric(
-        &app,
-        "levee_db_replica_up",
-        &label,
-        0.0,
-        Duration::from_secs(10),
-    )
-    .await;
-    wait_for_rotation(&app, &label, 0.0).await;
-    for _ in 0..10 {
-        assert_eq!(
-            app.get("/posts").await.status(),
-            200,
-            "reads use the primary"
-        );
-    }
-    assert_eq!(
-        app.get("/ready").await.status(),
-        200,
-        "a replica is not required"
-    );
-
-    drop(restart);
-    wait_for_rotation(&app, &label, 1.0).await;
-    let before = routed(&app, &label_pool(&label)).await;
-    assert_eq!(app.get("/posts").await.status(), 200);
-    assert!(
-        routed(&app, &label_pool(&label)).await > before,
-        "reads are back on it"
-    );
-}
-
-/// The pool name inside a `replica="…"` label.
-fn label_pool(label: &str) -> String {
-    label
-        .trim_start_matches("replica=\"")
-        .trim_end_matches('"')
-        .to_string()
 }

@@ -1,6 +1,6 @@
-//! Helpers that create accounts and sessions through the real API.
+//! Requests to a `TestApp`, and accounts and sessions created through the real API.
 
-use crate::helpers::TestApp;
+use super::app::TestApp;
 use levee::users::{self, Email, Role};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -23,6 +23,23 @@ pub fn unique_email(tag: &str) -> String {
 }
 
 impl TestApp {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Starts a GET in the background (for requests that must overlap others).
+    pub fn spawn_get(
+        &self,
+        path: &str,
+    ) -> tokio::task::JoinHandle<reqwest::Result<reqwest::Response>> {
+        let (client, url) = (self.client.clone(), self.url(path));
+        tokio::spawn(async move { client.get(url).send().await })
+    }
+
     pub async fn post_json(&self, path: &str, body: Value) -> reqwest::Response {
         self.client
             .post(self.url(path))

@@ -1,0 +1,97 @@
+//! The API contract as insta snapshots (`tests/api/snapshots/`): the OpenAPI document and
+//! the problem+json bodies clients see, so any change to either shows up in review. A
+//! missing or different snapshot fails the test (CI never writes snapshots); accept an
+//! intended change with `cargo insta review` or `INSTA_UPDATE=always`.
+
+use crate::helpers::{Backend, PASSWORD, TestApp, problem};
+use levee::config::Size;
+use levee::users::Role;
+use serde_json::json;
+
+/// Snapshots the OpenAPI document, pretty-printed; the package version is left out.
+#[test]
+fn the_openapi_document_matches_its_snapshot() {
+    let spec: serde_json::Value =
+        serde_json::from_str(&levee::http::api_service().spec()).expect("the spec is JSON");
+    insta::assert_json_snapshot!("openapi", spec, {".info.version" => "[version]"});
+}
+
+/// Asserts `resp` is a problem with `status` and snapshots its body as `name`, with the
+/// request id (different on every request) redacted.
+async fn assert_problem_snapshot(name: &str, resp: reqwest::Response, status: u16) {
+    let body = problem(resp, status).await;
+    insta::assert_json_snapshot!(name, body, {".request_id" => "[request_id]"});
+}
+
+/// An app on SQLite with a 1 KiB body limit.
+async fn app() -> TestApp {
+    TestApp::spawn_with(Backend::Sqlite, |c| c.server.max_body = Size(1024), None)
+        .await
+        .expect("SQLite is always available")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn problems_for_bad_routes_and_bodies_match_their_snapshots() {
+    let app = app().await;
+    assert_problem_snapshot("not_found", app.get("/no/such/thing").await, 404).await;
+    let delete = app.client.delete(app.url("/health")).send().await;
+    assert_problem_snapshot("method_not_allowed", delete.expect("request"), 405).await;
+
+    let register = |content_type: &'static str, body: String| {
+        app.client
+            .post(app.url("/auth/register"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let malformed = register("application/json", "{not json".into()).await;
+    assert_problem_snapshot("malformed_json", malformed.expect("request"), 400).await;
+    let text = register("text/plain", "email=eve@example.com".into()).await;
+    assert_problem_snapshot("unsupported_media_type", text.expect("request"), 415).await;
+    let huge = json!({"email": "eve@example.com", "password": "x".repeat(4096), "name": "Eve"});
+    let too_large = register("application/json", huge.to_string()).await;
+    assert_problem_snapshot("body_too_large", too_large.expect("request"), 413).await;
+    let invalid = json!({"email": "not-an-email", "password": "short", "name": "x".repeat(101)});
+    let invalid = register("application/json", invalid.to_string()).await;
+    assert_problem_snapshot("invalid_registration", invalid.expect("request"), 422).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn problems_for_auth_and_conflicts_match_their_snapshots() {
+    let app = app().await;
+    assert_problem_snapshot("missing_bearer", app.get("/me").await, 401).await;
+    let customer = app.customer().await;
+    let admin_route = app.get_as("/users", &customer.access).await;
+    assert_problem_snapshot("customer_on_admin_route", admin_route, 403).await;
+
+    let email = "taken@example.com";
+    assert_eq!(app.register(email, PASSWORD).await.status(), 201);
+    let again = app.register(email, PASSWORD).await;
+    assert_problem_snapshot("duplicate_email", again, 409).await;
+
+    let editor = app.account(Role::Editor).await;
+    let post = json!({"title": "Launch", "body": "text", "slug": "launch"});
+    let create = || {
+        app.send_as(
+            reqwest::Method::POST,
+            "/posts",
+            &editor.access,
+            Some(post.clone()),
+        )
+    };
+    assert_eq!(create().await.status(), 201);
+    assert_problem_snapshot("duplicate_slug", create().await, 409).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limited_problem_matches_its_snapshot() {
+    let app = TestApp::spawn_with(
+        Backend::Sqlite,
+        crate::rate_limit::limited((1, 60, 1)),
+        None,
+    )
+    .await
+    .expect("SQLite is always available");
+    assert_eq!(app.get("/posts").await.status(), 200);
+    assert_problem_snapshot("rate_limited", app.get("/posts").await, 429).await;
+}

@@ -1,0 +1,38 @@
+//! Test harness, one file per concern:
+//! - `databases`: a fresh database per test (SQLite file or PostgreSQL clone of a migrated
+//!   template), the `LEVEE_TEST_*` variables and skip notices;
+//! - `app`: `TestApp`, the real application on a random port inside the test process;
+//! - `processes`: `LeveeProcess`, the compiled binary for tests that need signals or stdout;
+//! - `requests`: sending requests to a `TestApp`, accounts and sessions made through the API;
+//! - `assertions`: RFC 9457 problem bodies;
+//! - `jobs`: a test job kind, its handlers, enqueueing and waiting for job states.
+
+mod app;
+mod assertions;
+mod databases;
+pub mod jobs;
+mod processes;
+mod requests;
+
+pub use app::{CHEAP_HASHING_TOML, TestApp, test_config};
+pub use assertions::{pointers, problem};
+pub use databases::{Backend, PGBOUNCER_ENV, REDIS_ENV, TestDb, env_url, skip, through};
+pub use processes::{LeveeProcess, levee_command};
+pub use requests::{PASSWORD, Session, unique_email};
+
+/// Generates one `#[tokio::test]` per backend for each listed async fn taking a `Backend`.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::helpers::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::helpers::Backend::Postgres).await
+            }
+        }
+    )*};
+}
