@@ -2,8 +2,12 @@
 //! SHA-256 hash, scoped, optionally expiring, revocable, with `last_used_at` tracked.
 
 use super::entity::api_key::{ActiveModel, Column, Entity as ApiKeys, Model};
+use super::error::AuthError;
 use super::principal::{Principal, Scope};
 use super::secret::{random_token, sha256_hex};
+use crate::db::Db;
+use crate::db::ids::UserId;
+use crate::db::pagination::{Page, PageRequest};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -20,11 +24,11 @@ pub struct NewApiKey {
     pub name: String,
     pub scopes: Vec<Scope>,
     pub expires_at: Option<DateTime<Utc>>,
-    pub created_by: Uuid,
+    pub created_by: UserId,
 }
 
 /// Stores a new key; returns the row and the full key, which is never retrievable again.
-pub async fn create(conn: &impl ConnectionTrait, new: NewApiKey) -> Result<(Model, String), DbErr> {
+pub async fn create(db: &Db, new: NewApiKey) -> Result<(Model, String), AuthError> {
     let prefix = format!("{KEY_PREFIX}{}", &random_token(6)[..8]);
     let raw = format!("{prefix}_{}", random_token(32));
     let row = ActiveModel {
@@ -44,26 +48,24 @@ pub async fn create(conn: &impl ConnectionTrait, new: NewApiKey) -> Result<(Mode
         last_used_at: Set(None),
         revoked_at: Set(None),
     }
-    .insert(conn)
+    .insert(db.write())
     .await?;
     Ok((row, raw))
 }
 
-/// Keys newest first, `limit` at most, after the `before` id (ids are time-ordered).
-pub async fn list(
-    conn: &impl ConnectionTrait,
-    before: Option<Uuid>,
-    limit: u64,
-) -> Result<Vec<Model>, DbErr> {
-    let mut query = ApiKeys::find().order_by_desc(Column::Id).limit(limit);
-    if let Some(before) = before {
+/// A page of keys, newest first; the cursor is the last id (ids are time-ordered).
+pub async fn list(db: &Db, page: PageRequest<Uuid>) -> Result<Page<Model>, AuthError> {
+    let mut query = ApiKeys::find().order_by_desc(Column::Id).limit(page.rows());
+    if let Some(before) = page.after {
         query = query.filter(Column::Id.lt(before));
     }
-    query.all(conn).await
+    let rows = query.all(&db.read()).await?;
+    Ok(Page::from_rows(rows, page.limit, |k| k.id))
 }
 
-/// Marks the key revoked; `false` when no such key exists.
-pub async fn revoke(conn: &impl ConnectionTrait, id: Uuid) -> Result<bool, DbErr> {
+/// Marks the key revoked (again is fine); `NoSuchApiKey` when no such key exists.
+pub async fn revoke(db: &Db, id: Uuid) -> Result<(), AuthError> {
+    let conn = db.write();
     let exists = ApiKeys::find_by_id(id).one(conn).await?.is_some();
     ApiKeys::update_many()
         .col_expr(Column::RevokedAt, Expr::value(Utc::now()))
@@ -71,7 +73,11 @@ pub async fn revoke(conn: &impl ConnectionTrait, id: Uuid) -> Result<bool, DbErr
         .filter(Column::RevokedAt.is_null())
         .exec(conn)
         .await?;
-    Ok(exists)
+    if exists {
+        Ok(())
+    } else {
+        Err(AuthError::NoSuchApiKey)
+    }
 }
 
 pub fn scopes_of(model: &Model) -> Vec<Scope> {

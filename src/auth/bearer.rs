@@ -20,7 +20,11 @@ async fn check(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
     let state = req
         .data::<AppState>()
         .ok_or_else(|| ApiError::Internal("app state missing".into()))?;
-    Ok(state.auth().authenticate(state.db(), &bearer.token).await?)
+    Ok(state
+        .auth()
+        .authenticate(state.db(), &bearer.token)
+        .await
+        .map_err(ApiError::from)?)
 }
 
 /// The caller on routes where signing in is optional (public reads that show more to
@@ -42,6 +46,7 @@ pub async fn optional_principal(
         .authenticate(state.db(), credential)
         .await
         .map(Some)
+        .map_err(Into::into)
 }
 
 /// Whether the (optional) caller holds `permission` — for public reads that show staff more

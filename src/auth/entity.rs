@@ -20,6 +20,7 @@ pub mod signing_key {
 }
 
 pub mod refresh_token {
+    use crate::db::ids::UserId;
     use sea_orm::entity::prelude::*;
 
     /// One refresh token; tokens rotated from one login share a `family_id`.
@@ -29,7 +30,7 @@ pub mod refresh_token {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: Uuid,
         pub family_id: Uuid,
-        pub user_id: Uuid,
+        pub user_id: UserId,
         #[sea_orm(unique)]
         pub token_hash: String,
         pub created_at: DateTimeUtc,
@@ -45,6 +46,7 @@ pub mod refresh_token {
 }
 
 pub mod api_key {
+    use crate::db::ids::UserId;
     use sea_orm::entity::prelude::*;
 
     /// A server-to-server credential; only its hash is stored.
@@ -59,7 +61,7 @@ pub mod api_key {
         pub key_hash: String,
         /// Space-separated scopes.
         pub scopes: String,
-        pub created_by: Option<Uuid>,
+        pub created_by: Option<UserId>,
         pub created_at: DateTimeUtc,
         pub expires_at: Option<DateTimeUtc>,
         pub last_used_at: Option<DateTimeUtc>,

@@ -6,6 +6,7 @@
 
 use super::entity::signing_key::{self, Entity as SigningKeys};
 use crate::config::AuthConfig;
+use crate::db::ids::UserId;
 use crate::users::Role;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -25,7 +26,7 @@ const RELOAD_INTERVAL: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Claims {
-    pub sub: Uuid,
+    pub sub: UserId,
     pub role: Role,
     pub iss: String,
     pub aud: String,
@@ -90,7 +91,7 @@ impl TokenIssuer {
     }
 
     /// A signed access token for `user_id` with `role`.
-    pub fn issue(&self, user_id: Uuid, role: Role) -> String {
+    pub fn issue(&self, user_id: UserId, role: Role) -> String {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: user_id,

@@ -2,10 +2,12 @@
 //! refresh tokens with reuse detection, API keys, login throttling, and the permission
 //! check every protected route makes.
 
+mod accounts;
 pub mod api;
 pub mod api_keys;
 mod bearer;
 pub mod entity;
+mod error;
 mod jwt;
 pub mod password;
 mod principal;
@@ -15,6 +17,7 @@ mod service;
 mod throttle;
 
 pub use bearer::{BearerAuth, caller_may, optional_principal};
+pub use error::AuthError;
 pub use jwt::{Claims, TokenError, TokenIssuer};
 pub use principal::{Permission, Principal, Scope};
 pub use service::{Auth, AuthSetupError, TokenPair};

@@ -1,5 +1,6 @@
 //! Who is calling, and the one explicit permission check every protected route makes.
 
+use crate::db::ids::UserId;
 use crate::error::ApiError;
 use crate::users::Role;
 use uuid::Uuid;
@@ -97,7 +98,7 @@ impl Permission {
 /// The authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
-    User { id: Uuid, role: Role },
+    User { id: UserId, role: Role },
     ApiKey { id: Uuid, scopes: Vec<Scope> },
 }
 
@@ -126,7 +127,7 @@ impl Principal {
     }
 
     /// The signed-in user, or 403 for API keys on routes that are about "me".
-    pub fn user_id(&self) -> Result<Uuid, ApiError> {
+    pub fn user_id(&self) -> Result<UserId, ApiError> {
         match self {
             Principal::User { id, .. } => Ok(*id),
             Principal::ApiKey { .. } => Err(ApiError::Forbidden(
@@ -143,11 +144,11 @@ mod tests {
     #[test]
     fn roles_and_scopes_grant_exactly_their_permissions() {
         let admin = Principal::User {
-            id: Uuid::nil(),
+            id: UserId(Uuid::nil()),
             role: Role::Admin,
         };
         let customer = Principal::User {
-            id: Uuid::nil(),
+            id: UserId(Uuid::nil()),
             role: Role::Customer,
         };
         let reader = Principal::ApiKey {

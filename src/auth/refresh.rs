@@ -4,6 +4,7 @@
 
 use super::entity::refresh_token::{ActiveModel, Column, Entity as RefreshTokens, Model};
 use super::secret::{random_token, sha256_hex};
+use crate::db::ids::UserId;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -24,7 +25,7 @@ pub enum Refusal {
     Revoked,
     /// Reuse outside the grace window: the family is now revoked.
     Reused {
-        user_id: Uuid,
+        user_id: UserId,
         family_id: Uuid,
     },
 }
@@ -34,7 +35,7 @@ pub enum Refusal {
 pub enum Rotation {
     /// Issue a new token in this family for this user.
     Rotate {
-        user_id: Uuid,
+        user_id: UserId,
         family_id: Uuid,
         grace: bool,
     },
@@ -44,7 +45,7 @@ pub enum Rotation {
 /// Stores a new token in `family_id` for `user_id` and returns the raw token.
 pub async fn issue(
     conn: &impl ConnectionTrait,
-    user_id: Uuid,
+    user_id: UserId,
     family_id: Uuid,
     ttl: Duration,
 ) -> Result<String, DbErr> {
@@ -147,7 +148,7 @@ pub async fn revoke_family(conn: &impl ConnectionTrait, family_id: Uuid) -> Resu
 }
 
 /// Revokes every session of a user (password change, disabling).
-pub async fn revoke_user(conn: &impl ConnectionTrait, user_id: Uuid) -> Result<u64, DbErr> {
+pub async fn revoke_user(conn: &impl ConnectionTrait, user_id: UserId) -> Result<u64, DbErr> {
     revoke_where(conn, Column::UserId.eq(user_id)).await
 }
 

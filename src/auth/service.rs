@@ -1,16 +1,17 @@
-//! The authentication flows: register, login, refresh, logout, password change, and
-//! resolving a bearer credential to a principal.
+//! The session flows: login, refresh, logout, and resolving a bearer credential to a
+//! principal. Account changes (register, passwords) are in `accounts.rs`.
 
+use super::error::AuthError;
 use super::jwt::TokenIssuer;
 use super::password::{HashError, PasswordHasher};
 use super::principal::Principal;
 use super::refresh::{self, Refusal, Rotation};
 use super::throttle::LoginThrottle;
 use super::{api_keys, api_keys::KEY_PREFIX};
-use crate::config::{AuthConfig, MailConfig};
+use crate::config::AuthConfig;
 use crate::db::Db;
-use crate::error::{ApiError, FieldError};
-use crate::jobs::{Enqueue, JobQueue};
+use crate::db::ids::UserId;
+use crate::error::FieldError;
 use crate::users::{self, Email, Role, UserStatus};
 use sea_orm::DbErr;
 use uuid::Uuid;
@@ -23,12 +24,6 @@ pub enum AuthSetupError {
     Keys(#[from] DbErr),
 }
 
-impl From<HashError> for ApiError {
-    fn from(err: HashError) -> Self {
-        ApiError::Internal(err.to_string())
-    }
-}
-
 /// What login and refresh answer.
 #[derive(Debug, Clone)]
 pub struct TokenPair {
@@ -38,14 +33,10 @@ pub struct TokenPair {
 }
 
 pub struct Auth {
-    config: AuthConfig,
+    pub(super) config: AuthConfig,
     tokens: TokenIssuer,
-    hasher: PasswordHasher,
+    pub(super) hasher: PasswordHasher,
     throttle: LoginThrottle,
-}
-
-fn unauthorized(detail: &str) -> ApiError {
-    ApiError::Unauthorized(detail.to_string())
 }
 
 impl Auth {
@@ -80,20 +71,13 @@ impl Auth {
 
     /// Resolves `Authorization: Bearer …` to a principal: API keys by their prefix,
     /// everything else as a JWT.
-    pub async fn authenticate(&self, db: &Db, credential: &str) -> Result<Principal, ApiError> {
+    pub async fn authenticate(&self, db: &Db, credential: &str) -> Result<Principal, AuthError> {
         if credential.starts_with(KEY_PREFIX) {
             return api_keys::authenticate(db.write(), credential)
                 .await?
-                .ok_or_else(|| unauthorized("the API key is unknown, revoked or expired"));
+                .ok_or(AuthError::BadApiKey);
         }
-        let claims = self
-            .tokens
-            .verify(credential, &db.read())
-            .await
-            .map_err(|e| match e {
-                super::TokenError::Db(e) => e.into(),
-                other => unauthorized(&other.to_string()),
-            })?;
+        let claims = self.tokens.verify(credential, &db.read()).await?;
         Ok(Principal::User {
             id: claims.sub,
             role: claims.role,
@@ -114,48 +98,6 @@ impl Auth {
         Some(format!("user:{}", claims.sub))
     }
 
-    /// Creates a customer account and enqueues its welcome email in the same transaction:
-    /// either both happen or neither does.
-    pub async fn register(
-        &self,
-        db: &Db,
-        jobs: &JobQueue,
-        mail: &MailConfig,
-        email: &str,
-        password: &str,
-        name: &str,
-    ) -> Result<users::Model, ApiError> {
-        let checked = (
-            Email::parse(email),
-            users::parse_name(name, "/name"),
-            self.check_new_password(password, "/password"),
-        );
-        let (email, name) = match checked {
-            (Ok(email), Ok(name), Ok(())) => (email, name),
-            (email, name, password) => {
-                return Err(ApiError::fields(
-                    [email.err(), name.err(), password.err()]
-                        .into_iter()
-                        .flatten()
-                        .collect(),
-                ));
-            }
-        };
-        let password_hash = self.hasher.hash(password).await?;
-        let new = users::NewUser {
-            email,
-            name,
-            role: Role::Customer,
-            password_hash,
-        };
-        let txn = db.begin_write().await?;
-        let user = users::create(&txn, new).await?;
-        let welcome = crate::mail::welcome(mail, &user)?;
-        jobs.enqueue(&txn, &welcome, Enqueue::default()).await?;
-        txn.commit().await?;
-        Ok(user)
-    }
-
     /// Email + password → a new session family. Failures are counted per account and IP.
     pub async fn login(
         &self,
@@ -163,14 +105,11 @@ impl Auth {
         email: &str,
         password: &str,
         ip: Option<&str>,
-    ) -> Result<TokenPair, ApiError> {
-        let email = Email::parse(email).map_err(ApiError::invalid)?;
+    ) -> Result<TokenPair, AuthError> {
+        let email = Email::parse(email).map_err(AuthError::Field)?;
         if let Err(retry_after) = self.throttle.check(email.as_str(), ip) {
             metrics::counter!("levee_auth_logins_total", "outcome" => "locked").increment(1);
-            return Err(ApiError::TooManyRequests {
-                detail: "too many failed logins; try again later".into(),
-                retry_after,
-            });
+            return Err(AuthError::Throttled { retry_after });
         }
         let user = users::find_by_email(&db.read(), &email).await?;
         let matches = self
@@ -182,12 +121,12 @@ impl Auth {
             _ => {
                 self.throttle.record_failure(email.as_str(), ip);
                 metrics::counter!("levee_auth_logins_total", "outcome" => "failure").increment(1);
-                return Err(unauthorized("invalid email or password"));
+                return Err(AuthError::BadCredentials);
             }
         };
         if user.status != UserStatus::Active {
             metrics::counter!("levee_auth_logins_total", "outcome" => "disabled").increment(1);
-            return Err(unauthorized("this account is disabled"));
+            return Err(AuthError::Disabled);
         }
         self.throttle.record_success(email.as_str());
         metrics::counter!("levee_auth_logins_total", "outcome" => "success").increment(1);
@@ -201,7 +140,7 @@ impl Auth {
         Ok(self.pair(user.id, user.role, refresh_token))
     }
 
-    fn pair(&self, user_id: Uuid, role: Role, refresh_token: String) -> TokenPair {
+    fn pair(&self, user_id: UserId, role: Role, refresh_token: String) -> TokenPair {
         TokenPair {
             access_token: self.tokens.issue(user_id, role),
             refresh_token,
@@ -211,7 +150,7 @@ impl Auth {
 
     /// Rotates a refresh token. A reused one revokes its family and is logged as a
     /// security event.
-    pub async fn refresh(&self, db: &Db, raw: &str) -> Result<TokenPair, ApiError> {
+    pub async fn refresh(&self, db: &Db, raw: &str) -> Result<TokenPair, AuthError> {
         let txn = db.begin_write().await?;
         let outcome = match refresh::consume(&txn, raw, self.config.refresh_grace.get()).await? {
             Rotation::Rotate {
@@ -233,7 +172,7 @@ impl Auth {
                 }
                 _ => {
                     refresh::revoke_family(&txn, family_id).await?;
-                    Err(unauthorized("this account is disabled"))
+                    Err(AuthError::Disabled)
                 }
             },
             Rotation::Refused(refusal) => Err(self.refused(refusal)),
@@ -243,7 +182,7 @@ impl Auth {
         outcome
     }
 
-    fn refused(&self, refusal: Refusal) -> ApiError {
+    fn refused(&self, refusal: Refusal) -> AuthError {
         let outcome = match refusal {
             Refusal::Reused { user_id, family_id } => {
                 tracing::warn!(
@@ -259,55 +198,11 @@ impl Auth {
             Refusal::Unknown | Refusal::Expired | Refusal::Revoked => "invalid",
         };
         metrics::counter!("levee_auth_refresh_total", "outcome" => outcome).increment(1);
-        unauthorized("the refresh token is invalid, expired or revoked; sign in again")
+        AuthError::BadRefreshToken
     }
 
     /// Ends the session family of `raw`. Unknown tokens are ignored (RFC 7009).
-    pub async fn logout(&self, db: &Db, raw: &str) -> Result<(), ApiError> {
+    pub async fn logout(&self, db: &Db, raw: &str) -> Result<(), AuthError> {
         Ok(refresh::revoke_family_of(db.write(), raw).await?)
-    }
-
-    /// Changes a password after checking the current one, and ends every session.
-    pub async fn change_password(
-        &self,
-        db: &Db,
-        user_id: Uuid,
-        current: &str,
-        new: &str,
-    ) -> Result<(), ApiError> {
-        let user = users::find(db.write(), user_id)
-            .await?
-            .ok_or_else(|| ApiError::NotFound("no such user".into()))?;
-        if !self
-            .hasher
-            .verify(current, Some(&user.password_hash))
-            .await?
-        {
-            return Err(ApiError::invalid(FieldError::at(
-                "/current_password",
-                "is not your current password",
-            )));
-        }
-        self.set_password(db, user_id, new).await
-    }
-
-    /// Sets a password without the current one (admin CLI) and ends every session.
-    pub async fn set_password(&self, db: &Db, user_id: Uuid, new: &str) -> Result<(), ApiError> {
-        self.check_new_password(new, "/password")
-            .map_err(ApiError::invalid)?;
-        let password_hash = self.hasher.hash(new).await?;
-        let txn = db.begin_write().await?;
-        users::update(
-            &txn,
-            user_id,
-            users::UserChanges {
-                password_hash: Some(password_hash),
-                ..Default::default()
-            },
-        )
-        .await?;
-        refresh::revoke_user(&txn, user_id).await?;
-        txn.commit().await?;
-        Ok(())
     }
 }

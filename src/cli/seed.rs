@@ -85,7 +85,7 @@ async fn seed_author(db: &Db) -> Result<Uuid, CliError> {
         .await
         .map_err(CliError::runtime)?
     {
-        return Ok(user.id);
+        return Ok(user.id.0);
     }
     // A hash of nothing anyone knows: no password verifies against it.
     let new = users::NewUser {
@@ -95,12 +95,12 @@ async fn seed_author(db: &Db) -> Result<Uuid, CliError> {
         password_hash: "!".into(),
     };
     match users::create(db.write(), new).await {
-        Ok(user) => Ok(user.id),
+        Ok(user) => Ok(user.id.0),
         // A concurrent seeder created it first.
         Err(users::UsersError::EmailTaken) => users::find_by_email(db.write(), &email)
             .await
             .map_err(CliError::runtime)?
-            .map(|u| u.id)
+            .map(|u| u.id.0)
             .ok_or_else(|| CliError::Runtime("the seed author vanished".into())),
         Err(e) => Err(CliError::runtime(e)),
     }

@@ -57,7 +57,8 @@ async fn act(config: &Config, db: &Db, action: Action) -> Result<(), CliError> {
     match action {
         Action::Create { email, role, name } => {
             let email = Email::parse(&email).map_err(|e| invalid("email", e.detail))?;
-            let name = users::parse_name(name.as_deref().unwrap_or(email.local_part()), "/name")
+            let name = users::NAME
+                .parse(name.as_deref().unwrap_or(email.local_part()))
                 .map_err(|e| invalid("name", e.detail))?;
             let password = read_password()?;
             auth.check_new_password(&password, "/password")

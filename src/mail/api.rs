@@ -1,9 +1,10 @@
 //! Admin endpoints of the dev mailbox: the messages stored in the outbox when no SMTP
 //! server is configured.
 
-use super::outbox::{self, Model, OutboxFilter};
+use super::outbox::{Model, OutboxFilter};
+use super::service;
 use crate::auth::{BearerAuth, Permission};
-use crate::db::pagination;
+use crate::db::pagination::PageRequest;
 use crate::error::ApiError;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
@@ -46,11 +47,7 @@ impl From<Model> for OutboxMessage {
     }
 }
 
-#[derive(Object)]
-struct OutboxList {
-    items: Vec<OutboxMessage>,
-    next_cursor: Option<String>,
-}
+crate::list_object!(OutboxList of OutboxMessage);
 
 #[derive(Default)]
 pub struct MailApi;
@@ -71,14 +68,11 @@ impl MailApi {
         cursor: Query<Option<String>>,
     ) -> Result<Json<OutboxList>, ApiError> {
         auth.0.require(Permission::ReadMail)?;
-        let (limit, before) = pagination::page_request::<Uuid>(limit.0, cursor.0.as_deref())?;
-        let filter = OutboxFilter { to: to.0, before };
-        let rows = outbox::list(&state.db().read(), filter, limit + 1).await?;
-        let (rows, next_cursor) = pagination::split_page(rows, limit, |m| m.id);
-        Ok(Json(OutboxList {
-            items: rows.into_iter().map(Into::into).collect(),
-            next_cursor,
-        }))
+        let page = PageRequest::parse(limit.0, cursor.0.as_deref())?;
+        let filter = OutboxFilter { to: to.0 };
+        Ok(Json(
+            service::outbox_page(state.db(), filter, page).await?.into(),
+        ))
     }
 
     /// One message of the outbox
@@ -94,9 +88,8 @@ impl MailApi {
         id: Path<Uuid>,
     ) -> Result<Json<OutboxMessage>, ApiError> {
         auth.0.require(Permission::ReadMail)?;
-        outbox::find(&state.db().read(), id.0)
-            .await?
-            .map(|m| Json(m.into()))
-            .ok_or_else(|| ApiError::NotFound("no such message in the outbox".into()))
+        Ok(Json(
+            service::outbox_message(state.db(), id.0).await?.into(),
+        ))
     }
 }

@@ -1,6 +1,7 @@
 //! The `mail_outbox` table: messages kept instead of sent when no SMTP server is
 //! configured. Keyed by job id, so a job that runs twice stores one copy.
 
+use crate::db::pagination::PageRequest;
 use chrono::Utc;
 use sea_orm::entity::prelude::*;
 use sea_orm::{QueryOrder, QuerySelect, Set};
@@ -51,21 +52,20 @@ pub async fn store(
 pub struct OutboxFilter {
     /// Only messages to this address (exact, case-insensitive: addresses are stored lowercased).
     pub to: Option<String>,
-    /// Only messages older than this id (the cursor).
-    pub before: Option<Uuid>,
 }
 
-/// Up to `limit` messages matching `filter`. Ids are UUIDv7, so id order is time order.
+/// The rows of one page of messages matching `filter`, older than the cursor's id. Ids are
+/// UUIDv7, so id order is time order.
 pub async fn list(
     conn: &impl ConnectionTrait,
     filter: OutboxFilter,
-    limit: u64,
+    page: &PageRequest<Uuid>,
 ) -> Result<Vec<Model>, DbErr> {
-    let mut query = Entity::find().order_by_desc(Column::Id).limit(limit);
+    let mut query = Entity::find().order_by_desc(Column::Id).limit(page.rows());
     if let Some(to) = filter.to {
         query = query.filter(Column::ToAddress.eq(to.to_lowercase()));
     }
-    if let Some(before) = filter.before {
+    if let Some(before) = page.after {
         query = query.filter(Column::Id.lt(before));
     }
     query.all(conn).await

@@ -219,7 +219,7 @@ impl PostsApi {
         body: Json<CreatePostRequest>,
     ) -> Result<Created<Post>, ApiError> {
         auth.0.require(Permission::ManagePosts)?;
-        let author_id = auth.0.user_id()?;
+        let author_id = auth.0.user_id()?.0;
         let mut errors = Vec::new();
         let title = collect(parse_title(&body.title), &mut errors);
         let text = collect(parse_body(&body.body), &mut errors);

@@ -1,8 +1,9 @@
 //! HTTP endpoints for the signed-in user (`/me`) and user administration (`/users`).
 
-use super::{Role, UserChanges, UserFilter, UserStatus};
-use crate::auth::{BearerAuth, Permission, Principal, refresh};
-use crate::db::pagination;
+use super::{NAME, Role, UserFilter, UserStatus};
+use crate::auth::{BearerAuth, Permission, Principal};
+use crate::db::ids::UserId;
+use crate::db::pagination::PageRequest;
 use crate::error::{ApiError, FieldError};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
@@ -25,7 +26,7 @@ enum UserTags {
 #[derive(Object)]
 #[oai(example)]
 pub struct User {
-    id: Uuid,
+    id: UserId,
     email: String,
     name: String,
     role: Role,
@@ -38,7 +39,7 @@ impl Example for User {
     fn example() -> Self {
         let at = DateTime::<Utc>::from_timestamp(1_764_000_000, 0).unwrap_or_default();
         Self {
-            id: Uuid::nil(),
+            id: UserId(Uuid::nil()),
             email: "ada@example.com".into(),
             name: "Ada".into(),
             role: Role::Customer,
@@ -53,7 +54,7 @@ impl From<super::Model> for User {
     fn from(m: super::Model) -> Self {
         Self {
             id: m.id,
-            email: m.email,
+            email: m.email.into(),
             name: m.name,
             role: m.role,
             status: m.status,
@@ -90,17 +91,7 @@ struct UpdateUserRequest {
     status: Option<UserStatus>,
 }
 
-#[derive(Object)]
-struct UserList {
-    items: Vec<User>,
-    next_cursor: Option<String>,
-}
-
-async fn load(state: &AppState, id: Uuid) -> Result<super::Model, ApiError> {
-    super::find(&state.db().read(), id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("no such user".into()))
-}
+crate::list_object!(UserList of User);
 
 #[derive(Default)]
 pub struct MeApi;
@@ -112,11 +103,7 @@ impl MeApi {
     async fn get(&self, state: Data<&AppState>, auth: BearerAuth) -> Result<Json<User>, ApiError> {
         // Read from the primary: right after a change the caller must see it.
         let id = auth.0.user_id()?;
-        let user = super::find(state.db().write(), id).await?;
-        Ok(Json(
-            user.ok_or_else(|| ApiError::NotFound("no such user".into()))?
-                .into(),
-        ))
+        Ok(Json(super::get_fresh(state.db(), id).await?.into()))
     }
 
     /// Change your name or password
@@ -132,7 +119,7 @@ impl MeApi {
         let name = body
             .name
             .as_deref()
-            .map(|n| super::parse_name(n, "/name"))
+            .map(|n| NAME.parse(n))
             .transpose()
             .map_err(ApiError::invalid)?;
         if let Some(password) = &body.password {
@@ -147,15 +134,7 @@ impl MeApi {
                 .change_password(state.db(), id, current, password)
                 .await?;
         }
-        let user = super::update(
-            state.db().write(),
-            id,
-            UserChanges {
-                name,
-                ..Default::default()
-            },
-        )
-        .await?;
+        let user = super::update_profile(state.db(), id, name).await?;
         Ok(Json(user.into()))
     }
 }
@@ -184,19 +163,13 @@ impl UsersApi {
         cursor: Query<Option<String>>,
     ) -> Result<Json<UserList>, ApiError> {
         auth.0.require(Permission::ReadUsers)?;
-        let (limit, after) = pagination::page_request::<String>(limit.0, cursor.0.as_deref())?;
+        let page = PageRequest::parse(limit.0, cursor.0.as_deref())?;
         let filter = UserFilter {
             role: role.0,
             status: status.0,
             email_prefix: email_prefix.0,
-            after,
         };
-        let rows = super::list(&state.db().read(), filter, limit + 1).await?;
-        let (rows, next_cursor) = pagination::split_page(rows, limit, |u| u.email.clone());
-        Ok(Json(UserList {
-            items: rows.into_iter().map(Into::into).collect(),
-            next_cursor,
-        }))
+        Ok(Json(super::list(state.db(), filter, page).await?.into()))
     }
 
     /// One user
@@ -207,14 +180,14 @@ impl UsersApi {
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
-        id: Path<Uuid>,
+        id: Path<UserId>,
     ) -> Result<Json<User>, ApiError> {
         let is_self = matches!(auth.0, Principal::User { id: me, .. } if me == id.0);
         if !is_self && !auth.0.allows(Permission::ReadUsers) {
             // 404, not 403: ids of other accounts must not be confirmable.
             return Err(ApiError::NotFound("no such user".into()));
         }
-        Ok(Json(load(&state, id.0).await?.into()))
+        Ok(Json(super::get(state.db(), id.0).await?.into()))
     }
 
     /// Change a user's role or status
@@ -223,21 +196,11 @@ impl UsersApi {
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
-        id: Path<Uuid>,
+        id: Path<UserId>,
         body: Json<UpdateUserRequest>,
     ) -> Result<Json<User>, ApiError> {
         auth.0.require(Permission::ManageUsers)?;
-        let changes = UserChanges {
-            role: body.role,
-            status: body.status,
-            ..Default::default()
-        };
-        let txn = state.db().begin_write().await?;
-        let user = super::update(&txn, id.0, changes).await?;
-        if user.status == UserStatus::Disabled {
-            refresh::revoke_user(&txn, user.id).await?;
-        }
-        txn.commit().await?;
+        let user = super::administer(state.db(), id.0, body.role, body.status).await?;
         Ok(Json(user.into()))
     }
 }

@@ -1,15 +1,16 @@
 //! The `users` table.
 
-use super::model::{Role, UserStatus};
+use super::model::{Email, Role, UserStatus};
+use crate::db::ids::UserId;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
+    pub id: UserId,
     #[sea_orm(unique)]
-    pub email: String,
+    pub email: Email,
     pub name: String,
     pub role: Role,
     pub status: UserStatus,

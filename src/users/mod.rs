@@ -2,12 +2,15 @@
 
 pub mod api;
 mod entity;
+mod error;
 mod model;
 mod service;
+mod store;
 
 pub use entity::Model;
-pub use model::{Email, Role, UserStatus, check_password, parse_name};
-pub use service::{
-    NewUser, UserChanges, UserFilter, UsersError, create, exists_with_role, find, find_by_email,
-    list, update,
+pub use error::UsersError;
+pub use model::{Email, NAME, Role, UserStatus, check_password};
+pub use service::{administer, get, get_fresh, list, update_profile};
+pub use store::{
+    NewUser, UserChanges, UserFilter, create, exists_with_role, find, find_by_email, update,
 };

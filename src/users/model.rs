@@ -1,26 +1,15 @@
 //! Validated values of the users domain: emails, roles, statuses, display names.
 
 use crate::error::FieldError;
-use poem_openapi::Enum;
-use sea_orm::sea_query::StringLen;
-use sea_orm::{DeriveActiveEnum, EnumIter};
-use serde::{Deserialize, Serialize};
+use crate::validate::TextRule;
 
-/// What a user may do. Stored as snake_case text.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Enum, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
-)]
-#[oai(rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-#[sea_orm(
-    rs_type = "String",
-    db_type = "String(StringLen::N(16))",
-    rename_all = "snake_case"
-)]
-pub enum Role {
-    Admin,
-    Editor,
-    Customer,
+crate::stored_enum! {
+    /// What a user may do. Stored as snake_case text.
+    pub enum Role {
+        Admin,
+        Editor,
+        Customer,
+    }
 }
 
 impl Role {
@@ -39,24 +28,17 @@ impl Role {
     }
 }
 
-/// Disabled users cannot log in or refresh.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Enum, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
-)]
-#[oai(rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-#[sea_orm(
-    rs_type = "String",
-    db_type = "String(StringLen::N(16))",
-    rename_all = "snake_case"
-)]
-pub enum UserStatus {
-    Active,
-    Disabled,
+crate::stored_enum! {
+    /// Disabled users cannot log in or refresh.
+    pub enum UserStatus {
+        Active,
+        Disabled,
+    }
 }
 
-/// An email address, trimmed and lower-cased so uniqueness is case-insensitive.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An email address, trimmed and lower-cased so uniqueness is case-insensitive. Stored
+/// as the text it holds; only [`Email::parse`] makes one from input.
+#[derive(Debug, Clone, PartialEq, Eq, sea_orm::DeriveValueType)]
 pub struct Email(String);
 
 impl Email {
@@ -98,15 +80,20 @@ impl Email {
     }
 }
 
-/// A display name: 1 to 100 characters after trimming.
-pub fn parse_name(raw: &str, pointer: &str) -> Result<String, FieldError> {
-    let name = raw.trim();
-    match name.chars().count() {
-        0 => Err(FieldError::at(pointer, "must not be empty")),
-        n if n > 100 => Err(FieldError::at(pointer, "must be at most 100 characters")),
-        _ => Ok(name.to_string()),
+impl std::fmt::Display for Email {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }
+
+impl From<Email> for String {
+    fn from(email: Email) -> Self {
+        email.0
+    }
+}
+
+/// A display name (users, API keys): 1 to 100 characters after trimming.
+pub const NAME: TextRule = TextRule::required("/name", 100);
 
 /// Checks a new password's length: at least `min` characters, at most 1024 bytes (argon2
 /// cost grows with input; nobody needs more).
@@ -150,9 +137,9 @@ mod tests {
 
     #[test]
     fn names_and_passwords_have_bounds() {
-        assert_eq!(parse_name("  Ada ", "/name"), Ok("Ada".into()));
-        assert!(parse_name("   ", "/name").is_err());
-        assert!(parse_name(&"x".repeat(101), "/name").is_err());
+        assert_eq!(NAME.parse("  Ada "), Ok("Ada".into()));
+        assert!(NAME.parse("   ").is_err());
+        assert!(NAME.parse(&"x".repeat(101)).is_err());
         assert!(check_password("short", 10, "/password").is_err());
         assert!(check_password("long enough!", 10, "/password").is_ok());
         assert!(check_password(&"x".repeat(1025), 10, "/password").is_err());

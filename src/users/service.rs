@@ -1,154 +1,69 @@
-//! Storage and rules for user accounts. No HTTP types here.
+//! The account operations the API offers: which pool each read uses, and the transaction
+//! that disables a user together with their sessions. No HTTP types here.
 
-use super::entity::{self, ActiveModel, Column, Entity as Users, Model};
-use super::model::{Email, Role, UserStatus};
-use crate::error::{ApiError, FieldError};
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, SqlErr,
-};
-use uuid::Uuid;
+use super::entity::Model;
+use super::error::UsersError;
+use super::model::{Role, UserStatus};
+use super::store::{self, UserChanges, UserFilter};
+use crate::auth::refresh;
+use crate::db::Db;
+use crate::db::ids::UserId;
+use crate::db::pagination::{Page, PageRequest};
 
-#[derive(Debug, thiserror::Error)]
-pub enum UsersError {
-    #[error("an account with this email already exists")]
-    EmailTaken,
-    #[error("no such user")]
-    NotFound,
-    #[error(transparent)]
-    Db(#[from] DbErr),
-}
-
-impl From<UsersError> for ApiError {
-    fn from(err: UsersError) -> Self {
-        match err {
-            UsersError::EmailTaken => ApiError::Conflict {
-                detail: err.to_string(),
-                errors: vec![FieldError::at("/email", "is already registered")],
-            },
-            UsersError::NotFound => ApiError::NotFound(err.to_string()),
-            UsersError::Db(e) => e.into(),
-        }
-    }
-}
-
-pub struct NewUser {
-    pub email: Email,
-    pub name: String,
-    pub role: Role,
-    pub password_hash: String,
-}
-
-/// Inserts a user; a taken email (the unique index decides, not a prior read) is `EmailTaken`.
-pub async fn create(conn: &impl ConnectionTrait, new: NewUser) -> Result<Model, UsersError> {
-    let now = chrono::Utc::now();
-    let row = ActiveModel {
-        id: Set(Uuid::now_v7()),
-        email: Set(new.email.as_str().to_string()),
-        name: Set(new.name),
-        role: Set(new.role),
-        status: Set(UserStatus::Active),
-        password_hash: Set(new.password_hash),
-        created_at: Set(now),
-        updated_at: Set(now),
-    };
-    row.insert(conn).await.map_err(|e| match e.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => UsersError::EmailTaken,
-        _ => UsersError::Db(e),
-    })
-}
-
-pub async fn find(conn: &impl ConnectionTrait, id: Uuid) -> Result<Option<Model>, DbErr> {
-    Users::find_by_id(id).one(conn).await
-}
-
-pub async fn find_by_email(
-    conn: &impl ConnectionTrait,
-    email: &Email,
-) -> Result<Option<Model>, DbErr> {
-    Users::find()
-        .filter(Column::Email.eq(email.as_str()))
-        .one(conn)
-        .await
-}
-
-/// Filters for the admin user list, which is ordered by email.
-#[derive(Debug, Default)]
-pub struct UserFilter {
-    pub role: Option<Role>,
-    pub status: Option<UserStatus>,
-    pub email_prefix: Option<String>,
-    /// Only emails after this one (the cursor).
-    pub after: Option<String>,
-}
-
-/// Up to `limit` users matching `filter`, by email.
-pub async fn list(
-    conn: &impl ConnectionTrait,
-    filter: UserFilter,
-    limit: u64,
-) -> Result<Vec<Model>, DbErr> {
-    let mut query = Users::find().order_by_asc(Column::Email).limit(limit);
-    if let Some(role) = filter.role {
-        query = query.filter(Column::Role.eq(role));
-    }
-    if let Some(status) = filter.status {
-        query = query.filter(Column::Status.eq(status));
-    }
-    if let Some(prefix) = filter.email_prefix {
-        let escaped = prefix
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        query = query.filter(
-            Expr::col(Column::Email).like(LikeExpr::new(format!("{escaped}%")).escape('\\')),
-        );
-    }
-    if let Some(after) = filter.after {
-        query = query.filter(Column::Email.gt(after));
-    }
-    query.all(conn).await
-}
-
-/// Fields an update may change; `None` leaves a field as it is.
-#[derive(Debug, Default)]
-pub struct UserChanges {
-    pub name: Option<String>,
-    pub role: Option<Role>,
-    pub status: Option<UserStatus>,
-    pub password_hash: Option<String>,
-}
-
-pub async fn update(
-    conn: &impl ConnectionTrait,
-    id: Uuid,
-    changes: UserChanges,
-) -> Result<Model, UsersError> {
-    let current = find(conn, id).await?.ok_or(UsersError::NotFound)?;
-    let mut row: ActiveModel = current.into();
-    if let Some(name) = changes.name {
-        row.name = Set(name);
-    }
-    if let Some(role) = changes.role {
-        row.role = Set(role);
-    }
-    if let Some(status) = changes.status {
-        row.status = Set(status);
-    }
-    if let Some(hash) = changes.password_hash {
-        row.password_hash = Set(hash);
-    }
-    row.updated_at = Set(chrono::Utc::now());
-    Ok(row.update(conn).await?)
-}
-
-/// Whether any user exists with `role` (for first-run hints).
-pub async fn exists_with_role(conn: &impl ConnectionTrait, role: Role) -> Result<bool, DbErr> {
-    Ok(Users::find()
-        .filter(entity::Column::Role.eq(role))
-        .one(conn)
+/// One user, read from a replica.
+pub async fn get(db: &Db, id: UserId) -> Result<Model, UsersError> {
+    store::find(&db.read(), id)
         .await?
-        .is_some())
+        .ok_or(UsersError::NotFound)
+}
+
+/// One user read from the primary: right after a change its owner must see it.
+pub async fn get_fresh(db: &Db, id: UserId) -> Result<Model, UsersError> {
+    store::find(db.write(), id)
+        .await?
+        .ok_or(UsersError::NotFound)
+}
+
+/// A page of users matching `filter`, ordered by email.
+pub async fn list(
+    db: &Db,
+    filter: UserFilter,
+    page: PageRequest<String>,
+) -> Result<Page<Model>, UsersError> {
+    let rows = store::list(&db.read(), filter, &page).await?;
+    Ok(Page::from_rows(rows, page.limit, |u| u.email.to_string()))
+}
+
+/// Changes the display name (or only touches `updated_at` when `name` is `None`).
+pub async fn update_profile(
+    db: &Db,
+    id: UserId,
+    name: Option<String>,
+) -> Result<Model, UsersError> {
+    let changes = UserChanges {
+        name,
+        ..Default::default()
+    };
+    store::update(db.write(), id, changes).await
+}
+
+/// Sets a user's role or status; disabling also ends every session, in one transaction.
+pub async fn administer(
+    db: &Db,
+    id: UserId,
+    role: Option<Role>,
+    status: Option<UserStatus>,
+) -> Result<Model, UsersError> {
+    let changes = UserChanges {
+        role,
+        status,
+        ..Default::default()
+    };
+    let txn = db.begin_write().await?;
+    let user = store::update(&txn, id, changes).await?;
+    if user.status == UserStatus::Disabled {
+        refresh::revoke_user(&txn, user.id).await?;
+    }
+    txn.commit().await?;
+    Ok(user)
 }

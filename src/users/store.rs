@@ -1,0 +1,135 @@
+//! Queries of the `users` table, on any connection or transaction the caller holds (auth
+//! changes passwords inside its own transactions).
+
+use super::entity::{ActiveModel, Column, Entity as Users, Model};
+use super::error::UsersError;
+use super::model::{Email, Role, UserStatus};
+use crate::db::ids::UserId;
+use crate::db::is_unique_violation;
+use crate::db::pagination::PageRequest;
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+
+pub struct NewUser {
+    pub email: Email,
+    pub name: String,
+    pub role: Role,
+    pub password_hash: String,
+}
+
+/// Inserts a user; a taken email (the unique index decides, not a prior read) is `EmailTaken`.
+pub async fn create(conn: &impl ConnectionTrait, new: NewUser) -> Result<Model, UsersError> {
+    let now = chrono::Utc::now();
+    let row = ActiveModel {
+        id: Set(UserId::generate()),
+        email: Set(new.email),
+        name: Set(new.name),
+        role: Set(new.role),
+        status: Set(UserStatus::Active),
+        password_hash: Set(new.password_hash),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    row.insert(conn).await.map_err(|e| {
+        if is_unique_violation(&e) {
+            UsersError::EmailTaken
+        } else {
+            UsersError::Db(e)
+        }
+    })
+}
+
+pub async fn find(conn: &impl ConnectionTrait, id: UserId) -> Result<Option<Model>, DbErr> {
+    Users::find_by_id(id).one(conn).await
+}
+
+pub async fn find_by_email(
+    conn: &impl ConnectionTrait,
+    email: &Email,
+) -> Result<Option<Model>, DbErr> {
+    Users::find()
+        .filter(Column::Email.eq(email.as_str()))
+        .one(conn)
+        .await
+}
+
+/// Filters for the admin user list, which is ordered by email.
+#[derive(Debug, Default)]
+pub struct UserFilter {
+    pub role: Option<Role>,
+    pub status: Option<UserStatus>,
+    pub email_prefix: Option<String>,
+}
+
+/// The rows of one page of users matching `filter`, by email (the cursor is the last email).
+pub(super) async fn list(
+    conn: &impl ConnectionTrait,
+    filter: UserFilter,
+    page: &PageRequest<String>,
+) -> Result<Vec<Model>, DbErr> {
+    let mut query = Users::find().order_by_asc(Column::Email).limit(page.rows());
+    if let Some(role) = filter.role {
+        query = query.filter(Column::Role.eq(role));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(Column::Status.eq(status));
+    }
+    if let Some(prefix) = filter.email_prefix {
+        let escaped = prefix
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        query = query.filter(
+            Expr::col(Column::Email).like(LikeExpr::new(format!("{escaped}%")).escape('\\')),
+        );
+    }
+    if let Some(after) = &page.after {
+        query = query.filter(Column::Email.gt(after.as_str()));
+    }
+    query.all(conn).await
+}
+
+/// Fields an update may change; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct UserChanges {
+    pub name: Option<String>,
+    pub role: Option<Role>,
+    pub status: Option<UserStatus>,
+    pub password_hash: Option<String>,
+}
+
+pub async fn update(
+    conn: &impl ConnectionTrait,
+    id: UserId,
+    changes: UserChanges,
+) -> Result<Model, UsersError> {
+    let current = find(conn, id).await?.ok_or(UsersError::NotFound)?;
+    let mut row: ActiveModel = current.into();
+    if let Some(name) = changes.name {
+        row.name = Set(name);
+    }
+    if let Some(role) = changes.role {
+        row.role = Set(role);
+    }
+    if let Some(status) = changes.status {
+        row.status = Set(status);
+    }
+    if let Some(hash) = changes.password_hash {
+        row.password_hash = Set(hash);
+    }
+    row.updated_at = Set(chrono::Utc::now());
+    Ok(row.update(conn).await?)
+}
+
+/// Whether any user exists with `role` (for first-run hints).
+pub async fn exists_with_role(conn: &impl ConnectionTrait, role: Role) -> Result<bool, DbErr> {
+    Ok(Users::find()
+        .filter(Column::Role.eq(role))
+        .one(conn)
+        .await?
+        .is_some())
+}
