@@ -5,8 +5,10 @@
 /// Declares a UUID id newtype usable as an entity column, a path or query parameter and
 /// a JSON field.
 macro_rules! uuid_id {
-    ($($(#[$meta:meta])* $name:ident),* $(,)?) => {$(
-        $(#[$meta])*
+    ($($(#[doc = $doc:literal])* $name:ident),* $(,)?) => {$(
+        // Rustdoc only: poem-openapi's `NewType` would turn a doc comment into a schema
+        // `title` on every field and parameter of this type, changing the OpenAPI document.
+        $(#[cfg_attr(doc, doc = $doc)])*
         #[derive(
             Debug,
             Clone,
