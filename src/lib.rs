@@ -10,6 +10,7 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod inventory;
+pub mod job_admin;
 pub mod jobs;
 pub mod mail;
 pub mod posts;

@@ -3,7 +3,7 @@
 use super::{CliError, connect};
 use crate::config::Config;
 use crate::db::migrate;
-use crate::jobs::bench::{self, BenchPlan};
+use crate::jobs::diagnostics::bench::{self, BenchPlan};
 
 #[derive(Debug, clap::Args)]
 pub struct JobsArgs {

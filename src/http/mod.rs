@@ -15,7 +15,7 @@ pub mod tls;
 pub use observe::{REQUEST_ID_HEADER, RequestId, TraceContext, error_response};
 
 use crate::state::AppState;
-use crate::{auth, inventory, jobs, mail, posts, products, users};
+use crate::{auth, inventory, job_admin, mail, posts, products, users};
 use poem::endpoint::BoxEndpoint;
 use poem::middleware::{Compression, Cors};
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
@@ -31,7 +31,7 @@ type Apis = (
     posts::api::PostsApi,
     products::api::ProductsApi,
     inventory::api::InventoryApi,
-    jobs::api::JobsApi,
+    job_admin::api::JobsApi,
     mail::api::MailApi,
 );
 

@@ -1,44 +1,27 @@
 //! The `jobs` table.
 
+use crate::db::ids::JobId;
 use sea_orm::entity::prelude::*;
-use sea_orm::sea_query::StringLen;
-use serde::{Deserialize, Serialize};
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    EnumIter,
-    DeriveActiveEnum,
-    Serialize,
-    Deserialize,
-    poem_openapi::Enum,
-)]
-#[oai(rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-#[sea_orm(
-    rs_type = "String",
-    db_type = "String(StringLen::N(16))",
-    rename_all = "snake_case"
-)]
-pub enum JobState {
-    Available,
-    Scheduled,
-    Running,
-    Retryable,
-    Completed,
-    /// The dead-letter queue: attempts exhausted or failed permanently.
-    Dead,
-    Cancelled,
+// No `///` on the enum itself: it would become a description in the OpenAPI document.
+crate::stored_enum! {
+    pub enum JobState {
+        Available,
+        Scheduled,
+        Running,
+        Retryable,
+        Completed,
+        /// The dead-letter queue: attempts exhausted or failed permanently.
+        Dead,
+        Cancelled,
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "jobs")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
+    pub id: JobId,
     pub kind: String,
     pub queue: String,
     /// JSON.

@@ -4,17 +4,15 @@
 //! dead-letter state (`dead`) when attempts run out. `levee worker` runs workers only;
 //! `levee serve` runs them too unless `jobs.run_in_serve = false`.
 
-pub mod api;
-pub mod bench;
 mod cron;
-mod entity;
-mod probe;
+pub mod diagnostics;
+pub mod entity;
 mod registry;
 pub mod store;
 mod worker;
 
+pub use diagnostics::Probe;
 pub use entity::{JobState, Model};
-pub use probe::Probe;
 pub use registry::{JobContext, JobKind, Outcome, Registry};
 pub use store::NewJob;
 pub use worker::Workers;
@@ -49,7 +47,7 @@ pub fn builtin_registry(config: &crate::config::JobsConfig) -> Registry {
             Err(e) => Outcome::Retry(e.to_string()),
         }
     });
-    probe::register(&mut registry);
+    diagnostics::register(&mut registry);
     registry
 }
 

@@ -1,6 +1,7 @@
 //! Job kinds and their handlers.
 
 use crate::db::Db;
+use crate::db::ids::JobId;
 use futures_util::future::BoxFuture;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -8,7 +9,6 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
-use uuid::Uuid;
 
 /// A typed job payload. Handlers must be idempotent: a job may run again after a crash.
 pub trait JobKind: Serialize + DeserializeOwned + Send + 'static {
@@ -36,7 +36,7 @@ pub enum Outcome {
 /// What a handler gets besides its payload.
 #[derive(Clone)]
 pub struct JobContext {
-    pub id: Uuid,
+    pub id: JobId,
     pub attempt: i32,
     pub db: Db,
     /// The worker running it (`host:instance`), as in the job's lease.

@@ -42,7 +42,7 @@ impl Mailer {
             .unwrap_or_default()
             .to_string();
         match self {
-            Mailer::Outbox => match outbox::store(ctx.db.write(), ctx.id, &message).await {
+            Mailer::Outbox => match outbox::store(ctx.db.write(), ctx.id.0, &message).await {
                 Ok(()) => {
                     tracing::info!(mail.to_domain = %domain, mail.via = "outbox", "email stored in the outbox");
                     Outcome::Done
@@ -50,7 +50,7 @@ impl Mailer {
                 Err(e) => Outcome::Retry(format!("storing the email in the outbox failed: {e}")),
             },
             Mailer::Smtp { transport, from } => {
-                let email = match build(from, message, ctx.id) {
+                let email = match build(from, message, ctx.id.0) {
                     Ok(email) => email,
                     Err(e) => return Outcome::Fail(format!("the email cannot be built: {e}")),
                 };

@@ -4,6 +4,7 @@
 use crate::backend_tests;
 use crate::helpers::jobs::{enqueue, fast, handlers_fixed, spawn_without_workers, wait_for_state};
 use crate::helpers::{Backend, TestApp};
+use levee::job_admin::service;
 use levee::jobs::{Enqueue, JobState, store};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -149,9 +150,9 @@ async fn prune_deletes_only_old_finished_jobs(backend: Backend) {
     .await
     .expect("prune");
     assert_eq!(deleted, 1);
-    assert!(store::find(db, old).await.expect("find").is_none());
-    assert!(store::find(db, fresh).await.expect("find").is_some());
-    assert!(store::find(db, waiting).await.expect("find").is_some());
+    assert!(service::find(db, old).await.expect("find").is_none());
+    assert!(service::find(db, fresh).await.expect("find").is_some());
+    assert!(service::find(db, waiting).await.expect("find").is_some());
 }
 
 backend_tests!(

@@ -4,7 +4,8 @@ use crate::backend_tests;
 use crate::helpers::jobs::{Work, fast, handlers};
 use crate::helpers::{Backend, TestApp};
 use levee::config::Config;
-use levee::jobs::{JobKind, store};
+use levee::job_admin::service;
+use levee::jobs::JobKind;
 use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
@@ -26,9 +27,9 @@ async fn cron_fires_each_slot_exactly_once_with_two_instances(backend: Backend) 
         .spawn_sibling_with_jobs(backend, every_second, handlers(Arc::default()))
         .await;
     tokio::time::sleep(Duration::from_millis(3500)).await;
-    let jobs = store::list(
+    let jobs = service::list(
         a.state.db().write(),
-        store::JobFilter {
+        service::JobFilter {
             kind: Some(Work::NAME.into()),
             ..Default::default()
         },

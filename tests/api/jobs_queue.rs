@@ -4,7 +4,8 @@
 use crate::backend_tests;
 use crate::helpers::jobs::{enqueue, fast, handlers, spawn_without_workers, wait_for_state, work};
 use crate::helpers::{Backend, TestApp};
-use levee::jobs::{Enqueue, JobState, store};
+use levee::job_admin::service;
+use levee::jobs::{Enqueue, JobState};
 use sea_orm::TransactionTrait;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -87,7 +88,7 @@ async fn enqueue_in_a_rolled_back_transaction_leaves_no_job(backend: Backend) {
         .expect("enqueue");
     txn.rollback().await.expect("rollback");
     assert!(
-        store::find(app.state.db().write(), job.id)
+        service::find(app.state.db().write(), job.id)
             .await
             .expect("find")
             .is_none()

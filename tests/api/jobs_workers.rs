@@ -8,6 +8,7 @@ use crate::helpers::jobs::{
 };
 use crate::helpers::{Backend, TestApp};
 use levee::config::{Config, Duration as ConfigDuration};
+use levee::job_admin::service;
 use levee::jobs::{Enqueue, JobState, Outcome, Registry, store};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -56,7 +57,7 @@ async fn shutdown_returns_unfinished_jobs_to_the_queue(backend: Backend) {
     let db = levee::db::Db::connect(&crate::helpers::test_config(&url).database)
         .await
         .expect("connect");
-    let job = store::find(db.write(), id)
+    let job = service::find(db.write(), id)
         .await
         .expect("find")
         .expect("job");

@@ -6,7 +6,7 @@ use crate::backend_tests;
 use crate::helpers::{Backend, PASSWORD, TestApp, unique_email};
 use crate::smtp_sink::{Received, SmtpSink};
 use levee::config::{Config, Duration as ConfigDuration};
-use levee::jobs::store::{self, JobFilter};
+use levee::job_admin::service::{self, JobFilter};
 use levee::jobs::{JobState, Model};
 use levee::users::Role;
 use serde_json::{Value, json};
@@ -43,7 +43,7 @@ async fn email_jobs(app: &TestApp) -> Vec<Model> {
         kind: Some("email.send".into()),
         ..JobFilter::default()
     };
-    store::list(app.state.db().write(), filter, 100)
+    service::list(app.state.db().write(), filter, 100)
         .await
         .expect("list jobs")
 }
@@ -113,7 +113,7 @@ async fn registration_puts_the_welcome_email_in_the_outbox_once(backend: Backend
         .await;
     assert_eq!(retried.status(), 200);
     eventually("the job to complete again", || async {
-        let job = store::find(app.state.db().write(), job.id)
+        let job = service::find(app.state.db().write(), job.id)
             .await
             .expect("find")?;
         (job.state == JobState::Completed).then_some(())

@@ -4,12 +4,13 @@
 use super::app::TestApp;
 use super::databases::Backend;
 use levee::config::{Config, Duration as ConfigDuration};
-use levee::jobs::{Enqueue, JobKind, JobState, Outcome, Registry, store};
+use levee::db::ids::JobId;
+use levee::job_admin::service;
+use levee::jobs::{Enqueue, JobKind, JobState, Outcome, Registry};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use uuid::Uuid;
 
 #[derive(Serialize, Deserialize)]
 pub struct Work {
@@ -92,13 +93,13 @@ pub async fn enqueue(app: &TestApp, action: &str, options: Enqueue) -> levee::jo
 
 async fn wait_for(
     app: &TestApp,
-    id: Uuid,
+    id: JobId,
     done: impl Fn(&levee::jobs::Model) -> bool,
     limit: Duration,
 ) -> levee::jobs::Model {
     let deadline = Instant::now() + limit;
     loop {
-        let job = store::find(app.state.db().write(), id)
+        let job = service::find(app.state.db().write(), id)
             .await
             .expect("find")
             .expect("job");
@@ -112,7 +113,7 @@ async fn wait_for(
 /// The job once it reaches `state` (or as it is after `secs` seconds).
 pub async fn wait_for_state(
     app: &TestApp,
-    id: Uuid,
+    id: JobId,
     state: JobState,
     secs: u64,
 ) -> levee::jobs::Model {

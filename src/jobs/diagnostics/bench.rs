@@ -1,11 +1,10 @@
 //! `levee jobs bench`: throughput and pickup latency of this deployment's queue, measured
 //! with the real worker runtime against the configured database on a queue of its own.
 
-use super::probe::Probe;
-use super::registry::Outcome;
-use super::{Enqueue, JobQueue, Workers, builtin_registry};
+use super::Probe;
 use crate::config::{Config, IntIn, JobsConfig};
 use crate::db::Db;
+use crate::jobs::{Enqueue, JobQueue, Outcome, Workers, builtin_registry};
 use sea_orm::{ConnectionTrait, DbErr};
 use serde::Serialize;
 use std::collections::BTreeMap;

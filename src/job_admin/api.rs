@@ -1,18 +1,18 @@
 //! Admin endpoints for the queue: list and inspect jobs, retry, cancel, and replay the
-//! dead-letter queue of a kind.
+//! dead-letter queue of a kind. Every one needs the `ManageJobs` permission.
 
-use super::entity::{JobState, Model};
-use super::store::{self, JobFilter};
+use super::service::{self, JobFilter};
 use crate::auth::{BearerAuth, Permission};
-use crate::db::pagination;
-use crate::error::{ApiError, FieldError};
+use crate::db::ids::JobId;
+use crate::db::pagination::PageRequest;
+use crate::error::ApiError;
+use crate::jobs::{JobState, Model};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, Tags};
-use uuid::Uuid;
 
 #[derive(Tags)]
 enum JobTags {
@@ -23,7 +23,7 @@ enum JobTags {
 /// A job and its history.
 #[derive(Object)]
 struct Job {
-    id: Uuid,
+    id: JobId,
     kind: String,
     queue: String,
     state: JobState,
@@ -59,11 +59,7 @@ impl From<Model> for Job {
     }
 }
 
-#[derive(Object)]
-struct JobList {
-    items: Vec<Job>,
-    next_cursor: Option<String>,
-}
+crate::list_object!(JobList of Job);
 
 #[derive(Object)]
 struct ReplayRequest {
@@ -74,19 +70,6 @@ struct ReplayRequest {
 #[derive(Object)]
 struct Replayed {
     replayed: u64,
-}
-
-async fn load(state: &AppState, id: Uuid) -> Result<Model, ApiError> {
-    store::find(state.db().write(), id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("no such job".into()))
-}
-
-fn conflict(detail: String) -> ApiError {
-    ApiError::Conflict {
-        detail,
-        errors: Vec::new(),
-    }
 }
 
 #[derive(Default)]
@@ -111,19 +94,15 @@ impl JobsApi {
         cursor: Query<Option<String>>,
     ) -> Result<Json<JobList>, ApiError> {
         auth.0.require(Permission::ManageJobs)?;
-        let (limit, before) = pagination::page_request::<Uuid>(limit.0, cursor.0.as_deref())?;
+        let request = PageRequest::parse(limit.0, cursor.0.as_deref())?;
         let filter = JobFilter {
             queue: queue.0,
             state: job_state.0,
             kind: kind.0,
-            before,
+            before: None,
         };
-        let rows = store::list(&state.db().read(), filter, limit + 1).await?;
-        let (rows, next_cursor) = pagination::split_page(rows, limit, |j| j.id);
-        Ok(Json(JobList {
-            items: rows.into_iter().map(Into::into).collect(),
-            next_cursor,
-        }))
+        let page = service::page(&state, filter, request).await?;
+        Ok(Json(JobList::from(page)))
     }
 
     /// One job with its error history
@@ -132,10 +111,10 @@ impl JobsApi {
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
-        id: Path<Uuid>,
+        id: Path<JobId>,
     ) -> Result<Json<Job>, ApiError> {
         auth.0.require(Permission::ManageJobs)?;
-        Ok(Json(load(&state, id.0).await?.into()))
+        Ok(Json(service::get(&state, id.0).await?.into()))
     }
 
     /// Run a finished, failed or cancelled job again with fresh attempts
@@ -144,17 +123,10 @@ impl JobsApi {
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
-        id: Path<Uuid>,
+        id: Path<JobId>,
     ) -> Result<Json<Job>, ApiError> {
         auth.0.require(Permission::ManageJobs)?;
-        let job = load(&state, id.0).await?;
-        if !store::retry(state.db().write(), id.0).await? {
-            return Err(conflict(
-                format!("a job that is {:?} cannot be retried", job.state).to_lowercase(),
-            ));
-        }
-        state.jobs().wake();
-        Ok(Json(load(&state, id.0).await?.into()))
+        Ok(Json(service::retry(&state, id.0).await?.into()))
     }
 
     /// Cancel a job that has not started
@@ -167,16 +139,10 @@ impl JobsApi {
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
-        id: Path<Uuid>,
+        id: Path<JobId>,
     ) -> Result<Json<Job>, ApiError> {
         auth.0.require(Permission::ManageJobs)?;
-        let job = load(&state, id.0).await?;
-        if !store::cancel(state.db().write(), id.0).await? {
-            return Err(conflict(
-                format!("a job that is {:?} cannot be cancelled", job.state).to_lowercase(),
-            ));
-        }
-        Ok(Json(load(&state, id.0).await?.into()))
+        Ok(Json(service::cancel(&state, id.0).await?.into()))
     }
 
     /// Replay the dead-letter queue of one kind
@@ -188,14 +154,7 @@ impl JobsApi {
         body: Json<ReplayRequest>,
     ) -> Result<Json<Replayed>, ApiError> {
         auth.0.require(Permission::ManageJobs)?;
-        if body.kind.trim().is_empty() {
-            return Err(ApiError::invalid(FieldError::at(
-                "/kind",
-                "must name a job kind",
-            )));
-        }
-        let replayed = store::replay_dead(state.db().write(), &body.kind).await?;
-        state.jobs().wake();
+        let replayed = service::replay(&state, &body.kind).await?;
         Ok(Json(Replayed { replayed }))
     }
 }

@@ -2,7 +2,7 @@
 //! deployment's workers end to end, drives `levee jobs bench`, and — with `record` — writes
 //! one `job_probe_runs` row per execution, so a crash test can count lost and repeated runs.
 
-use super::registry::{JobContext, JobKind, Outcome, Registry};
+use crate::jobs::{JobContext, JobKind, Outcome, Registry};
 use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -21,7 +21,7 @@ impl JobKind for Probe {
     const NAME: &'static str = "jobs.probe";
 }
 
-pub(super) fn register(registry: &mut Registry) {
+pub(in crate::jobs) fn register(registry: &mut Registry) {
     registry.register::<Probe, _, _>(|probe, ctx| async move {
         if probe.record
             && let Err(e) = record(&ctx).await

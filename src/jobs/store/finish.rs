@@ -1,0 +1,110 @@
+//! The end of a run other than success (failure, retry, snooze) and the lease renewal
+//! that keeps a long run from being rescued; each applies only while its worker still
+//! holds the lease.
+
+use super::super::entity::{Column, Entity as Jobs, JobState, Model};
+use super::{release, to_chrono};
+use crate::db::Db;
+use crate::db::ids::JobId;
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter};
+use serde_json::json;
+use std::time::Duration;
+
+/// The update that ends a run, applied only while `owner` still holds the lease.
+async fn finish(
+    db: &Db,
+    job: &Model,
+    owner: &str,
+    set: Vec<(Column, Expr)>,
+) -> Result<bool, DbErr> {
+    let mut update = release(Utc::now())
+        .filter(Column::Id.eq(job.id))
+        .filter(Column::LeaseOwner.eq(owner))
+        .filter(Column::State.eq(JobState::Running));
+    for (column, value) in set {
+        update = update.col_expr(column, value);
+    }
+    Ok(update.exec(db.write()).await?.rows_affected == 1)
+}
+
+fn with_error(job: &Model, error: &str) -> String {
+    let mut errors: Vec<serde_json::Value> = serde_json::from_str(&job.errors).unwrap_or_default();
+    errors.push(json!({"attempt": job.attempt, "at": Utc::now(), "error": error}));
+    serde_json::Value::Array(errors).to_string()
+}
+
+/// Records a failed attempt: back to the queue after `retry_in`, or dead (the dead-letter
+/// queue) when attempts are exhausted or `permanent`. Returns the new state.
+pub async fn fail(
+    db: &Db,
+    job: &Model,
+    owner: &str,
+    error: &str,
+    retry_in: Duration,
+    permanent: bool,
+) -> Result<JobState, DbErr> {
+    let errors = Expr::value(with_error(job, error));
+    let dead = permanent || job.attempt >= job.max_attempts;
+    let set = if dead {
+        vec![
+            (Column::State, Expr::value(JobState::Dead)),
+            (Column::FinishedAt, Expr::value(Utc::now())),
+            (Column::Errors, errors),
+        ]
+    } else {
+        let run_at = Utc::now() + to_chrono(retry_in);
+        vec![
+            (Column::State, Expr::value(JobState::Retryable)),
+            (Column::RunAt, Expr::value(run_at)),
+            (Column::Errors, errors),
+        ]
+    };
+    finish(db, job, owner, set).await?;
+    Ok(if dead {
+        JobState::Dead
+    } else {
+        JobState::Retryable
+    })
+}
+
+/// Puts the job back without using up an attempt: a snooze, or a shutdown that could not
+/// wait for it.
+pub async fn requeue(db: &Db, job: &Model, owner: &str, after: Duration) -> Result<bool, DbErr> {
+    let run_at = Utc::now() + to_chrono(after);
+    let state = if after.is_zero() {
+        JobState::Available
+    } else {
+        JobState::Scheduled
+    };
+    let set = vec![
+        (Column::State, Expr::value(state)),
+        (Column::RunAt, Expr::value(run_at)),
+        (Column::Attempt, Expr::col(Column::Attempt).sub(1)),
+    ];
+    finish(db, job, owner, set).await
+}
+
+/// Extends the leases of `ids` held by `owner`.
+pub async fn heartbeat(
+    db: &Db,
+    owner: &str,
+    ids: Vec<JobId>,
+    lease: Duration,
+) -> Result<u64, DbErr> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    Ok(Jobs::update_many()
+        .col_expr(
+            Column::LeaseExpiresAt,
+            Expr::value(Utc::now() + to_chrono(lease)),
+        )
+        .filter(Column::Id.is_in(ids))
+        .filter(Column::LeaseOwner.eq(owner))
+        .filter(Column::State.eq(JobState::Running))
+        .exec(db.write())
+        .await?
+        .rows_affected)
+}

@@ -1,0 +1,115 @@
+//! The queue protocol in SQL: enqueue, claim, complete or fail, renew leases, rescue
+//! jobs of vanished workers, prune, and the few transitions an operator asks for.
+//! Every statement keeps to the state machine of [`JobState`].
+
+mod claim;
+mod finish;
+mod manual;
+mod upkeep;
+
+pub use claim::{claim, complete_many};
+pub use finish::{fail, heartbeat, requeue};
+pub use manual::{cancel, restart, restart_dead};
+pub use upkeep::{depth, prune, rescue_expired};
+
+use super::entity::{ActiveModel, Column, Entity as Jobs, JobState, Model};
+use crate::db::ids::JobId;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+    TransactionSession, TransactionTrait, UpdateMany,
+};
+use std::time::Duration;
+
+/// States of a job that waits for a worker.
+const WAITING: [JobState; 3] = [
+    JobState::Available,
+    JobState::Scheduled,
+    JobState::Retryable,
+];
+
+/// A job to enqueue.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub kind: String,
+    pub queue: String,
+    pub payload: serde_json::Value,
+    pub priority: i32,
+    pub max_attempts: i32,
+    /// Not before; now when absent.
+    pub run_at: Option<DateTime<Utc>>,
+    /// While a job with this key is pending or running, enqueueing another returns it.
+    pub unique_key: Option<String>,
+}
+
+/// An update that ends a lease (its holder and expiry cleared) at `now`.
+fn release(now: DateTime<Utc>) -> UpdateMany<Jobs> {
+    Jobs::update_many()
+        .col_expr(Column::LeaseOwner, Expr::value(Option::<String>::None))
+        .col_expr(
+            Column::LeaseExpiresAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+}
+
+fn to_chrono(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+}
+
+/// Inserts the job — inside the caller's transaction when `conn` is one, so it commits or
+/// rolls back with the caller's own writes. A pending duplicate (same unique key) is
+/// returned instead of a new job.
+pub async fn enqueue<C: ConnectionTrait + TransactionTrait>(
+    conn: &C,
+    job: NewJob,
+) -> Result<Model, DbErr> {
+    let now = Utc::now();
+    let run_at = Ord::max(job.run_at.unwrap_or(now), now);
+    let state = if run_at > now {
+        JobState::Scheduled
+    } else {
+        JobState::Available
+    };
+    let row = ActiveModel {
+        id: Set(JobId::generate()),
+        kind: Set(job.kind),
+        queue: Set(job.queue),
+        payload: Set(job.payload.to_string()),
+        priority: Set(job.priority),
+        state: Set(state),
+        attempt: Set(0),
+        max_attempts: Set(Ord::max(job.max_attempts, 1)),
+        run_at: Set(run_at),
+        lease_owner: Set(None),
+        lease_expires_at: Set(None),
+        errors: Set("[]".into()),
+        unique_key: Set(job.unique_key.clone()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        finished_at: Set(None),
+    };
+    if job.unique_key.is_none() {
+        return row.insert(conn).await;
+    }
+    // A savepoint, so a clash on the pending-unique-key index leaves the caller's
+    // transaction usable (PostgreSQL aborts a transaction on any failed statement).
+    let savepoint = conn.begin().await?;
+    match row.insert(&savepoint).await {
+        Ok(model) => {
+            savepoint.commit().await?;
+            Ok(model)
+        }
+        Err(e) if crate::db::is_unique_violation(&e) => {
+            savepoint.rollback().await?;
+            Jobs::find()
+                .filter(Column::UniqueKey.eq(job.unique_key))
+                .filter(Column::State.is_in(WAITING.into_iter().chain([JobState::Running])))
+                .one(conn)
+                .await?
+                .ok_or(e)
+        }
+        Err(e) => Err(e),
+    }
+}
