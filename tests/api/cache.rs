@@ -148,14 +148,7 @@ async fn writes_are_visible_at_once_on_the_writing_instance(backend: Backend) {
     let admin = app.account(Role::Admin).await;
     let create = app.send_as(Method::POST, "/products", &admin.access, Some(json!({"sku": "CACHED", "name": "Before", "price": {"amount": 100, "currency": "EUR"}, "stock": 5}))).await;
     assert_eq!(create.status(), 201);
-    assert_eq!(
-        app.get("/products/CACHED")
-            .await
-            .json::<Value>()
-            .await
-            .expect("json")["name"],
-        "Before"
-    );
+    assert_eq!(app.get_json("/products/CACHED").await["name"], "Before");
     app.send_as(
         Method::PATCH,
         "/products/CACHED",
@@ -163,14 +156,7 @@ async fn writes_are_visible_at_once_on_the_writing_instance(backend: Backend) {
         Some(json!({"name": "After"})),
     )
     .await;
-    assert_eq!(
-        app.get("/products/CACHED")
-            .await
-            .json::<Value>()
-            .await
-            .expect("json")["name"],
-        "After"
-    );
+    assert_eq!(app.get_json("/products/CACHED").await["name"], "After");
     app.send_as(
         Method::POST,
         "/products/CACHED/stock-adjustments",
@@ -178,14 +164,7 @@ async fn writes_are_visible_at_once_on_the_writing_instance(backend: Backend) {
         Some(json!({"delta": 3, "reason": "delivery"})),
     )
     .await;
-    assert_eq!(
-        app.get("/products/CACHED")
-            .await
-            .json::<Value>()
-            .await
-            .expect("json")["available"],
-        8
-    );
+    assert_eq!(app.get_json("/products/CACHED").await["available"], 8);
     let listed: Value = app.get("/products").await.json().await.expect("json");
     assert_eq!(
         listed["items"][0]["available"], 8,

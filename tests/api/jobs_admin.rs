@@ -4,12 +4,20 @@
 use crate::backend_tests;
 use crate::helpers::jobs::{enqueue, fast, handlers_fixed, spawn_without_workers, wait_for_state};
 use crate::helpers::{Backend, TestApp};
+use levee::db::ids::JobId;
 use levee::job_admin::service;
 use levee::jobs::{Enqueue, JobState, store};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use uuid::Uuid;
+
+/// `POST /jobs/{id}/{action}` as `access`.
+async fn job_action(app: &TestApp, access: &str, id: JobId, action: &str) -> reqwest::Response {
+    let path = format!("/jobs/{id}/{action}");
+    app.send_as(reqwest::Method::POST, &path, access, None)
+        .await
+}
 
 async fn admins_inspect_retry_cancel_and_replay_jobs(backend: Backend) {
     let fixed = Arc::new(AtomicBool::new(false));
@@ -76,35 +84,14 @@ async fn admins_inspect_retry_cancel_and_replay_jobs(backend: Backend) {
     )
     .await
     .id;
-    let cancelled = app
-        .send_as(
-            reqwest::Method::POST,
-            &format!("/jobs/{later}/cancel"),
-            &admin.access,
-            None,
-        )
-        .await;
+    let cancelled = job_action(&app, &admin.access, later, "cancel").await;
     assert_eq!(
         cancelled.json::<serde_json::Value>().await.expect("json")["state"],
         "cancelled"
     );
-    let again = app
-        .send_as(
-            reqwest::Method::POST,
-            &format!("/jobs/{later}/cancel"),
-            &admin.access,
-            None,
-        )
-        .await;
+    let again = job_action(&app, &admin.access, later, "cancel").await;
     assert_eq!(again.status(), 409);
-    let retried = app
-        .send_as(
-            reqwest::Method::POST,
-            &format!("/jobs/{later}/retry"),
-            &admin.access,
-            None,
-        )
-        .await;
+    let retried = job_action(&app, &admin.access, later, "retry").await;
     assert_eq!(retried.status(), 200);
     let job = wait_for_state(&app, later, JobState::Completed, 5).await;
     assert_eq!(

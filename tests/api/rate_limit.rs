@@ -115,18 +115,21 @@ async fn the_login_limit_is_per_ip_and_email(backend: Backend) {
     );
 }
 
+/// The status of `GET /posts` sent as if from `ip` through a proxy.
+async fn forwarded_get(app: &TestApp, ip: &str) -> u16 {
+    let sent = app
+        .client
+        .get(app.url("/posts"))
+        .header("x-forwarded-for", ip);
+    sent.send().await.expect("request").status().as_u16()
+}
+
 async fn forwarded_addresses_count_only_from_trusted_proxies(backend: Backend) {
     let untrusted = TestApp::spawn_with(backend, limited((1, 60, 1)), None).await;
     let Some(app) = untrusted else { return };
-    let from = |ip: &'static str| {
-        app.client
-            .get(app.url("/posts"))
-            .header("x-forwarded-for", ip)
-            .send()
-    };
-    assert_eq!(from("198.51.100.1").await.expect("request").status(), 200);
+    assert_eq!(forwarded_get(&app, "198.51.100.1").await, 200);
     assert_eq!(
-        from("198.51.100.2").await.expect("request").status(),
+        forwarded_get(&app, "198.51.100.2").await,
         429,
         "an untrusted X-Forwarded-For is ignored"
     );
@@ -138,19 +141,13 @@ async fn forwarded_addresses_count_only_from_trusted_proxies(backend: Backend) {
     let Some(app) = TestApp::spawn_with(backend, trusting, None).await else {
         return;
     };
-    let from = |ip: &'static str| {
-        app.client
-            .get(app.url("/posts"))
-            .header("x-forwarded-for", ip)
-            .send()
-    };
-    assert_eq!(from("198.51.100.1").await.expect("request").status(), 200);
+    assert_eq!(forwarded_get(&app, "198.51.100.1").await, 200);
     assert_eq!(
-        from("198.51.100.2").await.expect("request").status(),
+        forwarded_get(&app, "198.51.100.2").await,
         200,
         "each client behind the proxy has its own quota"
     );
-    assert_eq!(from("198.51.100.1").await.expect("request").status(), 429);
+    assert_eq!(forwarded_get(&app, "198.51.100.1").await, 429);
 }
 
 async fn signed_in_callers_use_their_own_quota(backend: Backend) {

@@ -31,6 +31,11 @@ impl TestApp {
             .expect("request")
     }
 
+    /// A GET whose JSON body is all the test needs.
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        self.get(path).await.json().await.expect("json body")
+    }
+
     /// Starts a GET in the background (for requests that must overlap others).
     pub fn spawn_get(
         &self,
