@@ -8,6 +8,7 @@ use crate::db::pagination::PageRequest;
 use crate::error::ApiError;
 use crate::rest::caching::{Cached, Validators, list_tag, respond};
 use crate::rest::responses::{Created, NoContent};
+use crate::rest::visibility::public_or_staff;
 use crate::state::AppState;
 use crate::validate::collect;
 use chrono::{DateTime, Utc};
@@ -177,19 +178,14 @@ impl PostsApi {
         slug: Path<String>,
     ) -> Result<Cached<Post>, ApiError> {
         let policy = &state.config().cache.public_cache_control;
-        let may_see_drafts = || caller_may(req, &state, Permission::ManagePosts);
-        // A path that is no valid slug names no post: 404 after the same credential check.
-        let Ok(slug) = Slug::parse(&slug.0) else {
-            may_see_drafts().await?;
-            return Err(PostsError::NotFound.into());
-        };
-        if let Some(post) = service::published(&state, &slug).await? {
-            return Ok(respond(req, policy, validators(&post), post.into()));
-        }
-        if !may_see_drafts().await? {
-            return Err(PostsError::NotFound.into());
-        }
-        let post = service::find(&state, &slug).await?;
+        let post = public_or_staff(
+            Slug::parse(&slug.0).ok(),
+            async |slug| service::published(&state, slug).await,
+            async || caller_may(req, &state, Permission::ManagePosts).await,
+            async |slug| service::find(&state, slug).await,
+            PostsError::NotFound,
+        )
+        .await?;
         Ok(respond(req, policy, validators(&post), post.into()))
     }
 

@@ -37,16 +37,17 @@ pub async fn list(
     page: PageRequest<PostCursor>,
 ) -> Result<Page<Model>, PostsError> {
     let (rows, after) = (page.rows(), page.after);
+    let db = state.db().clone();
+    let fetch = move || async move {
+        Ok::<_, PostsError>(store::latest(&db.read(), status, after, rows).await?)
+    };
     let found = match status {
         PostStatus::Published => {
-            let db = state.db().clone();
             POSTS
-                .page(state.cache(), after.is_none(), rows, move || async move {
-                    Ok::<_, PostsError>(store::latest_published(&db.read(), after, rows).await?)
-                })
+                .page(state.cache(), after.is_none(), rows, fetch)
                 .await?
         }
-        PostStatus::Draft => store::latest_drafts(&state.db().read(), after, rows).await?,
+        PostStatus::Draft => fetch().await?,
     };
     Ok(Page::from_rows(found, page.limit, PostCursor::of))
 }

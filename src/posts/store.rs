@@ -97,36 +97,25 @@ pub async fn find_published(
         .filter(|p| p.status == PostStatus::Published))
 }
 
-/// Published posts, newest first, after `cursor` — served by the partial index.
-pub async fn latest_published(
+/// Posts of `status`, newest first, after `cursor`: published posts by publication time
+/// (served by the partial index), drafts by creation time.
+pub async fn latest(
     conn: &impl ConnectionTrait,
+    status: PostStatus,
     cursor: Option<PostCursor>,
     limit: u64,
 ) -> Result<Vec<Model>, DbErr> {
+    let at = match status {
+        PostStatus::Published => Column::PublishedAt,
+        PostStatus::Draft => Column::CreatedAt,
+    };
     let mut query = Posts::find()
-        .filter(Column::Status.eq(PostStatus::Published))
-        .order_by_desc(Column::PublishedAt)
+        .filter(Column::Status.eq(status))
+        .order_by_desc(at)
         .order_by_desc(Column::Id)
         .limit(limit);
     if let Some(c) = cursor {
-        query = query.filter(before(Column::PublishedAt, c));
-    }
-    query.all(conn).await
-}
-
-/// Drafts, most recently created first.
-pub async fn latest_drafts(
-    conn: &impl ConnectionTrait,
-    cursor: Option<PostCursor>,
-    limit: u64,
-) -> Result<Vec<Model>, DbErr> {
-    let mut query = Posts::find()
-        .filter(Column::Status.eq(PostStatus::Draft))
-        .order_by_desc(Column::CreatedAt)
-        .order_by_desc(Column::Id)
-        .limit(limit);
-    if let Some(c) = cursor {
-        query = query.filter(before(Column::CreatedAt, c));
+        query = query.filter(before(at, c));
     }
     query.all(conn).await
 }

@@ -7,6 +7,7 @@ use crate::db::pagination::PageRequest;
 use crate::error::{ApiError, FieldError};
 use crate::rest::caching::{Cached, Validators, list_tag, respond};
 use crate::rest::responses::{Created, NoContent};
+use crate::rest::visibility::public_or_staff;
 use crate::state::AppState;
 use crate::validate::collect;
 use poem::Request;
@@ -107,19 +108,14 @@ impl ProductsApi {
         sku: Path<String>,
     ) -> Result<Cached<Product>, ApiError> {
         let policy = &state.config().cache.public_cache_control;
-        let may_see_inactive = || caller_may(req, &state, Permission::ManageProducts);
-        // A path that is no valid SKU names no product: 404 after the same credential check.
-        let Ok(sku) = Sku::parse(&sku.0, "/sku") else {
-            may_see_inactive().await?;
-            return Err(ProductsError::NotFound.into());
-        };
-        if let Some(listed) = service::listed(&state, &sku).await? {
-            return Ok(respond(req, policy, validators(&listed), listed.into()));
-        }
-        if !may_see_inactive().await? {
-            return Err(ProductsError::NotFound.into());
-        }
-        let stocked = service::find(&state, &sku).await?;
+        let stocked = public_or_staff(
+            Sku::parse(&sku.0, "/sku").ok(),
+            async |sku| service::listed(&state, sku).await,
+            async || caller_may(req, &state, Permission::ManageProducts).await,
+            async |sku| service::find(&state, sku).await,
+            ProductsError::NotFound,
+        )
+        .await?;
         Ok(respond(req, policy, validators(&stocked), stocked.into()))
     }
 
