@@ -5,7 +5,7 @@
 use super::{CliError, connect};
 use crate::config::Config;
 use crate::db::{Db, migrate};
-use crate::products::{NewProduct, Price};
+use crate::products::{Currency, Money, NewProduct, Sku};
 use crate::users::{self, Email, Role};
 use std::time::Instant;
 use uuid::Uuid;
@@ -115,7 +115,13 @@ fn seed_body(i: u64) -> String {
 }
 
 async fn seed_products(db: &Db, range: std::ops::RangeInclusive<u64>) -> Result<u64, CliError> {
-    let skus: Vec<String> = range.clone().map(|i| format!("SEED-{i:06}")).collect();
+    let invalid = |e: crate::error::FieldError| CliError::Runtime(e.detail);
+    let skus = range
+        .clone()
+        .map(|i| Sku::parse(&format!("SEED-{i:06}"), "/sku"))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(invalid)?;
+    let currency = Currency::parse("EUR", "/currency").map_err(invalid)?;
     let txn = db.begin_write().await.map_err(CliError::runtime)?;
     let existing = crate::products::existing_skus(&txn, skus.clone())
         .await
@@ -126,13 +132,13 @@ async fn seed_products(db: &Db, range: std::ops::RangeInclusive<u64>) -> Result<
             sku,
             name: format!("Seed product {i}"),
             description: "A product created by `levee seed`.".into(),
-            price: Price {
+            price: Money {
                 amount: i64::try_from(99 + (i * 137) % 9_900).unwrap_or(99),
-                currency: "EUR".into(),
+                currency: currency.clone(),
             },
             stock: 100,
         };
-        crate::products::create(&txn, new, "system:seed")
+        crate::products::insert(&txn, new, "system:seed")
             .await
             .map_err(CliError::runtime)?;
         created += 1;

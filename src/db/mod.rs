@@ -11,6 +11,7 @@ mod pool_stats;
 mod read_conn;
 mod replicas;
 mod stored_enum;
+mod versioned;
 
 use crate::config::DatabaseConfig;
 pub use read_conn::ReadConn;
@@ -22,6 +23,7 @@ use sea_orm::{
 };
 use std::sync::Arc;
 use thiserror::Error;
+pub use versioned::{Versioned, save_next_version};
 
 /// Whether `err` is a unique-constraint violation (the database decided a clash; callers
 /// turn it into a field error).

@@ -148,6 +148,14 @@ impl ApiError {
         }
     }
 
+    /// A 409 for a unique value already in use: `detail` names the clash, `pointer` the field.
+    pub fn taken(detail: impl Into<String>, pointer: &str) -> Self {
+        ApiError::Conflict {
+            detail: detail.into(),
+            errors: vec![FieldError::at(pointer, "is already taken")],
+        }
+    }
+
     /// A 422 listing every invalid field.
     pub fn fields(errors: Vec<FieldError>) -> Self {
         let names: Vec<&str> = errors

@@ -1,10 +1,10 @@
 //! Admin endpoints beside the product: stock adjustments and the ledger.
 
-use super::{Levels, Movement, StockError, entity::ledger};
+use super::{Levels, Movement, entity::ledger, service};
 use crate::auth::{BearerAuth, Permission};
-use crate::db::pagination;
+use crate::db::pagination::PageRequest;
 use crate::error::{ApiError, FieldError};
-use crate::products::api::actor_of;
+use crate::products::api::{actor_of, addressed};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use poem::web::Data;
@@ -18,22 +18,6 @@ use uuid::Uuid;
 enum InventoryTags {
     /// Stock levels and their history (admins).
     Inventory,
-}
-
-impl From<StockError> for ApiError {
-    fn from(err: StockError) -> Self {
-        match err {
-            StockError::Insufficient { .. } => ApiError::Conflict {
-                detail: err.to_string(),
-                errors: Vec::new(),
-            },
-            StockError::NotFound => ApiError::NotFound("no such product".into()),
-            StockError::InvalidQuantity => {
-                ApiError::invalid(FieldError::at("/delta", err.to_string()))
-            }
-            StockError::Db(e) => e.into(),
-        }
-    }
 }
 
 #[derive(Object)]
@@ -102,18 +86,7 @@ impl From<ledger::Model> for LedgerEntry {
     }
 }
 
-#[derive(Object)]
-struct Ledger {
-    items: Vec<LedgerEntry>,
-    next_cursor: Option<String>,
-}
-
-async fn product_id(state: &AppState, sku: &str) -> Result<Uuid, ApiError> {
-    let product = crate::products::find(state.db().write(), sku).await?;
-    Ok(product
-        .ok_or_else(|| ApiError::NotFound("no such product".into()))?
-        .id)
-}
+crate::list_object!(Ledger of LedgerEntry);
 
 #[derive(Default)]
 pub struct InventoryApi;
@@ -141,17 +114,9 @@ impl InventoryApi {
                 "must be 1–200 characters",
             )));
         }
-        let id = product_id(&state, &sku.0).await?;
-        let txn = state.db().begin_write().await?;
-        let levels = super::adjust(
-            &txn,
-            id,
-            body.delta,
-            Movement::new(reason, actor_of(&auth.0)),
-        )
-        .await?;
-        txn.commit().await?;
-        crate::products::cached::invalidate(&state, &[&sku.0]).await;
+        let movement = Movement::new(reason, actor_of(&auth.0));
+        let levels =
+            service::adjust_stock(&state, &addressed(&sku.0)?, body.delta, movement).await?;
         Ok(Json(Stock::new(sku.0, levels)))
     }
 
@@ -170,13 +135,8 @@ impl InventoryApi {
         cursor: Query<Option<String>>,
     ) -> Result<Json<Ledger>, ApiError> {
         auth.0.require(Permission::ReadInventory)?;
-        let (limit, before) = pagination::page_request::<Uuid>(limit.0, cursor.0.as_deref())?;
-        let id = product_id(&state, &sku.0).await?;
-        let rows = super::ledger(&state.db().read(), id, before, limit + 1).await?;
-        let (rows, next_cursor) = pagination::split_page(rows, limit, |e| e.id);
-        Ok(Json(Ledger {
-            items: rows.into_iter().map(Into::into).collect(),
-            next_cursor,
-        }))
+        let page = PageRequest::parse(limit.0, cursor.0.as_deref())?;
+        let page = service::history(&state, &addressed(&sku.0)?, page).await?;
+        Ok(Json(Ledger::from(page)))
     }
 }

@@ -1,13 +1,14 @@
 //! `inventory` (levels per product) and `inventory_ledger` (every movement).
 
 pub mod level {
+    use crate::db::ids::ProductId;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "inventory")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub product_id: Uuid,
+        pub product_id: ProductId,
         pub on_hand: i64,
         pub reserved: i64,
         pub updated_at: DateTimeUtc,
@@ -20,6 +21,7 @@ pub mod level {
 }
 
 pub mod ledger {
+    use crate::db::ids::ProductId;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -27,7 +29,7 @@ pub mod ledger {
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: Uuid,
-        pub product_id: Uuid,
+        pub product_id: ProductId,
         /// `adjustment`, `reserve`, `release` or `commit`.
         pub kind: String,
         pub on_hand_delta: i64,

@@ -4,8 +4,12 @@
 
 pub mod api;
 pub mod entity;
-mod service;
+mod error;
+mod model;
+pub mod service;
+mod store;
 
-pub use service::{
-    Levels, Movement, StockError, adjust, commit, init, ledger, levels, levels_of, release, reserve,
-};
+pub use error::StockError;
+pub use model::{Levels, Movement};
+pub use service::{adjust, commit, init, release, reserve};
+pub use store::{ledger, levels, levels_of};

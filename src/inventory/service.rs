@@ -1,96 +1,60 @@
 //! The reservation service. Every movement is one conditional UPDATE — the database checks
 //! the stock and changes it in the same statement, so concurrent buyers can never oversell —
 //! plus a ledger row in the same transaction, so levels always reconcile with the ledger.
+//! Movements run in the caller's transaction; the admin operations by SKU own theirs.
 
 use super::entity::{ledger, level};
+use super::error::StockError;
+use super::model::{Kind, Levels, Movement};
+use super::store::{self, levels};
+use crate::db::ids::ProductId;
+use crate::db::pagination::{Page, PageRequest};
+use crate::products::{self, Sku};
+use crate::state::AppState;
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
 };
 use uuid::Uuid;
 
-#[derive(Debug, thiserror::Error)]
-pub enum StockError {
-    #[error("not enough stock: {available} available")]
-    Insufficient { available: i64 },
-    #[error("the product has no inventory record")]
-    NotFound,
-    #[error("the quantity must be at least 1 (an adjustment must not be 0)")]
-    InvalidQuantity,
-    #[error(transparent)]
-    Db(#[from] DbErr),
+/// The product at `sku`, from the primary: 404 when it does not exist.
+async fn product_id(state: &AppState, sku: &Sku) -> Result<ProductId, StockError> {
+    products::service::id_of(state, sku)
+        .await?
+        .ok_or(StockError::NotFound)
 }
 
-/// Stock of one product.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Levels {
-    pub on_hand: i64,
-    pub reserved: i64,
+/// Adjusts the stock of the product at `sku` in its own transaction (admins).
+pub async fn adjust_stock(
+    state: &AppState,
+    sku: &Sku,
+    delta: i64,
+    movement: Movement,
+) -> Result<Levels, StockError> {
+    let id = product_id(state, sku).await?;
+    let txn = state.db().begin_write().await?;
+    let levels = adjust(&txn, id, delta, movement).await?;
+    txn.commit().await?;
+    products::service::invalidate(state, &[sku]).await;
+    Ok(levels)
 }
 
-impl Levels {
-    pub fn available(&self) -> i64 {
-        self.on_hand - self.reserved
-    }
-}
-
-impl From<level::Model> for Levels {
-    fn from(m: level::Model) -> Self {
-        Levels {
-            on_hand: m.on_hand,
-            reserved: m.reserved,
-        }
-    }
-}
-
-/// Who moved stock, why, and for what.
-#[derive(Debug, Clone)]
-pub struct Movement {
-    pub reason: String,
-    pub actor: String,
-    pub reference: Option<String>,
-}
-
-impl Movement {
-    pub fn new(reason: impl Into<String>, actor: impl Into<String>) -> Self {
-        Self {
-            reason: reason.into(),
-            actor: actor.into(),
-            reference: None,
-        }
-    }
-
-    pub fn for_reference(mut self, reference: impl Into<String>) -> Self {
-        self.reference = Some(reference.into());
-        self
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Adjustment,
-    Reserve,
-    Release,
-    Commit,
-}
-
-impl Kind {
-    fn as_str(self) -> &'static str {
-        match self {
-            Kind::Adjustment => "adjustment",
-            Kind::Reserve => "reserve",
-            Kind::Release => "release",
-            Kind::Commit => "commit",
-        }
-    }
+/// A page of the ledger of the product at `sku`, newest first.
+pub async fn history(
+    state: &AppState,
+    sku: &Sku,
+    page: PageRequest<Uuid>,
+) -> Result<Page<ledger::Model>, StockError> {
+    let id = product_id(state, sku).await?;
+    let rows = store::ledger(&state.db().read(), id, page.after, page.rows()).await?;
+    Ok(Page::from_rows(rows, page.limit, |e| e.id))
 }
 
 /// Creates the inventory record of a new product with `on_hand` units.
 pub async fn init(
     conn: &impl ConnectionTrait,
-    product_id: Uuid,
+    product_id: ProductId,
     on_hand: i64,
     movement: Movement,
 ) -> Result<Levels, DbErr> {
@@ -103,10 +67,7 @@ pub async fn init(
     .insert(conn)
     .await?;
     if on_hand == 0 {
-        return Ok(Levels {
-            on_hand: 0,
-            reserved: 0,
-        });
+        return Ok(Levels::default());
     }
     adjust(conn, product_id, on_hand, movement)
         .await
@@ -119,14 +80,14 @@ pub async fn init(
 /// Puts `quantity` aside for a buyer: succeeds only while `available >= quantity`.
 pub async fn reserve(
     conn: &impl ConnectionTrait,
-    product_id: Uuid,
+    product_id: impl Into<ProductId>,
     quantity: i64,
     movement: Movement,
 ) -> Result<Levels, StockError> {
     let available = Expr::col(level::Column::OnHand).sub(Expr::col(level::Column::Reserved));
     apply(
         conn,
-        product_id,
+        product_id.into(),
         Kind::Reserve,
         (0, quantity),
         available.gte(quantity),
@@ -138,14 +99,14 @@ pub async fn reserve(
 /// Returns a reservation to available stock (an abandoned checkout).
 pub async fn release(
     conn: &impl ConnectionTrait,
-    product_id: Uuid,
+    product_id: impl Into<ProductId>,
     quantity: i64,
     movement: Movement,
 ) -> Result<Levels, StockError> {
     let guard = Expr::col(level::Column::Reserved).gte(quantity);
     apply(
         conn,
-        product_id,
+        product_id.into(),
         Kind::Release,
         (0, -quantity),
         guard,
@@ -157,14 +118,14 @@ pub async fn release(
 /// Turns a reservation into a sale: the units leave both reserved and on hand.
 pub async fn commit(
     conn: &impl ConnectionTrait,
-    product_id: Uuid,
+    product_id: impl Into<ProductId>,
     quantity: i64,
     movement: Movement,
 ) -> Result<Levels, StockError> {
     let guard = Expr::col(level::Column::Reserved).gte(quantity);
     apply(
         conn,
-        product_id,
+        product_id.into(),
         Kind::Commit,
         (-quantity, -quantity),
         guard,
@@ -177,7 +138,7 @@ pub async fn commit(
 /// what is reserved.
 pub async fn adjust(
     conn: &impl ConnectionTrait,
-    product_id: Uuid,
+    product_id: impl Into<ProductId>,
     delta: i64,
     movement: Movement,
 ) -> Result<Levels, StockError> {
@@ -186,7 +147,7 @@ pub async fn adjust(
         .gte(Expr::col(level::Column::Reserved));
     apply(
         conn,
-        product_id,
+        product_id.into(),
         Kind::Adjustment,
         (delta, 0),
         guard,
@@ -203,7 +164,7 @@ fn expected_sign(kind: Kind) -> i64 {
 /// One conditional UPDATE and its ledger row. Run inside a transaction.
 async fn apply(
     conn: &impl ConnectionTrait,
-    product_id: Uuid,
+    product_id: ProductId,
     kind: Kind,
     (on_hand_delta, reserved_delta): (i64, i64),
     guard: SimpleExpr,
@@ -254,45 +215,4 @@ async fn apply(
     .insert(conn)
     .await?;
     Ok(current)
-}
-
-pub async fn levels(
-    conn: &impl ConnectionTrait,
-    product_id: Uuid,
-) -> Result<Option<Levels>, DbErr> {
-    Ok(level::Entity::find_by_id(product_id)
-        .one(conn)
-        .await?
-        .map(Into::into))
-}
-
-/// Levels of many products at once (catalog pages).
-pub async fn levels_of(
-    conn: &impl ConnectionTrait,
-    product_ids: Vec<Uuid>,
-) -> Result<Vec<(Uuid, Levels)>, DbErr> {
-    Ok(level::Entity::find()
-        .filter(level::Column::ProductId.is_in(product_ids))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|m| (m.product_id, m.into()))
-        .collect())
-}
-
-/// Ledger entries of a product, newest first, before the `before` id.
-pub async fn ledger(
-    conn: &impl ConnectionTrait,
-    product_id: Uuid,
-    before: Option<Uuid>,
-    limit: u64,
-) -> Result<Vec<ledger::Model>, DbErr> {
-    let mut query = ledger::Entity::find()
-        .filter(ledger::Column::ProductId.eq(product_id))
-        .order_by_desc(ledger::Column::Id)
-        .limit(limit);
-    if let Some(before) = before {
-        query = query.filter(ledger::Column::Id.lt(before));
-    }
-    query.all(conn).await
 }

@@ -1,13 +1,15 @@
 //! HTTP endpoints for posts, addressed by slug.
 
-use super::model::{parse_body, parse_title};
-use super::{PostChanges, PostCursor, PostStatus, Slug};
+use super::model::{BODY, TITLE};
+use super::{NewPost, PostChanges, PostStatus, PostsError, Slug, service};
 use crate::auth::{BearerAuth, Permission, caller_may, optional_principal};
-use crate::db::pagination;
-use crate::error::{ApiError, FieldError};
+use crate::db::pagination::PageRequest;
+use crate::error::ApiError;
 use crate::rest::caching::{Cached, Validators, list_tag, respond};
 use crate::rest::responses::{Created, NoContent};
+use crate::rest::visibility::public_or_staff;
 use crate::state::AppState;
+use crate::validate::collect;
 use chrono::{DateTime, Utc};
 use poem::Request;
 use poem::web::Data;
@@ -57,12 +59,12 @@ impl Example for Post {
 impl From<super::Model> for Post {
     fn from(m: super::Model) -> Self {
         Self {
-            id: m.id,
-            slug: m.slug,
+            id: m.id.0,
+            slug: m.slug.to_string(),
             title: m.title,
             body: m.body,
             status: m.status,
-            author_id: m.author_id,
+            author_id: m.author_id.0,
             published_at: m.published_at,
             created_at: m.created_at,
             updated_at: m.updated_at,
@@ -70,11 +72,7 @@ impl From<super::Model> for Post {
     }
 }
 
-#[derive(Object)]
-struct PostList {
-    items: Vec<Post>,
-    next_cursor: Option<String>,
-}
+crate::list_object!(PostList of Post);
 
 #[derive(Object)]
 #[oai(example)]
@@ -103,12 +101,9 @@ struct UpdatePostRequest {
     slug: Option<String>,
 }
 
-fn not_found() -> ApiError {
-    ApiError::NotFound("no such post".into())
-}
-
-fn collect<T>(result: Result<T, FieldError>, errors: &mut Vec<FieldError>) -> Option<T> {
-    result.map_err(|e| errors.push(e)).ok()
+/// The post a path names, for writes: a path that is no valid slug names no post.
+fn addressed(raw: &str) -> Result<Slug, PostsError> {
+    Slug::parse(raw).map_err(|_| PostsError::NotFound)
 }
 
 async fn change_status(
@@ -118,8 +113,7 @@ async fn change_status(
     status: PostStatus,
 ) -> Result<Json<Post>, ApiError> {
     auth.0.require(Permission::ManagePosts)?;
-    let post = super::set_status(state.db().write(), slug, status).await?;
-    super::cached::invalidate(state, &[slug]).await;
+    let post = service::set_status(state, &addressed(slug)?, status).await?;
     Ok(Json(post.into()))
 }
 
@@ -148,42 +142,27 @@ impl PostsApi {
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))] limit: Query<Option<u64>>,
         cursor: Query<Option<String>>,
     ) -> Result<Cached<PostList>, ApiError> {
-        let (limit, cursor) = pagination::page_request::<PostCursor>(limit.0, cursor.0.as_deref())?;
-        let rows = match status.0.unwrap_or(PostStatus::Published) {
-            PostStatus::Published if cursor.is_none() => {
-                Ok(super::cached::first_page(&state, limit + 1).await?)
-            }
-            PostStatus::Published => {
-                super::latest_published(&state.db().read(), cursor, limit + 1).await
-            }
-            PostStatus::Draft => {
-                let caller = optional_principal(req, &state).await?;
-                caller
-                    .ok_or_else(|| {
-                        ApiError::Unauthorized("drafts are visible to editors only; sign in".into())
-                    })?
-                    .require(Permission::ManagePosts)?;
-                super::latest_drafts(&state.db().read(), cursor, limit + 1).await
-            }
-        }?;
-        let (rows, next_cursor) = pagination::split_page(rows, limit, |p| PostCursor {
-            at: p.published_at.unwrap_or(p.created_at),
-            id: p.id,
-        });
+        let page = PageRequest::parse(limit.0, cursor.0.as_deref())?;
+        let status = status.0.unwrap_or(PostStatus::Published);
+        if status == PostStatus::Draft {
+            optional_principal(req, &state)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::Unauthorized("drafts are visible to editors only; sign in".into())
+                })?
+                .require(Permission::ManagePosts)?;
+        }
+        let page = service::list(&state, status, page).await?;
         let validators = Validators {
-            tag: list_tag("posts", rows.iter().map(|p| validators(p).tag)),
-            last_modified: rows.iter().map(|p| p.updated_at).max(),
+            tag: list_tag("posts", page.items.iter().map(|p| validators(p).tag)),
+            last_modified: page.items.iter().map(|p| p.updated_at).max(),
             surrogate_keys: "posts".into(),
-        };
-        let body = PostList {
-            items: rows.into_iter().map(Into::into).collect(),
-            next_cursor,
         };
         Ok(respond(
             req,
             &state.config().cache.public_cache_control,
             validators,
-            body,
+            PostList::from(page),
         ))
     }
 
@@ -198,15 +177,14 @@ impl PostsApi {
         slug: Path<String>,
     ) -> Result<Cached<Post>, ApiError> {
         let policy = &state.config().cache.public_cache_control;
-        if let Some(post) = super::cached::published(&state, &slug.0).await? {
-            return Ok(respond(req, policy, validators(&post), post.into()));
-        }
-        if !caller_may(req, &state, Permission::ManagePosts).await? {
-            return Err(not_found());
-        }
-        let post = super::find_by_slug(state.db().write(), &slug.0)
-            .await?
-            .ok_or_else(not_found)?;
+        let post = public_or_staff(
+            Slug::parse(&slug.0).ok(),
+            async |slug| service::published(&state, slug).await,
+            async || caller_may(req, &state, Permission::ManagePosts).await,
+            async |slug| service::find(&state, slug).await,
+            PostsError::NotFound,
+        )
+        .await?;
         Ok(respond(req, policy, validators(&post), post.into()))
     }
 
@@ -219,28 +197,24 @@ impl PostsApi {
         body: Json<CreatePostRequest>,
     ) -> Result<Created<Post>, ApiError> {
         auth.0.require(Permission::ManagePosts)?;
-        let author_id = auth.0.user_id()?.0;
+        let author_id = auth.0.user_id()?;
         let mut errors = Vec::new();
-        let title = collect(parse_title(&body.title), &mut errors);
-        let text = collect(parse_body(&body.body), &mut errors);
+        let title = collect(TITLE.parse(&body.title), &mut errors);
+        let text = collect(BODY.parse(&body.body), &mut errors);
         let slug = body
             .slug
             .as_deref()
-            .map(|s| collect(Slug::parse(s), &mut errors));
-        let (Some(title), Some(body)) = (title, text) else {
+            .and_then(|s| collect(Slug::parse(s), &mut errors));
+        let (Some(title), Some(body), true) = (title, text, errors.is_empty()) else {
             return Err(ApiError::fields(errors));
         };
-        if !errors.is_empty() {
-            return Err(ApiError::fields(errors));
-        }
-        let new = super::NewPost {
+        let new = NewPost {
             author_id,
             title,
             body,
-            slug: slug.flatten(),
+            slug,
         };
-        let post = super::create(state.db().write(), new).await?;
-        super::cached::invalidate(&state, &[&post.slug]).await;
+        let post = service::create(&state, new).await?;
         Ok(Created::Created(Json(post.into())))
     }
 
@@ -259,11 +233,11 @@ impl PostsApi {
             title: body
                 .title
                 .as_deref()
-                .and_then(|t| collect(parse_title(t), &mut errors)),
+                .and_then(|t| collect(TITLE.parse(t), &mut errors)),
             body: body
                 .body
                 .as_deref()
-                .and_then(|b| collect(parse_body(b), &mut errors)),
+                .and_then(|b| collect(BODY.parse(b), &mut errors)),
             slug: body
                 .slug
                 .as_deref()
@@ -272,8 +246,7 @@ impl PostsApi {
         if !errors.is_empty() {
             return Err(ApiError::fields(errors));
         }
-        let post = super::update(state.db().write(), &slug.0, changes).await?;
-        super::cached::invalidate(&state, &[&slug.0, &post.slug]).await;
+        let post = service::update(&state, &addressed(&slug.0)?, changes).await?;
         Ok(Json(post.into()))
     }
 
@@ -316,8 +289,7 @@ impl PostsApi {
         slug: Path<String>,
     ) -> Result<NoContent, ApiError> {
         auth.0.require(Permission::ManagePosts)?;
-        super::delete(state.db().write(), &slug.0).await?;
-        super::cached::invalidate(&state, &[&slug.0]).await;
+        service::delete(&state, &addressed(&slug.0)?).await?;
         Ok(NoContent::Done)
     }
 }

@@ -1,17 +1,18 @@
 //! The `posts` table.
 
-use super::model::PostStatus;
+use super::model::{PostStatus, Slug};
+use crate::db::ids::{PostId, UserId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "posts")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub author_id: Uuid,
+    pub id: PostId,
+    pub author_id: UserId,
     pub title: String,
     #[sea_orm(unique)]
-    pub slug: String,
+    pub slug: Slug,
     pub body: String,
     pub status: PostStatus,
     pub published_at: Option<DateTimeUtc>,
@@ -25,3 +26,10 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl crate::db::Versioned for ActiveModel {
+    fn stamp(&mut self, version: i64, updated_at: DateTimeUtc) {
+        self.version = sea_orm::Set(version);
+        self.updated_at = sea_orm::Set(updated_at);
+    }
+}

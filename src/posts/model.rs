@@ -1,6 +1,7 @@
 //! Validated values of the posts domain.
 
 use crate::error::FieldError;
+use crate::validate::TextRule;
 
 crate::stored_enum! {
     pub enum PostStatus {
@@ -10,7 +11,11 @@ crate::stored_enum! {
 }
 
 /// A URL slug: lower-case ASCII letters and digits in hyphen-separated words, ≤ 100 chars.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Stored as the `slug` text column.
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, sea_orm::DeriveValueType,
+)]
+#[serde(transparent)]
 pub struct Slug(String);
 
 impl Slug {
@@ -66,23 +71,17 @@ impl Slug {
     }
 }
 
-/// A title: 1–200 characters after trimming.
-pub fn parse_title(raw: &str) -> Result<String, FieldError> {
-    let title = raw.trim();
-    match title.chars().count() {
-        0 => Err(FieldError::at("/title", "must not be empty")),
-        n if n > 200 => Err(FieldError::at("/title", "must be at most 200 characters")),
-        _ => Ok(title.to_string()),
+impl std::fmt::Display for Slug {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
+/// A title: 1–200 characters after trimming.
+pub const TITLE: TextRule = TextRule::required("/title", 200);
+
 /// A body: at most 100,000 characters.
-pub fn parse_body(raw: &str) -> Result<String, FieldError> {
-    if raw.chars().count() > 100_000 {
-        return Err(FieldError::at("/body", "must be at most 100000 characters"));
-    }
-    Ok(raw.to_string())
-}
+pub const BODY: TextRule = TextRule::optional("/body", 100_000);
 
 #[cfg(test)]
 mod tests {

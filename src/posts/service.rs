@@ -1,276 +1,92 @@
-//! Storage and rules for posts. The public read paths (`find_published`, `latest_published`)
-//! are plain functions of the connection so caching can wrap them.
+//! What the posts endpoints ask for. The service picks the pool (plain reads from a
+//! replica, staff reads and writes on the primary), serves the public reads through the
+//! cache and invalidates it after every write.
 
-use super::entity::{ActiveModel, Column, Entity as Posts, Model};
+use super::Model;
+use super::error::PostsError;
 use super::model::{PostStatus, Slug};
-use crate::error::{ApiError, FieldError};
-use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, SqlErr,
-};
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
+use super::store::{self, NewPost, PostChanges, PostCursor};
+use crate::cache::CachedCollection;
+use crate::db::pagination::{Page, PageRequest};
+use crate::state::AppState;
 
-/// Generated slugs try `slug`, `slug-2` … `slug-9`, then a random suffix.
-const NUMBERED_ATTEMPTS: u32 = 9;
+const POSTS: CachedCollection = CachedCollection::new("post", "posts");
 
-#[derive(Debug, thiserror::Error)]
-pub enum PostsError {
-    #[error("another post already uses this slug")]
-    SlugTaken,
-    #[error("no such post")]
-    NotFound,
-    #[error(transparent)]
-    Db(#[from] DbErr),
+/// A published post by slug — the public read, through the cache.
+pub async fn published(state: &AppState, slug: &Slug) -> Result<Option<Model>, PostsError> {
+    let (db, key) = (state.db().clone(), slug.clone());
+    POSTS
+        .item(state.cache(), slug.as_str(), move || async move {
+            Ok(store::find_published(&db.read(), key.as_str()).await?)
+        })
+        .await
 }
 
-impl From<PostsError> for ApiError {
-    fn from(err: PostsError) -> Self {
-        match err {
-            PostsError::SlugTaken => ApiError::Conflict {
-                detail: err.to_string(),
-                errors: vec![FieldError::at("/slug", "is already taken")],
-            },
-            PostsError::NotFound => ApiError::NotFound(err.to_string()),
-            PostsError::Db(e) => e.into(),
-        }
-    }
-}
-
-fn is_unique_violation(err: &DbErr) -> bool {
-    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
-}
-
-/// Position in a list: the sort timestamp and id of the last row seen.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-pub struct PostCursor {
-    pub at: DateTime<Utc>,
-    pub id: Uuid,
-}
-
-pub struct NewPost {
-    pub author_id: Uuid,
-    pub title: String,
-    pub body: String,
-    /// Explicit slug; when absent one is made from the title and made unique.
-    pub slug: Option<Slug>,
-}
-
-pub async fn create(conn: &impl ConnectionTrait, new: NewPost) -> Result<Model, PostsError> {
-    let explicit = new.slug.is_some();
-    let base = new.slug.unwrap_or_else(|| Slug::from_title(&new.title));
-    let now = Utc::now();
-    let candidates = std::iter::once(base.clone())
-        .chain((2..=NUMBERED_ATTEMPTS).map(|n| base.numbered(n)))
-        .chain(std::iter::once_with(|| {
-            Slug::from_title(&format!(
-                "{} {}",
-                base.as_str(),
-                &Uuid::new_v4().simple().to_string()[..6]
-            ))
-        }));
-    for slug in candidates {
-        let row = ActiveModel {
-            id: Set(Uuid::now_v7()),
-            author_id: Set(new.author_id),
-            title: Set(new.title.clone()),
-            slug: Set(slug.as_str().to_string()),
-            body: Set(new.body.clone()),
-            status: Set(PostStatus::Draft),
-            published_at: Set(None),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-        };
-        // The unique index decides; with an explicit slug a clash is the caller's error.
-        match row.insert(conn).await {
-            Ok(post) => return Ok(post),
-            Err(e) if is_unique_violation(&e) && !explicit => continue,
-            Err(e) if is_unique_violation(&e) => return Err(PostsError::SlugTaken),
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(PostsError::SlugTaken)
-}
-
-/// Any post by slug, drafts included (for editors).
-pub async fn find_by_slug(conn: &impl ConnectionTrait, slug: &str) -> Result<Option<Model>, DbErr> {
-    Posts::find().filter(Column::Slug.eq(slug)).one(conn).await
-}
-
-/// A published post by slug — the public read.
-pub async fn find_published(
-    conn: &impl ConnectionTrait,
-    slug: &str,
-) -> Result<Option<Model>, DbErr> {
-    Ok(find_by_slug(conn, slug)
+/// Any post by slug, drafts included (for editors), from the primary.
+pub async fn find(state: &AppState, slug: &Slug) -> Result<Model, PostsError> {
+    store::find_by_slug(state.db().write(), slug.as_str())
         .await?
-        .filter(|p| p.status == PostStatus::Published))
+        .ok_or(PostsError::NotFound)
 }
 
-/// Published posts, newest first, after `cursor` — served by the partial index.
-pub async fn latest_published(
-    conn: &impl ConnectionTrait,
-    cursor: Option<PostCursor>,
-    limit: u64,
-) -> Result<Vec<Model>, DbErr> {
-    let mut query = Posts::find()
-        .filter(Column::Status.eq(PostStatus::Published))
-        .order_by_desc(Column::PublishedAt)
-        .order_by_desc(Column::Id)
-        .limit(limit);
-    if let Some(c) = cursor {
-        query = query.filter(before(Column::PublishedAt, c));
-    }
-    query.all(conn).await
-}
-
-/// Drafts, most recently created first.
-pub async fn latest_drafts(
-    conn: &impl ConnectionTrait,
-    cursor: Option<PostCursor>,
-    limit: u64,
-) -> Result<Vec<Model>, DbErr> {
-    let mut query = Posts::find()
-        .filter(Column::Status.eq(PostStatus::Draft))
-        .order_by_desc(Column::CreatedAt)
-        .order_by_desc(Column::Id)
-        .limit(limit);
-    if let Some(c) = cursor {
-        query = query.filter(before(Column::CreatedAt, c));
-    }
-    query.all(conn).await
-}
-
-/// Rows strictly after the cursor in `(at DESC, id DESC)` order.
-fn before(at: Column, cursor: PostCursor) -> Condition {
-    Condition::any().add(at.lt(cursor.at)).add(
-        Condition::all()
-            .add(at.eq(cursor.at))
-            .add(Column::Id.lt(cursor.id)),
-    )
-}
-
-#[derive(Debug, Default)]
-pub struct PostChanges {
-    pub title: Option<String>,
-    pub body: Option<String>,
-    pub slug: Option<Slug>,
-}
-
-pub async fn update(
-    conn: &impl ConnectionTrait,
-    slug: &str,
-    changes: PostChanges,
-) -> Result<Model, PostsError> {
-    let post = find_by_slug(conn, slug)
-        .await?
-        .ok_or(PostsError::NotFound)?;
-    let version = post.version;
-    let mut row: ActiveModel = post.into();
-    if let Some(title) = changes.title {
-        row.title = Set(title);
-    }
-    if let Some(body) = changes.body {
-        row.body = Set(body);
-    }
-    if let Some(slug) = changes.slug {
-        row.slug = Set(slug.as_str().to_string());
-    }
-    save(row, version, conn).await
-}
-
-/// Publishes (stamping `published_at` when it was a draft) or unpublishes.
-pub async fn set_status(
-    conn: &impl ConnectionTrait,
-    slug: &str,
+/// Posts of `status`, newest first. Only the default first page of published posts is
+/// cached: it takes nearly all the traffic.
+pub async fn list(
+    state: &AppState,
     status: PostStatus,
-) -> Result<Model, PostsError> {
-    let post = find_by_slug(conn, slug)
-        .await?
-        .ok_or(PostsError::NotFound)?;
-    if post.status == status {
-        return Ok(post);
-    }
-    let version = post.version;
-    let mut row: ActiveModel = post.into();
-    row.status = Set(status);
-    row.published_at = Set((status == PostStatus::Published).then(Utc::now));
-    save(row, version, conn).await
-}
-
-async fn save(
-    mut row: ActiveModel,
-    version: i64,
-    conn: &impl ConnectionTrait,
-) -> Result<Model, PostsError> {
-    row.version = Set(version + 1);
-    row.updated_at = Set(Utc::now());
-    row.update(conn).await.map_err(|e| {
-        if is_unique_violation(&e) {
-            PostsError::SlugTaken
-        } else {
-            e.into()
+    page: PageRequest<PostCursor>,
+) -> Result<Page<Model>, PostsError> {
+    let (rows, after) = (page.rows(), page.after);
+    let db = state.db().clone();
+    let fetch = move || async move {
+        Ok::<_, PostsError>(store::latest(&db.read(), status, after, rows).await?)
+    };
+    let found = match status {
+        PostStatus::Published => {
+            POSTS
+                .page(state.cache(), after.is_none(), rows, fetch)
+                .await?
         }
-    })
+        PostStatus::Draft => fetch().await?,
+    };
+    Ok(Page::from_rows(found, page.limit, PostCursor::of))
 }
 
-pub async fn delete(conn: &impl ConnectionTrait, slug: &str) -> Result<Model, PostsError> {
-    let post = find_by_slug(conn, slug)
-        .await?
-        .ok_or(PostsError::NotFound)?;
-    Posts::delete_many()
-        .filter(Column::Id.eq(post.id))
-        .exec(conn)
-        .await?;
+pub async fn create(state: &AppState, new: NewPost) -> Result<Model, PostsError> {
+    let post = store::insert(state.db().write(), new).await?;
+    invalidate(state, &[&post.slug]).await;
     Ok(post)
 }
 
-/// Inserts many published posts in one statement, skipping slugs that exist (seeding).
-pub async fn insert_published_batch(
-    conn: &impl ConnectionTrait,
-    author_id: Uuid,
-    posts: Vec<(String, String, String)>,
-) -> Result<(), DbErr> {
-    if posts.is_empty() {
-        return Ok(());
-    }
-    let now = Utc::now();
-    let rows = posts
-        .into_iter()
-        .enumerate()
-        .map(|(i, (slug, title, body))| ActiveModel {
-            id: Set(Uuid::now_v7()),
-            author_id: Set(author_id),
-            title: Set(title),
-            slug: Set(slug),
-            body: Set(body),
-            status: Set(PostStatus::Published),
-            // Distinct timestamps keep the seeded feed in a stable, meaningful order.
-            published_at: Set(Some(
-                now - chrono::Duration::milliseconds(i64::try_from(i).unwrap_or(0)),
-            )),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-        });
-    Posts::insert_many(rows)
-        .on_conflict_do_nothing_on([Column::Slug])
-        .exec(conn)
-        .await?;
+pub async fn update(
+    state: &AppState,
+    slug: &Slug,
+    changes: PostChanges,
+) -> Result<Model, PostsError> {
+    let post = store::update(state.db().write(), slug.as_str(), changes).await?;
+    invalidate(state, &[slug, &post.slug]).await;
+    Ok(post)
+}
+
+/// Publishes or returns to draft.
+pub async fn set_status(
+    state: &AppState,
+    slug: &Slug,
+    status: PostStatus,
+) -> Result<Model, PostsError> {
+    let post = store::set_status(state.db().write(), slug.as_str(), status).await?;
+    invalidate(state, &[slug]).await;
+    Ok(post)
+}
+
+pub async fn delete(state: &AppState, slug: &Slug) -> Result<(), PostsError> {
+    store::delete(state.db().write(), slug.as_str()).await?;
+    invalidate(state, &[slug]).await;
     Ok(())
 }
 
-/// Counts posts whose slug starts with `prefix` (seeding progress).
-pub async fn count_with_slug_prefix(
-    conn: &impl ConnectionTrait,
-    prefix: &str,
-) -> Result<u64, DbErr> {
-    use sea_orm::PaginatorTrait;
-    Posts::find()
-        .filter(Expr::col(Column::Slug).like(format!("{prefix}%")))
-        .count(conn)
-        .await
+/// After a write to the post at `slugs` (old and new slug on a rename).
+async fn invalidate(state: &AppState, slugs: &[&Slug]) {
+    let keys: Vec<&str> = slugs.iter().map(|s| s.as_str()).collect();
+    POSTS.invalidate(state.cache(), &keys).await;
 }

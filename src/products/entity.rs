@@ -1,18 +1,20 @@
 //! The `products` table.
 
+use super::model::{Currency, Sku};
+use crate::db::ids::ProductId;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "products")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
+    pub id: ProductId,
     #[sea_orm(unique)]
-    pub sku: String,
+    pub sku: Sku,
     pub name: String,
     pub description: String,
     pub price_amount: i64,
-    pub currency: String,
+    pub currency: Currency,
     pub active: bool,
     /// Deleted products are archived, not removed: orders and the ledger refer to them.
     pub archived_at: Option<DateTimeUtc>,
@@ -25,3 +27,10 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl crate::db::Versioned for ActiveModel {
+    fn stamp(&mut self, version: i64, updated_at: DateTimeUtc) {
+        self.version = sea_orm::Set(version);
+        self.updated_at = sea_orm::Set(updated_at);
+    }
+}

@@ -1,14 +1,15 @@
 //! The catalog: products with prices in minor units, addressed by SKU.
 
 pub mod api;
-pub mod cached;
 mod entity;
+mod error;
 mod model;
-mod service;
+pub mod service;
+mod store;
 
 pub use entity::Model;
-pub use model::Price;
-pub use service::{
-    NewProduct, ProductChanges, ProductFilter, ProductsError, Stocked, archive, create,
-    existing_skus, find, find_listed, list_listed, update,
-};
+pub use error::ProductsError;
+pub use model::{Currency, Money, Sku};
+pub use store::{NewProduct, ProductChanges, ProductFilter, Stocked};
+/// Storage-level writes for seeding: many products in one transaction.
+pub use store::{existing_skus, insert};

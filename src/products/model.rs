@@ -1,8 +1,7 @@
-//! Validated values of the catalog: SKUs and money.
+//! Validated values of the catalog: SKUs, money and the text fields.
 
 use crate::error::FieldError;
-use poem_openapi::Object;
-use poem_openapi::types::Example;
+use crate::validate::TextRule;
 
 /// ISO 4217 codes of currencies in circulation.
 const ISO_4217: &str = "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP \
@@ -12,82 +11,112 @@ MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB 
 RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS \
 VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG";
 
-/// A price in integer minor units (cents) of an ISO 4217 currency.
-#[derive(Debug, Clone, PartialEq, Eq, Object)]
-#[oai(example)]
-pub struct Price {
-    /// Minor units, e.g. 1999 for 19.99.
-    pub amount: i64,
-    /// ISO 4217 code, e.g. `EUR`.
-    pub currency: String,
+/// Declares a validated text value stored in a text column as the inner string.
+macro_rules! text_value {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(
+            Debug,
+            Clone,
+            PartialEq,
+            Eq,
+            serde::Serialize,
+            serde::Deserialize,
+            sea_orm::DeriveValueType,
+        )]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
 }
 
-impl Example for Price {
-    fn example() -> Self {
-        Price {
-            amount: 1999,
-            currency: "EUR".into(),
+text_value!(
+    /// A stock-keeping unit: 1–64 of `A–Z a–z 0–9 . _ -`.
+    Sku
+);
+
+text_value!(
+    /// An ISO 4217 currency code in circulation, e.g. `EUR`.
+    Currency
+);
+
+impl Sku {
+    pub fn parse(raw: &str, pointer: &str) -> Result<Sku, FieldError> {
+        let valid = !raw.is_empty()
+            && raw.len() <= 64
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+        if valid {
+            Ok(Sku(raw.to_string()))
+        } else {
+            Err(FieldError::at(
+                pointer,
+                "must be 1–64 characters of letters, digits, '.', '_' or '-'",
+            ))
         }
     }
 }
 
-impl Price {
-    /// Checks the amount is not negative and the currency is an ISO 4217 code.
-    pub fn validate(&self, pointer: &str) -> Vec<FieldError> {
+impl Currency {
+    pub fn parse(raw: &str, pointer: &str) -> Result<Currency, FieldError> {
+        if raw.len() == 3 && ISO_4217.split_whitespace().any(|c| c == raw) {
+            Ok(Currency(raw.to_string()))
+        } else {
+            Err(FieldError::at(
+                pointer,
+                "must be an ISO 4217 code such as EUR or USD",
+            ))
+        }
+    }
+}
+
+/// A price in integer minor units (cents) of a currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Money {
+    pub amount: i64,
+    pub currency: Currency,
+}
+
+impl Money {
+    /// Checks the amount is not negative and the currency is an ISO 4217 code; errors name
+    /// `{pointer}/amount` and `{pointer}/currency`.
+    pub fn parse(amount: i64, currency: &str, pointer: &str) -> Result<Money, Vec<FieldError>> {
         let mut errors = Vec::new();
-        if self.amount < 0 {
+        if amount < 0 {
             errors.push(FieldError::at(
                 format!("{pointer}/amount"),
                 "must not be negative",
             ));
         }
-        if self.currency.len() != 3 || !ISO_4217.split_whitespace().any(|c| c == self.currency) {
-            errors.push(FieldError::at(
-                format!("{pointer}/currency"),
-                "must be an ISO 4217 code such as EUR or USD",
-            ));
+        let currency = Currency::parse(currency, &format!("{pointer}/currency"));
+        match currency {
+            Ok(currency) if errors.is_empty() => Ok(Money { amount, currency }),
+            Ok(_) => Err(errors),
+            Err(e) => {
+                errors.push(e);
+                Err(errors)
+            }
         }
-        errors
-    }
-}
-
-/// A stock-keeping unit: 1–64 of `A–Z a–z 0–9 . _ -`.
-pub fn parse_sku(raw: &str, pointer: &str) -> Result<String, FieldError> {
-    let valid = !raw.is_empty()
-        && raw.len() <= 64
-        && raw
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
-    if valid {
-        Ok(raw.to_string())
-    } else {
-        Err(FieldError::at(
-            pointer,
-            "must be 1–64 characters of letters, digits, '.', '_' or '-'",
-        ))
     }
 }
 
 /// A product name: 1–200 characters after trimming.
-pub fn parse_product_name(raw: &str) -> Result<String, FieldError> {
-    let name = raw.trim();
-    match name.chars().count() {
-        0 => Err(FieldError::at("/name", "must not be empty")),
-        n if n > 200 => Err(FieldError::at("/name", "must be at most 200 characters")),
-        _ => Ok(name.to_string()),
-    }
-}
+pub const NAME: TextRule = TextRule::required("/name", 200);
 
 /// A description: at most 10,000 characters.
-pub fn parse_description(raw: &str) -> Result<String, FieldError> {
-    if raw.chars().count() > 10_000 {
-        return Err(FieldError::at(
-            "/description",
-            "must be at most 10000 characters",
-        ));
-    }
-    Ok(raw.to_string())
-}
+pub const DESCRIPTION: TextRule = TextRule::optional("/description", 10_000);
 
 #[cfg(test)]
 mod tests {
@@ -95,37 +124,24 @@ mod tests {
 
     #[test]
     fn prices_need_a_real_currency_and_no_negative_amount() {
-        assert!(
-            Price {
-                amount: 0,
-                currency: "EUR".into()
-            }
-            .validate("/price")
-            .is_empty()
-        );
-        let errors = Price {
-            amount: -1,
-            currency: "eur".into(),
-        }
-        .validate("/price");
+        assert!(Money::parse(0, "EUR", "/price").is_ok());
+        let errors = Money::parse(-1, "eur", "/price").err().unwrap_or_default();
         let pointers: Vec<_> = errors.iter().filter_map(|e| e.pointer.as_deref()).collect();
         assert_eq!(pointers, ["/price/amount", "/price/currency"]);
         assert_eq!(
-            Price {
-                amount: 5,
-                currency: "XYZ".into()
-            }
-            .validate("/price")
-            .len(),
+            Money::parse(5, "XYZ", "/price")
+                .err()
+                .unwrap_or_default()
+                .len(),
             1
         );
     }
 
     #[test]
     fn skus_have_a_pattern() {
-        assert!(parse_sku("TEE-BLK.L_2", "/sku").is_ok());
+        assert!(Sku::parse("TEE-BLK.L_2", "/sku").is_ok());
         for bad in ["", "has space", "ümlaut", &"x".repeat(65)] {
-            assert!(parse_sku(bad, "/sku").is_err(), "{bad}");
+            assert!(Sku::parse(bad, "/sku").is_err(), "{bad}");
         }
     }
 }

@@ -1,231 +1,102 @@
-//! Storage and rules for products. Public reads (`find_listed`, `list_listed`) are plain
-//! functions of the connection so caching can wrap them.
+//! What the catalog endpoints ask for. The service picks the pool (plain reads from a
+//! replica, staff reads and writes on the primary), owns the write transactions, serves
+//! the public reads through the cache and invalidates it after every change — stock
+//! changes included: `available` is part of a product's representation.
 
-use super::entity::{ActiveModel, Column, Entity as Products, Model};
-use super::model::Price;
-use crate::error::{ApiError, FieldError};
-use crate::inventory::{self, Levels, Movement};
-use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, SqlErr,
-};
-use std::collections::HashMap;
-use uuid::Uuid;
+use super::error::ProductsError;
+use super::model::Sku;
+use super::store::{self, NewProduct, ProductChanges, ProductFilter, Stocked};
+use crate::cache::CachedCollection;
+use crate::db::ids::ProductId;
+use crate::db::pagination::{Page, PageRequest};
+use crate::inventory;
+use crate::state::AppState;
+use sea_orm::DbErr;
 
-#[derive(Debug, thiserror::Error)]
-pub enum ProductsError {
-    #[error("another product already uses this SKU")]
-    SkuTaken,
-    #[error("no such product")]
-    NotFound,
-    #[error(transparent)]
-    Db(#[from] DbErr),
-}
+const PRODUCTS: CachedCollection = CachedCollection::new("product", "products");
 
-impl From<ProductsError> for ApiError {
-    fn from(err: ProductsError) -> Self {
-        match err {
-            ProductsError::SkuTaken => ApiError::Conflict {
-                detail: err.to_string(),
-                errors: vec![FieldError::at("/sku", "is already taken")],
-            },
-            ProductsError::NotFound => ApiError::NotFound(err.to_string()),
-            ProductsError::Db(e) => e.into(),
-        }
-    }
-}
-
-fn sku_clash(err: DbErr) -> ProductsError {
-    match err.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => ProductsError::SkuTaken,
-        _ => ProductsError::Db(err),
-    }
-}
-
-/// A product with its stock.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Stocked {
-    pub product: Model,
-    pub levels: Levels,
-}
-
-pub struct NewProduct {
-    pub sku: String,
-    pub name: String,
-    pub description: String,
-    pub price: Price,
-    pub stock: i64,
-}
-
-/// Creates the product, its inventory record and the opening ledger entry. Run in a
-/// transaction.
-pub async fn create(
-    conn: &impl ConnectionTrait,
-    new: NewProduct,
-    actor: &str,
-) -> Result<Stocked, ProductsError> {
-    let now = Utc::now();
-    let product = ActiveModel {
-        id: Set(Uuid::now_v7()),
-        sku: Set(new.sku),
-        name: Set(new.name),
-        description: Set(new.description),
-        price_amount: Set(new.price.amount),
-        currency: Set(new.price.currency),
-        active: Set(true),
-        archived_at: Set(None),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(conn)
-    .await
-    .map_err(sku_clash)?;
-    let levels = inventory::init(
-        conn,
-        product.id,
-        new.stock,
-        Movement::new("initial stock", actor),
-    )
-    .await?;
-    Ok(Stocked { product, levels })
-}
-
-/// Any product that is not archived, by SKU (staff view).
-pub async fn find(conn: &impl ConnectionTrait, sku: &str) -> Result<Option<Model>, DbErr> {
-    Products::find()
-        .filter(Column::Sku.eq(sku))
-        .filter(Column::ArchivedAt.is_null())
-        .one(conn)
+/// An active product with its stock, by SKU — the public read, through the cache.
+pub async fn listed(state: &AppState, sku: &Sku) -> Result<Option<Stocked>, ProductsError> {
+    let (db, key) = (state.db().clone(), sku.clone());
+    PRODUCTS
+        .item(state.cache(), sku.as_str(), move || async move {
+            Ok(store::find_listed(&db.read(), &key).await?)
+        })
         .await
 }
 
-/// An active product with its stock — the public read.
-pub async fn find_listed(conn: &impl ConnectionTrait, sku: &str) -> Result<Option<Stocked>, DbErr> {
-    let Some(product) = find(conn, sku).await?.filter(|p| p.active) else {
-        return Ok(None);
-    };
-    let levels = inventory::levels(conn, product.id)
-        .await?
-        .unwrap_or(Levels {
-            on_hand: 0,
-            reserved: 0,
-        });
-    Ok(Some(Stocked { product, levels }))
-}
-
-/// Filters of the public product list, which is ordered by SKU.
-#[derive(Debug, Default, Clone)]
-pub struct ProductFilter {
-    pub min_price: Option<i64>,
-    pub max_price: Option<i64>,
-    pub currency: Option<String>,
-    /// Only SKUs after this one (the cursor).
-    pub after: Option<String>,
-}
-
-/// Active products matching `filter`, by SKU, with their stock.
-pub async fn list_listed(
-    conn: &impl ConnectionTrait,
+/// A page of active products by SKU; only the unfiltered first page is cached.
+pub async fn list(
+    state: &AppState,
     filter: ProductFilter,
-    limit: u64,
-) -> Result<Vec<Stocked>, DbErr> {
-    let mut query = Products::find()
-        .filter(Column::Active.eq(true))
-        .filter(Column::ArchivedAt.is_null())
-        .order_by_asc(Column::Sku)
-        .limit(limit);
-    if let Some(min) = filter.min_price {
-        query = query.filter(Column::PriceAmount.gte(min));
-    }
-    if let Some(max) = filter.max_price {
-        query = query.filter(Column::PriceAmount.lte(max));
-    }
-    if let Some(currency) = filter.currency {
-        query = query.filter(Column::Currency.eq(currency));
-    }
-    if let Some(after) = filter.after {
-        query = query.filter(Column::Sku.gt(after));
-    }
-    let products = query.all(conn).await?;
-    let mut levels: HashMap<Uuid, Levels> =
-        inventory::levels_of(conn, products.iter().map(|p| p.id).collect())
-            .await?
-            .into_iter()
-            .collect();
-    Ok(products
-        .into_iter()
-        .map(|product| {
-            let levels = levels.remove(&product.id).unwrap_or(Levels {
-                on_hand: 0,
-                reserved: 0,
-            });
-            Stocked { product, levels }
+    page: PageRequest<Sku>,
+) -> Result<Page<Stocked>, ProductsError> {
+    let (rows, after) = (page.rows(), page.after);
+    let first = filter.is_empty() && after.is_none();
+    let db = state.db().clone();
+    let found = PRODUCTS
+        .page(state.cache(), first, rows, move || async move {
+            Ok::<_, ProductsError>(store::list_listed(&db.read(), filter, after, rows).await?)
         })
-        .collect())
+        .await?;
+    Ok(Page::from_rows(found, page.limit, |s| {
+        s.product.sku.clone()
+    }))
 }
 
-#[derive(Debug, Default)]
-pub struct ProductChanges {
-    pub sku: Option<String>,
-    pub name: Option<String>,
-    pub description: Option<String>,
-    pub price: Option<Price>,
-    pub active: Option<bool>,
+/// Any product that is not archived, active or not, with its stock (staff view), from
+/// the primary.
+pub async fn find(state: &AppState, sku: &Sku) -> Result<Stocked, ProductsError> {
+    let product = store::find(state.db().write(), sku)
+        .await?
+        .ok_or(ProductsError::NotFound)?;
+    with_levels(state, product).await
+}
+
+/// The id of the product at `sku`, if it exists and is not archived.
+pub async fn id_of(state: &AppState, sku: &Sku) -> Result<Option<ProductId>, DbErr> {
+    Ok(store::find(state.db().write(), sku).await?.map(|p| p.id))
+}
+
+/// Creates the product with its opening stock, moved by `actor`.
+pub async fn create(
+    state: &AppState,
+    new: NewProduct,
+    actor: &str,
+) -> Result<Stocked, ProductsError> {
+    let txn = state.db().begin_write().await?;
+    let created = store::insert(&txn, new, actor).await?;
+    txn.commit().await?;
+    invalidate(state, &[&created.product.sku]).await;
+    Ok(created)
 }
 
 pub async fn update(
-    conn: &impl ConnectionTrait,
-    sku: &str,
+    state: &AppState,
+    sku: &Sku,
     changes: ProductChanges,
-) -> Result<Model, ProductsError> {
-    let product = find(conn, sku).await?.ok_or(ProductsError::NotFound)?;
-    let version = product.version;
-    let mut row: ActiveModel = product.into();
-    if let Some(sku) = changes.sku {
-        row.sku = Set(sku);
-    }
-    if let Some(name) = changes.name {
-        row.name = Set(name);
-    }
-    if let Some(description) = changes.description {
-        row.description = Set(description);
-    }
-    if let Some(price) = changes.price {
-        row.price_amount = Set(price.amount);
-        row.currency = Set(price.currency);
-    }
-    if let Some(active) = changes.active {
-        row.active = Set(active);
-    }
-    row.version = Set(version + 1);
-    row.updated_at = Set(Utc::now());
-    row.update(conn).await.map_err(sku_clash)
+) -> Result<Stocked, ProductsError> {
+    let product = store::update(state.db().write(), sku, changes).await?;
+    invalidate(state, &[sku, &product.sku]).await;
+    with_levels(state, product).await
 }
 
-/// Archives the product: it disappears from the API, its history stays, its SKU stays taken.
-pub async fn archive(conn: &impl ConnectionTrait, sku: &str) -> Result<Model, ProductsError> {
-    let product = find(conn, sku).await?.ok_or(ProductsError::NotFound)?;
-    let version = product.version;
-    let mut row: ActiveModel = product.into();
-    row.archived_at = Set(Some(Utc::now()));
-    row.active = Set(false);
-    row.version = Set(version + 1);
-    row.updated_at = Set(Utc::now());
-    Ok(row.update(conn).await?)
+/// Archives the product: it leaves the catalog, its history stays, its SKU stays taken.
+pub async fn archive(state: &AppState, sku: &Sku) -> Result<(), ProductsError> {
+    store::archive(state.db().write(), sku).await?;
+    invalidate(state, &[sku]).await;
+    Ok(())
 }
 
-/// SKUs among `skus` that already exist (seeding).
-pub async fn existing_skus(
-    conn: &impl ConnectionTrait,
-    skus: Vec<String>,
-) -> Result<Vec<String>, DbErr> {
-    Ok(Products::find()
-        .filter(Column::Sku.is_in(skus))
-        .all(conn)
+/// After a change to the products at `skus` (old and new SKU on a rename, or their stock).
+pub async fn invalidate(state: &AppState, skus: &[&Sku]) {
+    let keys: Vec<&str> = skus.iter().map(|s| s.as_str()).collect();
+    PRODUCTS.invalidate(state.cache(), &keys).await;
+}
+
+async fn with_levels(state: &AppState, product: super::Model) -> Result<Stocked, ProductsError> {
+    let levels = inventory::levels(state.db().write(), product.id)
         .await?
-        .into_iter()
-        .map(|p| p.sku)
-        .collect())
+        .ok_or(ProductsError::NotFound)?;
+    Ok(Stocked { product, levels })
 }

@@ -7,3 +7,4 @@ pub mod caching;
 pub mod client_ip;
 pub mod page;
 pub mod responses;
+pub mod visibility;

@@ -1,0 +1,239 @@
+//! The queries of posts: plain functions of a connection, so the service picks the pool
+//! and the transaction and the cache can wrap the public reads.
+
+use super::entity::{ActiveModel, Column, Entity as Posts, Model};
+use super::error::PostsError;
+use super::model::{PostStatus, Slug};
+use crate::db::ids::{PostId, UserId};
+use crate::db::{is_unique_violation, save_next_version};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Generated slugs try `slug`, `slug-2` … `slug-9`, then a random suffix.
+const NUMBERED_ATTEMPTS: u32 = 9;
+
+/// Position in a list: the sort timestamp and id of the last row seen.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct PostCursor {
+    pub at: DateTime<Utc>,
+    pub id: PostId,
+}
+
+impl PostCursor {
+    /// Where `post` sits in its list: published posts by `published_at`, drafts by
+    /// `created_at`.
+    pub fn of(post: &Model) -> Self {
+        Self {
+            at: post.published_at.unwrap_or(post.created_at),
+            id: post.id,
+        }
+    }
+}
+
+pub struct NewPost {
+    pub author_id: UserId,
+    pub title: String,
+    pub body: String,
+    /// Explicit slug; when absent one is made from the title and made unique.
+    pub slug: Option<Slug>,
+}
+
+/// Inserts a draft, making a slug from the title unique when none was given.
+pub async fn insert(conn: &impl ConnectionTrait, new: NewPost) -> Result<Model, PostsError> {
+    let explicit = new.slug.is_some();
+    let base = new.slug.unwrap_or_else(|| Slug::from_title(&new.title));
+    let now = Utc::now();
+    let candidates = std::iter::once(base.clone())
+        .chain((2..=NUMBERED_ATTEMPTS).map(|n| base.numbered(n)))
+        .chain(std::iter::once_with(|| {
+            Slug::from_title(&format!(
+                "{} {}",
+                base.as_str(),
+                &Uuid::new_v4().simple().to_string()[..6]
+            ))
+        }));
+    for slug in candidates {
+        let row = ActiveModel {
+            id: Set(PostId::generate()),
+            author_id: Set(new.author_id),
+            title: Set(new.title.clone()),
+            slug: Set(slug),
+            body: Set(new.body.clone()),
+            status: Set(PostStatus::Draft),
+            published_at: Set(None),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        // The unique index decides; with an explicit slug a clash is the caller's error.
+        match row.insert(conn).await {
+            Ok(post) => return Ok(post),
+            Err(e) if is_unique_violation(&e) && !explicit => continue,
+            Err(e) if is_unique_violation(&e) => return Err(PostsError::SlugTaken),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(PostsError::SlugTaken)
+}
+
+/// Any post by slug, drafts included (for editors).
+pub async fn find_by_slug(conn: &impl ConnectionTrait, slug: &str) -> Result<Option<Model>, DbErr> {
+    Posts::find().filter(Column::Slug.eq(slug)).one(conn).await
+}
+
+/// A published post by slug — the public read.
+pub async fn find_published(
+    conn: &impl ConnectionTrait,
+    slug: &str,
+) -> Result<Option<Model>, DbErr> {
+    Ok(find_by_slug(conn, slug)
+        .await?
+        .filter(|p| p.status == PostStatus::Published))
+}
+
+/// Posts of `status`, newest first, after `cursor`: published posts by publication time
+/// (served by the partial index), drafts by creation time.
+pub async fn latest(
+    conn: &impl ConnectionTrait,
+    status: PostStatus,
+    cursor: Option<PostCursor>,
+    limit: u64,
+) -> Result<Vec<Model>, DbErr> {
+    let at = match status {
+        PostStatus::Published => Column::PublishedAt,
+        PostStatus::Draft => Column::CreatedAt,
+    };
+    let mut query = Posts::find()
+        .filter(Column::Status.eq(status))
+        .order_by_desc(at)
+        .order_by_desc(Column::Id)
+        .limit(limit);
+    if let Some(c) = cursor {
+        query = query.filter(before(at, c));
+    }
+    query.all(conn).await
+}
+
+/// Rows strictly after the cursor in `(at DESC, id DESC)` order.
+fn before(at: Column, cursor: PostCursor) -> Condition {
+    Condition::any().add(at.lt(cursor.at)).add(
+        Condition::all()
+            .add(at.eq(cursor.at))
+            .add(Column::Id.lt(cursor.id)),
+    )
+}
+
+#[derive(Debug, Default)]
+pub struct PostChanges {
+    pub title: Option<String>,
+    pub body: Option<String>,
+    pub slug: Option<Slug>,
+}
+
+pub async fn update(
+    conn: &impl ConnectionTrait,
+    slug: &str,
+    changes: PostChanges,
+) -> Result<Model, PostsError> {
+    let post = find_by_slug(conn, slug)
+        .await?
+        .ok_or(PostsError::NotFound)?;
+    let version = post.version;
+    let mut row: ActiveModel = post.into();
+    if let Some(title) = changes.title {
+        row.title = Set(title);
+    }
+    if let Some(body) = changes.body {
+        row.body = Set(body);
+    }
+    if let Some(slug) = changes.slug {
+        row.slug = Set(slug);
+    }
+    save_next_version(conn, row, version, PostsError::SlugTaken).await
+}
+
+/// Publishes (stamping `published_at` when it was a draft) or unpublishes.
+pub async fn set_status(
+    conn: &impl ConnectionTrait,
+    slug: &str,
+    status: PostStatus,
+) -> Result<Model, PostsError> {
+    let post = find_by_slug(conn, slug)
+        .await?
+        .ok_or(PostsError::NotFound)?;
+    if post.status == status {
+        return Ok(post);
+    }
+    let version = post.version;
+    let mut row: ActiveModel = post.into();
+    row.status = Set(status);
+    row.published_at = Set((status == PostStatus::Published).then(Utc::now));
+    save_next_version(conn, row, version, PostsError::SlugTaken).await
+}
+
+pub async fn delete(conn: &impl ConnectionTrait, slug: &str) -> Result<Model, PostsError> {
+    let post = find_by_slug(conn, slug)
+        .await?
+        .ok_or(PostsError::NotFound)?;
+    Posts::delete_many()
+        .filter(Column::Id.eq(post.id))
+        .exec(conn)
+        .await?;
+    Ok(post)
+}
+
+/// Inserts many published posts in one statement, skipping slugs that exist (seeding).
+/// `(slug, title, body)` each; a slug that is not valid fails the batch.
+pub async fn insert_published_batch(
+    conn: &impl ConnectionTrait,
+    author_id: impl Into<UserId>,
+    posts: Vec<(String, String, String)>,
+) -> Result<(), DbErr> {
+    if posts.is_empty() {
+        return Ok(());
+    }
+    let (author_id, now) = (author_id.into(), Utc::now());
+    let mut rows = Vec::with_capacity(posts.len());
+    for (i, (slug, title, body)) in posts.into_iter().enumerate() {
+        let slug = Slug::parse(&slug)
+            .map_err(|e| DbErr::Custom(format!("seed slug `{slug}` {}", e.detail)))?;
+        rows.push(ActiveModel {
+            id: Set(PostId::generate()),
+            author_id: Set(author_id),
+            title: Set(title),
+            slug: Set(slug),
+            body: Set(body),
+            status: Set(PostStatus::Published),
+            // Distinct timestamps keep the seeded feed in a stable, meaningful order.
+            published_at: Set(Some(
+                now - chrono::Duration::milliseconds(i64::try_from(i).unwrap_or(0)),
+            )),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+        });
+    }
+    Posts::insert_many(rows)
+        .on_conflict_do_nothing_on([Column::Slug])
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Counts posts whose slug starts with `prefix` (seeding progress).
+pub async fn count_with_slug_prefix(
+    conn: &impl ConnectionTrait,
+    prefix: &str,
+) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    Posts::find()
+        .filter(Expr::col(Column::Slug).like(format!("{prefix}%")))
+        .count(conn)
+        .await
+}
