@@ -4,11 +4,11 @@
 
 use super::{CliError, connect};
 use crate::config::Config;
+use crate::db::ids::UserId;
 use crate::db::{Db, migrate};
 use crate::products::{Currency, Money, NewProduct, Sku};
 use crate::users::{self, Email, Role};
 use std::time::Instant;
-use uuid::Uuid;
 
 /// Rows per INSERT: well under SQLite's bound-parameter limit.
 const BATCH: u64 = 500;
@@ -79,13 +79,13 @@ async fn seed(config: &Config, db: &Db, args: SeedArgs) -> Result<(), CliError> 
 }
 
 /// The editor the seed posts belong to; it cannot log in (its password is random).
-async fn seed_author(db: &Db) -> Result<Uuid, CliError> {
+async fn seed_author(db: &Db) -> Result<UserId, CliError> {
     let email = Email::parse(AUTHOR_EMAIL).map_err(|e| CliError::Runtime(e.detail))?;
     if let Some(user) = users::find_by_email(db.write(), &email)
         .await
         .map_err(CliError::runtime)?
     {
-        return Ok(user.id.0);
+        return Ok(user.id);
     }
     // A hash of nothing anyone knows: no password verifies against it.
     let new = users::NewUser {
@@ -95,12 +95,12 @@ async fn seed_author(db: &Db) -> Result<Uuid, CliError> {
         password_hash: "!".into(),
     };
     match users::create(db.write(), new).await {
-        Ok(user) => Ok(user.id.0),
+        Ok(user) => Ok(user.id),
         // A concurrent seeder created it first.
         Err(users::UsersError::EmailTaken) => users::find_by_email(db.write(), &email)
             .await
             .map_err(CliError::runtime)?
-            .map(|u| u.id.0)
+            .map(|u| u.id)
             .ok_or_else(|| CliError::Runtime("the seed author vanished".into())),
         Err(e) => Err(CliError::runtime(e)),
     }

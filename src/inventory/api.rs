@@ -75,7 +75,8 @@ impl From<ledger::Model> for LedgerEntry {
     fn from(m: ledger::Model) -> Self {
         Self {
             id: m.id,
-            kind: m.kind,
+            // A plain string in the document; the stored value is an enum.
+            kind: sea_orm::ActiveEnum::to_value(&m.kind),
             on_hand_delta: m.on_hand_delta,
             reserved_delta: m.reserved_delta,
             reason: m.reason,

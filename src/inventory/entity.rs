@@ -30,8 +30,7 @@ pub mod ledger {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: Uuid,
         pub product_id: ProductId,
-        /// `adjustment`, `reserve`, `release` or `commit`.
-        pub kind: String,
+        pub kind: super::super::model::LedgerKind,
         pub on_hand_delta: i64,
         pub reserved_delta: i64,
         pub reason: String,

@@ -48,21 +48,12 @@ impl Movement {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Kind {
-    Adjustment,
-    Reserve,
-    Release,
-    Commit,
-}
-
-impl Kind {
-    pub(super) fn as_str(self) -> &'static str {
-        match self {
-            Kind::Adjustment => "adjustment",
-            Kind::Reserve => "reserve",
-            Kind::Release => "release",
-            Kind::Commit => "commit",
-        }
+crate::stored_enum! {
+    /// What a ledger entry records.
+    pub enum LedgerKind {
+        Adjustment,
+        Reserve,
+        Release,
+        Commit,
     }
 }

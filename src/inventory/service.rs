@@ -5,7 +5,7 @@
 
 use super::entity::{ledger, level};
 use super::error::StockError;
-use super::model::{Kind, Levels, Movement};
+use super::model::{LedgerKind, Levels, Movement};
 use super::store::{self, levels};
 use crate::db::ids::ProductId;
 use crate::db::pagination::{Page, PageRequest};
@@ -80,15 +80,15 @@ pub async fn init(
 /// Puts `quantity` aside for a buyer: succeeds only while `available >= quantity`.
 pub async fn reserve(
     conn: &impl ConnectionTrait,
-    product_id: impl Into<ProductId>,
+    product_id: ProductId,
     quantity: i64,
     movement: Movement,
 ) -> Result<Levels, StockError> {
     let available = Expr::col(level::Column::OnHand).sub(Expr::col(level::Column::Reserved));
     apply(
         conn,
-        product_id.into(),
-        Kind::Reserve,
+        product_id,
+        LedgerKind::Reserve,
         (0, quantity),
         available.gte(quantity),
         movement,
@@ -99,15 +99,15 @@ pub async fn reserve(
 /// Returns a reservation to available stock (an abandoned checkout).
 pub async fn release(
     conn: &impl ConnectionTrait,
-    product_id: impl Into<ProductId>,
+    product_id: ProductId,
     quantity: i64,
     movement: Movement,
 ) -> Result<Levels, StockError> {
     let guard = Expr::col(level::Column::Reserved).gte(quantity);
     apply(
         conn,
-        product_id.into(),
-        Kind::Release,
+        product_id,
+        LedgerKind::Release,
         (0, -quantity),
         guard,
         movement,
@@ -118,15 +118,15 @@ pub async fn release(
 /// Turns a reservation into a sale: the units leave both reserved and on hand.
 pub async fn commit(
     conn: &impl ConnectionTrait,
-    product_id: impl Into<ProductId>,
+    product_id: ProductId,
     quantity: i64,
     movement: Movement,
 ) -> Result<Levels, StockError> {
     let guard = Expr::col(level::Column::Reserved).gte(quantity);
     apply(
         conn,
-        product_id.into(),
-        Kind::Commit,
+        product_id,
+        LedgerKind::Commit,
         (-quantity, -quantity),
         guard,
         movement,
@@ -138,7 +138,7 @@ pub async fn commit(
 /// what is reserved.
 pub async fn adjust(
     conn: &impl ConnectionTrait,
-    product_id: impl Into<ProductId>,
+    product_id: ProductId,
     delta: i64,
     movement: Movement,
 ) -> Result<Levels, StockError> {
@@ -147,8 +147,8 @@ pub async fn adjust(
         .gte(Expr::col(level::Column::Reserved));
     apply(
         conn,
-        product_id.into(),
-        Kind::Adjustment,
+        product_id,
+        LedgerKind::Adjustment,
         (delta, 0),
         guard,
         movement,
@@ -157,26 +157,28 @@ pub async fn adjust(
 }
 
 /// The sign of `reserved_delta` a positive quantity gives each kind.
-fn expected_sign(kind: Kind) -> i64 {
-    if kind == Kind::Reserve { 1 } else { -1 }
+fn expected_sign(kind: LedgerKind) -> i64 {
+    if kind == LedgerKind::Reserve { 1 } else { -1 }
 }
 
 /// One conditional UPDATE and its ledger row. Run inside a transaction.
 async fn apply(
     conn: &impl ConnectionTrait,
     product_id: ProductId,
-    kind: Kind,
+    kind: LedgerKind,
     (on_hand_delta, reserved_delta): (i64, i64),
     guard: SimpleExpr,
     movement: Movement,
 ) -> Result<Levels, StockError> {
     // Reservations move whole units; an adjustment moves at least one.
-    let moved = if kind == Kind::Adjustment {
+    let moved = if kind == LedgerKind::Adjustment {
         on_hand_delta.abs()
     } else {
         reserved_delta.abs()
     };
-    if moved < 1 || (kind != Kind::Adjustment && reserved_delta.signum() != expected_sign(kind)) {
+    if moved < 1
+        || (kind != LedgerKind::Adjustment && reserved_delta.signum() != expected_sign(kind))
+    {
         return Err(StockError::InvalidQuantity);
     }
     let updated = level::Entity::update_many()
@@ -204,7 +206,7 @@ async fn apply(
     ledger::ActiveModel {
         id: Set(Uuid::now_v7()),
         product_id: Set(product_id),
-        kind: Set(kind.as_str().into()),
+        kind: Set(kind),
         on_hand_delta: Set(on_hand_delta),
         reserved_delta: Set(reserved_delta),
         reason: Set(movement.reason),

@@ -11,9 +11,9 @@ use uuid::Uuid;
 /// The stock of a product; `None` when it has no inventory record.
 pub async fn levels(
     conn: &impl ConnectionTrait,
-    product_id: impl Into<ProductId>,
+    product_id: ProductId,
 ) -> Result<Option<Levels>, DbErr> {
-    Ok(level::Entity::find_by_id(product_id.into())
+    Ok(level::Entity::find_by_id(product_id)
         .one(conn)
         .await?
         .map(Into::into))
@@ -36,12 +36,12 @@ pub async fn levels_of(
 /// Ledger entries of a product, newest first, before the `before` id.
 pub async fn ledger(
     conn: &impl ConnectionTrait,
-    product_id: impl Into<ProductId>,
+    product_id: ProductId,
     before: Option<Uuid>,
     limit: u64,
 ) -> Result<Vec<ledger::Model>, DbErr> {
     let mut query = ledger::Entity::find()
-        .filter(ledger::Column::ProductId.eq(product_id.into()))
+        .filter(ledger::Column::ProductId.eq(product_id))
         .order_by_desc(ledger::Column::Id)
         .limit(limit);
     if let Some(before) = before {

@@ -4,6 +4,7 @@
 use super::outbox::{Model, OutboxFilter};
 use super::service;
 use crate::auth::{BearerAuth, Permission};
+use crate::db::ids::JobId;
 use crate::db::pagination::PageRequest;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -25,7 +26,7 @@ enum MailTags {
 struct OutboxMessage {
     id: Uuid,
     /// The `email.send` job that produced it.
-    job_id: Uuid,
+    job_id: JobId,
     to: String,
     subject: String,
     text_body: String,

@@ -1,6 +1,7 @@
 //! The `mail_outbox` table: messages kept instead of sent when no SMTP server is
 //! configured. Keyed by job id, so a job that runs twice stores one copy.
 
+use crate::db::ids::JobId;
 use crate::db::pagination::PageRequest;
 use chrono::Utc;
 use sea_orm::entity::prelude::*;
@@ -12,7 +13,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     /// The `email.send` job that produced the message.
-    pub job_id: Uuid,
+    pub job_id: JobId,
     pub to_address: String,
     pub subject: String,
     pub text_body: String,
@@ -28,7 +29,7 @@ impl ActiveModelBehavior for ActiveModel {}
 /// Stores the message of job `job_id` unless that job already stored one.
 pub async fn store(
     conn: &impl ConnectionTrait,
-    job_id: Uuid,
+    job_id: JobId,
     message: &super::SendEmail,
 ) -> Result<(), DbErr> {
     let row = ActiveModel {

@@ -5,6 +5,7 @@
 
 use super::{MailError, SendEmail, outbox};
 use crate::config::MailConfig;
+use crate::db::ids::JobId;
 use crate::jobs::{JobContext, Outcome};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -42,7 +43,7 @@ impl Mailer {
             .unwrap_or_default()
             .to_string();
         match self {
-            Mailer::Outbox => match outbox::store(ctx.db.write(), ctx.id.0, &message).await {
+            Mailer::Outbox => match outbox::store(ctx.db.write(), ctx.id, &message).await {
                 Ok(()) => {
                     tracing::info!(mail.to_domain = %domain, mail.via = "outbox", "email stored in the outbox");
                     Outcome::Done
@@ -50,7 +51,7 @@ impl Mailer {
                 Err(e) => Outcome::Retry(format!("storing the email in the outbox failed: {e}")),
             },
             Mailer::Smtp { transport, from } => {
-                let email = match build(from, message, ctx.id.0) {
+                let email = match build(from, message, ctx.id) {
                     Ok(email) => email,
                     Err(e) => return Outcome::Fail(format!("the email cannot be built: {e}")),
                 };
@@ -71,7 +72,7 @@ impl Mailer {
     }
 }
 
-fn build(from: &Mailbox, message: SendEmail, job_id: uuid::Uuid) -> Result<Message, MailError> {
+fn build(from: &Mailbox, message: SendEmail, job_id: JobId) -> Result<Message, MailError> {
     let to: Mailbox = message.to.parse().map_err(MailError::Address)?;
     Message::builder()
         .from(from.clone())

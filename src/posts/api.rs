@@ -3,6 +3,7 @@
 use super::model::{BODY, TITLE};
 use super::{NewPost, PostChanges, PostStatus, PostsError, Slug, service};
 use crate::auth::{BearerAuth, Permission, caller_may, optional_principal};
+use crate::db::ids::{PostId, UserId};
 use crate::db::pagination::PageRequest;
 use crate::error::ApiError;
 use crate::rest::caching::{Cached, Validators, list_tag, respond};
@@ -28,12 +29,12 @@ enum PostTags {
 #[derive(Object)]
 #[oai(example)]
 pub struct Post {
-    id: Uuid,
+    id: PostId,
     slug: String,
     title: String,
     body: String,
     status: PostStatus,
-    author_id: Uuid,
+    author_id: UserId,
     published_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -43,12 +44,12 @@ impl Example for Post {
     fn example() -> Self {
         let at = DateTime::<Utc>::from_timestamp(1_764_000_000, 0).unwrap_or_default();
         Self {
-            id: Uuid::nil(),
+            id: PostId(Uuid::nil()),
             slug: "launch-day".into(),
             title: "Launch day".into(),
             body: "We are live.".into(),
             status: PostStatus::Published,
-            author_id: Uuid::nil(),
+            author_id: UserId(Uuid::nil()),
             published_at: Some(at),
             created_at: at,
             updated_at: at,
@@ -59,12 +60,12 @@ impl Example for Post {
 impl From<super::Model> for Post {
     fn from(m: super::Model) -> Self {
         Self {
-            id: m.id.0,
+            id: m.id,
             slug: m.slug.to_string(),
             title: m.title,
             body: m.body,
             status: m.status,
-            author_id: m.author_id.0,
+            author_id: m.author_id,
             published_at: m.published_at,
             created_at: m.created_at,
             updated_at: m.updated_at,

@@ -192,13 +192,13 @@ pub async fn delete(conn: &impl ConnectionTrait, slug: &str) -> Result<Model, Po
 /// `(slug, title, body)` each; a slug that is not valid fails the batch.
 pub async fn insert_published_batch(
     conn: &impl ConnectionTrait,
-    author_id: impl Into<UserId>,
+    author_id: UserId,
     posts: Vec<(String, String, String)>,
 ) -> Result<(), DbErr> {
     if posts.is_empty() {
         return Ok(());
     }
-    let (author_id, now) = (author_id.into(), Utc::now());
+    let now = Utc::now();
     let mut rows = Vec::with_capacity(posts.len());
     for (i, (slug, title, body)) in posts.into_iter().enumerate() {
         let slug = Slug::parse(&slug)

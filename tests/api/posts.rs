@@ -2,6 +2,7 @@
 
 use crate::backend_tests;
 use crate::helpers::{Backend, Session, TestApp};
+use levee::db::ids::UserId;
 use levee::users::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -304,7 +305,7 @@ async fn postgres_uses_the_indexes_for_the_public_reads() {
                 )
             })
             .collect();
-        levee::posts::insert_published_batch(db.write(), editor.user_id, posts)
+        levee::posts::insert_published_batch(db.write(), UserId(editor.user_id), posts)
             .await
             .expect("seed");
     }

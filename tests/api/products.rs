@@ -2,7 +2,8 @@
 
 use crate::backend_tests;
 use crate::helpers::{Backend, Session, TestApp, TestDb, levee_command, pointers};
-use levee::inventory::{self, Movement, StockError};
+use levee::db::ids::ProductId;
+use levee::inventory::{self, LedgerKind, Movement, StockError};
 use levee::users::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -214,7 +215,7 @@ async fn concurrent_reservations_never_oversell(backend: Backend) {
         .json()
         .await
         .expect("json");
-    let id: uuid::Uuid = created["id"].as_str().expect("id").parse().expect("uuid");
+    let id = ProductId(created["id"].as_str().expect("id").parse().expect("uuid"));
     let attempts = (0..500).map(|n| {
         let db = app.state.db().clone();
         tokio::spawn(async move {
@@ -265,7 +266,13 @@ async fn concurrent_reservations_never_oversell(backend: Backend) {
         (100, 100),
         "the ledger reconciles with the levels"
     );
-    assert_eq!(entries.iter().filter(|e| e.kind == "reserve").count(), 100);
+    assert_eq!(
+        entries
+            .iter()
+            .filter(|e| e.kind == LedgerKind::Reserve)
+            .count(),
+        100
+    );
 
     // Release and commit keep the invariants too.
     let txn = app.state.db().begin_write().await.expect("txn");

@@ -1,5 +1,6 @@
 //! The catalog's representations: what the endpoints read and write as JSON.
 
+use crate::db::ids::ProductId;
 use crate::error::FieldError;
 use crate::products::{Money, Stocked};
 use chrono::{DateTime, Utc};
@@ -35,7 +36,7 @@ impl Price {
 #[derive(Object)]
 #[oai(example)]
 pub struct Product {
-    id: Uuid,
+    id: ProductId,
     sku: String,
     name: String,
     description: String,
@@ -51,7 +52,7 @@ impl Example for Product {
     fn example() -> Self {
         let at = DateTime::<Utc>::from_timestamp(1_764_000_000, 0).unwrap_or_default();
         Self {
-            id: Uuid::nil(),
+            id: ProductId(Uuid::nil()),
             sku: "TEE-BLK-L".into(),
             name: "Black tee, L".into(),
             description: "Organic cotton.".into(),
@@ -68,7 +69,7 @@ impl From<Stocked> for Product {
     fn from(s: Stocked) -> Self {
         let p = s.product;
         Self {
-            id: p.id.0,
+            id: p.id,
             sku: p.sku.to_string(),
             name: p.name,
             description: p.description,
