@@ -15,28 +15,17 @@ pub const MAX_LIMIT: u64 = 100;
 pub struct InvalidCursor;
 
 /// Encodes a sort key as an opaque cursor.
-pub fn encode_cursor<K: Serialize>(key: &K) -> String {
+fn encode_cursor<K: Serialize>(key: &K) -> String {
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(key).unwrap_or_default())
 }
 
 /// Decodes a cursor made by [`encode_cursor`].
-pub fn decode_cursor<K: DeserializeOwned>(cursor: &str) -> Result<K, InvalidCursor> {
+fn decode_cursor<K: DeserializeOwned>(cursor: &str) -> Result<K, InvalidCursor> {
     URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .ok_or(InvalidCursor)
-}
-
-/// The `?limit=` (default 20) and decoded `?cursor=` of a list request.
-pub fn page_request<K: DeserializeOwned>(
-    limit: Option<u64>,
-    cursor: Option<&str>,
-) -> Result<(u64, Option<K>), InvalidCursor> {
-    Ok((
-        limit.unwrap_or(DEFAULT_LIMIT),
-        cursor.map(decode_cursor).transpose()?,
-    ))
 }
 
 /// What a list request asks for: at most `limit` rows after `after` (the decoded cursor).
@@ -49,8 +38,10 @@ pub struct PageRequest<K> {
 impl<K: DeserializeOwned> PageRequest<K> {
     /// The `?limit=` (default 20) and `?cursor=` of a list request.
     pub fn parse(limit: Option<u64>, cursor: Option<&str>) -> Result<Self, InvalidCursor> {
-        let (limit, after) = page_request(limit, cursor)?;
-        Ok(Self { limit, after })
+        Ok(Self {
+            limit: limit.unwrap_or(DEFAULT_LIMIT),
+            after: cursor.map(decode_cursor).transpose()?,
+        })
     }
 
     /// Rows to fetch: one more than a page, to know whether another follows.
@@ -69,25 +60,18 @@ pub struct Page<T> {
 impl<T> Page<T> {
     /// The page from `rows` fetched with [`PageRequest::rows`]; `key` is the sort key the
     /// next page continues after.
-    pub fn from_rows<K: Serialize>(rows: Vec<T>, limit: u64, key: impl Fn(&T) -> K) -> Self {
-        let (items, next_cursor) = split_page(rows, limit, key);
-        Self { items, next_cursor }
-    }
-}
-
-/// Rows fetched are `limit + 1`: the extra row only says whether another page exists.
-pub fn split_page<T, K: Serialize>(
-    mut rows: Vec<T>,
-    limit: u64,
-    key: impl Fn(&T) -> K,
-) -> (Vec<T>, Option<String>) {
-    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    if rows.len() > limit {
-        rows.truncate(limit);
-        let next = rows.last().map(|last| encode_cursor(&key(last)));
-        (rows, next)
-    } else {
-        (rows, None)
+    pub fn from_rows<K: Serialize>(mut rows: Vec<T>, limit: u64, key: impl Fn(&T) -> K) -> Self {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let next_cursor = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last().map(|last| encode_cursor(&key(last)))
+        } else {
+            None
+        };
+        Self {
+            items: rows,
+            next_cursor,
+        }
     }
 }
 
@@ -107,14 +91,15 @@ mod tests {
 
     #[test]
     fn the_extra_row_becomes_the_next_cursor() {
-        let (page, next) = split_page(vec![1, 2, 3], 2, |n| *n);
-        assert_eq!(page, vec![1, 2]);
+        let page = Page::from_rows(vec![1, 2, 3], 2, |n| *n);
+        assert_eq!(page.items, vec![1, 2]);
         assert_eq!(
-            next.as_deref()
+            page.next_cursor
+                .as_deref()
                 .map(decode_cursor::<i32>)
                 .and_then(Result::ok),
             Some(2)
         );
-        assert_eq!(split_page(vec![1], 2, |n| *n).1, None);
+        assert_eq!(Page::from_rows(vec![1], 2, |n| *n).next_cursor, None);
     }
 }
