@@ -17,14 +17,14 @@ pub async fn published(state: &AppState, slug: &Slug) -> Result<Option<Model>, P
     let (db, key) = (state.db().clone(), slug.clone());
     POSTS
         .item(state.cache(), slug.as_str(), move || async move {
-            Ok(store::find_published(&db.read(), key.as_str()).await?)
+            Ok(store::find_published(&db.read(), &key).await?)
         })
         .await
 }
 
 /// Any post by slug, drafts included (for editors), from the primary.
 pub async fn find(state: &AppState, slug: &Slug) -> Result<Model, PostsError> {
-    store::find_by_slug(state.db().write(), slug.as_str())
+    store::find_by_slug(state.db().write(), slug)
         .await?
         .ok_or(PostsError::NotFound)
 }
@@ -63,7 +63,7 @@ pub async fn update(
     slug: &Slug,
     changes: PostChanges,
 ) -> Result<Model, PostsError> {
-    let post = store::update(state.db().write(), slug.as_str(), changes).await?;
+    let post = store::update(state.db().write(), slug, changes).await?;
     invalidate(state, &[slug, &post.slug]).await;
     Ok(post)
 }
@@ -74,13 +74,13 @@ pub async fn set_status(
     slug: &Slug,
     status: PostStatus,
 ) -> Result<Model, PostsError> {
-    let post = store::set_status(state.db().write(), slug.as_str(), status).await?;
+    let post = store::set_status(state.db().write(), slug, status).await?;
     invalidate(state, &[slug]).await;
     Ok(post)
 }
 
 pub async fn delete(state: &AppState, slug: &Slug) -> Result<(), PostsError> {
-    store::delete(state.db().write(), slug.as_str()).await?;
+    store::delete(state.db().write(), slug).await?;
     invalidate(state, &[slug]).await;
     Ok(())
 }

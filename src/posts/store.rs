@@ -83,14 +83,20 @@ pub async fn insert(conn: &impl ConnectionTrait, new: NewPost) -> Result<Model, 
 }
 
 /// Any post by slug, drafts included (for editors).
-pub async fn find_by_slug(conn: &impl ConnectionTrait, slug: &str) -> Result<Option<Model>, DbErr> {
-    Posts::find().filter(Column::Slug.eq(slug)).one(conn).await
+pub async fn find_by_slug(
+    conn: &impl ConnectionTrait,
+    slug: &Slug,
+) -> Result<Option<Model>, DbErr> {
+    Posts::find()
+        .filter(Column::Slug.eq(slug.clone()))
+        .one(conn)
+        .await
 }
 
 /// A published post by slug — the public read.
 pub async fn find_published(
     conn: &impl ConnectionTrait,
-    slug: &str,
+    slug: &Slug,
 ) -> Result<Option<Model>, DbErr> {
     Ok(find_by_slug(conn, slug)
         .await?
@@ -138,7 +144,7 @@ pub struct PostChanges {
 
 pub async fn update(
     conn: &impl ConnectionTrait,
-    slug: &str,
+    slug: &Slug,
     changes: PostChanges,
 ) -> Result<Model, PostsError> {
     let post = find_by_slug(conn, slug)
@@ -161,7 +167,7 @@ pub async fn update(
 /// Publishes (stamping `published_at` when it was a draft) or unpublishes.
 pub async fn set_status(
     conn: &impl ConnectionTrait,
-    slug: &str,
+    slug: &Slug,
     status: PostStatus,
 ) -> Result<Model, PostsError> {
     let post = find_by_slug(conn, slug)
@@ -177,7 +183,7 @@ pub async fn set_status(
     save_next_version(conn, row, version, PostsError::SlugTaken).await
 }
 
-pub async fn delete(conn: &impl ConnectionTrait, slug: &str) -> Result<Model, PostsError> {
+pub async fn delete(conn: &impl ConnectionTrait, slug: &Slug) -> Result<Model, PostsError> {
     let post = find_by_slug(conn, slug)
         .await?
         .ok_or(PostsError::NotFound)?;

@@ -208,7 +208,8 @@ async fn expired_entries_are_served_stale_while_one_refresh_runs(backend: Backen
         body: Some("v2".into()),
         ..Default::default()
     };
-    levee::posts::update(app.state.db().write(), &slug, changes)
+    let addressed = levee::posts::Slug::parse(&slug).expect("slug");
+    levee::posts::update(app.state.db().write(), &addressed, changes)
         .await
         .expect("update");
     tokio::time::sleep(Duration::from_millis(300)).await;
