@@ -12,6 +12,19 @@ pub trait Versioned: ActiveModelTrait {
     fn stamp(&mut self, version: i64, updated_at: DateTime<Utc>);
 }
 
+/// Implements [`Versioned`] for an active model with `version` and `updated_at` columns.
+#[macro_export]
+macro_rules! versioned {
+    ($active:ty) => {
+        impl $crate::db::Versioned for $active {
+            fn stamp(&mut self, version: i64, updated_at: chrono::DateTime<chrono::Utc>) {
+                self.version = sea_orm::Set(version);
+                self.updated_at = sea_orm::Set(updated_at);
+            }
+        }
+    };
+}
+
 /// Saves `row`, loaded at `version`, as the next version. A unique violation (a changed
 /// unique column clashing) becomes `taken`.
 pub async fn save_next_version<A, E>(

@@ -28,9 +28,4 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
-impl crate::db::Versioned for ActiveModel {
-    fn stamp(&mut self, version: i64, updated_at: DateTimeUtc) {
-        self.version = sea_orm::Set(version);
-        self.updated_at = sea_orm::Set(updated_at);
-    }
-}
+crate::versioned!(ActiveModel);
