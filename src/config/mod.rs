@@ -50,8 +50,11 @@ pub struct ServerConfig {
     pub host: IpAddr,
     /// TCP port; 0 picks a free port.
     pub port: u16,
-    /// Proxies (CIDRs) whose `X-Forwarded-For`/`Forwarded` headers are believed.
+    /// Proxies (CIDRs) whose `forwarded_header` is believed.
     pub trusted_proxies: Vec<IpNet>,
+    /// The one header the trusted proxies append the client's address to; the other is
+    /// ignored, since a client can send either.
+    pub forwarded_header: ForwardedHeader,
     /// Serve HTTPS with these PEM files; reloaded on SIGHUP.
     pub tls: Option<TlsConfig>,
     /// Longest time one request may take before it is answered with 503.
@@ -74,6 +77,7 @@ impl Default for ServerConfig {
             host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 8080,
             trusted_proxies: Vec::new(),
+            forwarded_header: ForwardedHeader::XForwardedFor,
             tls: None,
             request_timeout: Duration::secs(30),
             header_read_timeout: Duration::secs(10),
@@ -89,6 +93,16 @@ impl ServerConfig {
     pub fn listen_addr(&self) -> SocketAddr {
         SocketAddr::new(self.host, self.port)
     }
+}
+
+/// The header naming the hops a request passed through (`server.forwarded_header`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For: client, proxy1, proxy2`.
+    XForwardedFor,
+    /// RFC 7239 `Forwarded: for=client, for=proxy1`.
+    Forwarded,
 }
 
 /// PEM certificate chain and private key for HTTPS.

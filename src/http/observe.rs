@@ -3,7 +3,7 @@
 
 use crate::error::problem_for;
 use poem::PathPattern;
-use poem::http::HeaderValue;
+use poem::http::{HeaderValue, Method};
 use poem::{Endpoint, IntoResponse, Request, Response, Result};
 use std::time::Instant;
 use tracing::Instrument;
@@ -87,6 +87,26 @@ fn random_hex(len: usize) -> String {
     hex
 }
 
+/// The method as a metric label: anything outside the standard set is `other`, so clients
+/// inventing methods cannot create series without bound.
+fn method_label(method: &Method) -> &'static str {
+    const STANDARD: [Method; 9] = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+        Method::CONNECT,
+        Method::TRACE,
+    ];
+    STANDARD
+        .iter()
+        .find(|m| *m == method)
+        .map_or("other", Method::as_str)
+}
+
 fn valid_request_id(v: &str) -> bool {
     !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic())
 }
@@ -122,6 +142,7 @@ impl<E: Endpoint> Endpoint for Observe<E> {
             .headers()
             .contains_key(poem::http::header::AUTHORIZATION);
         let method = req.method().to_string();
+        let method_label = method_label(req.method());
         let path = req.uri().path().to_string();
         let span = tracing::info_span!(
             "request",
@@ -148,7 +169,7 @@ impl<E: Endpoint> Endpoint for Observe<E> {
         let elapsed = started.elapsed();
         metrics::histogram!(
             "http_server_request_duration_seconds",
-            "method" => method.clone(),
+            "method" => method_label,
             "route" => route.clone(),
             "status" => status.to_string(),
         )
@@ -259,6 +280,13 @@ mod tests {
             assert_eq!(ctx.parent_id, None, "{bad}");
             assert_eq!(ctx.trace_id.len(), 32);
         }
+    }
+
+    #[test]
+    fn invented_methods_are_labelled_other() {
+        assert_eq!(method_label(&Method::PATCH), "PATCH");
+        let invented = Method::from_bytes(b"BREW").expect("method");
+        assert_eq!(method_label(&invented), "other");
     }
 
     #[test]

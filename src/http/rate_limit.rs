@@ -23,9 +23,10 @@ impl<E> RateLimit<E> {
     }
 }
 
-/// IPv6 clients are keyed by their /64: one host usually holds the whole prefix.
+/// IPv6 clients are keyed by their /64: one host usually holds the whole prefix. An
+/// IPv4-mapped address is an IPv4 client, keyed alone rather than in `::ffff:0:0/96`'s /64.
 fn ip_key(ip: Option<IpAddr>) -> String {
-    match ip {
+    match ip.map(|ip| ip.to_canonical()) {
         Some(IpAddr::V6(v6)) => {
             let s = v6.segments();
             format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
@@ -78,7 +79,7 @@ impl<E: Endpoint> Endpoint for RateLimit<E> {
         else {
             return self.inner.call(req).await.map(IntoResponse::into_response);
         };
-        let ip = ip_key(client_ip(&req, &self.state.config().server.trusted_proxies));
+        let ip = ip_key(client_ip(&req, &self.state.config().server));
         let key = match (policy.key, &caller) {
             (KeyKind::User, Some(caller)) => caller.clone(),
             (KeyKind::ApiKey, Some(caller)) if caller.starts_with("key:") => caller.clone(),
@@ -140,5 +141,6 @@ mod tests {
         assert_eq!(ip_key(Some(a)), ip_key(Some(b)));
         assert_eq!(ip_key(Some(a)), "2001:db8:1:2::/64");
         assert_eq!(ip_key("192.0.2.7".parse().ok()), "192.0.2.7");
+        assert_eq!(ip_key("::ffff:192.0.2.7".parse().ok()), "192.0.2.7");
     }
 }

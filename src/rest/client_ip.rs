@@ -1,52 +1,82 @@
 //! The client's address: the socket peer, or — only when that peer is a configured trusted
-//! proxy — the nearest untrusted hop named in `X-Forwarded-For` / `Forwarded`.
+//! proxy — the right-most untrusted hop of the one configured forwarded header
+//! (`server.forwarded_header`). Addresses are canonical: on a dual-stack listener an IPv4
+//! client arrives as `::ffff:a.b.c.d`, and must match IPv4 proxies and be keyed as IPv4.
 
+use crate::config::{ForwardedHeader, ServerConfig};
 use ipnet::IpNet;
 use poem::Request;
 use poem::http::HeaderMap;
 use std::net::IpAddr;
 
-pub fn client_ip(req: &Request, trusted: &[IpNet]) -> Option<IpAddr> {
+pub fn client_ip(req: &Request, server: &ServerConfig) -> Option<IpAddr> {
     let peer = req.remote_addr().as_socket_addr().map(|a| a.ip())?;
-    Some(resolve(peer, req.headers(), trusted))
+    Some(resolve(
+        peer,
+        req.headers(),
+        &server.trusted_proxies,
+        server.forwarded_header,
+    ))
 }
 
-fn resolve(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+/// Walks the hops from the nearest outwards, each trusted proxy vouching for the next. The
+/// first untrusted address is the client. A hop that is not an address (`unknown`, an
+/// obfuscated `_id`, garbage) ends the walk: what lies left of it was never vouched for, so
+/// the last trusted address is the client.
+fn resolve(
+    peer: IpAddr,
+    headers: &HeaderMap,
+    trusted: &[IpNet],
+    header: ForwardedHeader,
+) -> IpAddr {
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
-    if !is_trusted(&peer) {
-        return peer;
+    let mut client = peer.to_canonical();
+    if !is_trusted(&client) {
+        return client;
     }
-    // Walk from the nearest hop outwards; the first address not ours is the client.
-    forwarded_hops(headers)
-        .into_iter()
-        .rev()
-        .find(|ip| !is_trusted(ip))
-        .unwrap_or(peer)
+    for hop in forwarded_hops(headers, header).into_iter().rev() {
+        let Some(ip) = hop.map(|ip| ip.to_canonical()) else {
+            break;
+        };
+        client = ip;
+        if !is_trusted(&ip) {
+            break;
+        }
+    }
+    client
 }
 
-/// Hops in order (client first), from `Forwarded` when present, else `X-Forwarded-For`.
-fn forwarded_hops(headers: &HeaderMap) -> Vec<IpAddr> {
-    if let Some(value) = headers.get("forwarded").and_then(|v| v.to_str().ok()) {
-        return value
-            .split(',')
-            .filter_map(|element| {
-                element.split(';').find_map(|pair| {
-                    let (key, value) = pair.trim().split_once('=')?;
-                    key.eq_ignore_ascii_case("for").then(|| parse_node(value))?
-                })
-            })
-            .collect();
-    }
-    headers
-        .get_all("x-forwarded-for")
+/// Hops in order (client first) from the configured header; `None` for one that does not
+/// parse. Empty list elements are ignored, as RFC 9110 asks.
+fn forwarded_hops(headers: &HeaderMap, header: ForwardedHeader) -> Vec<Option<IpAddr>> {
+    let name = match header {
+        ForwardedHeader::XForwardedFor => "x-forwarded-for",
+        ForwardedHeader::Forwarded => "forwarded",
+    };
+    let elements = headers
+        .get_all(name)
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|hop| hop.trim().parse().ok())
-        .collect()
+        // A header that is not visible ASCII names no hop we could trust beyond.
+        .flat_map(|v| v.to_str().unwrap_or("?").split(','))
+        .map(str::trim)
+        .filter(|element| !element.is_empty());
+    match header {
+        ForwardedHeader::XForwardedFor => elements.map(parse_node).collect(),
+        ForwardedHeader::Forwarded => elements.map(forwarded_for).collect(),
+    }
 }
 
-/// `for=` node forms: `192.0.2.1`, `"[2001:db8::1]:4711"`, `192.0.2.1:80`.
+/// The `for=` node of one `Forwarded` element (`for=192.0.2.1;proto=https`).
+fn forwarded_for(element: &str) -> Option<IpAddr> {
+    element.split(';').find_map(|pair| {
+        let (key, value) = pair.trim().split_once('=')?;
+        key.trim()
+            .eq_ignore_ascii_case("for")
+            .then(|| parse_node(value))?
+    })
+}
+
+/// Node forms: `192.0.2.1`, `2001:db8::1`, `"[2001:db8::1]:4711"`, `192.0.2.1:80`.
 fn parse_node(raw: &str) -> Option<IpAddr> {
     let node = raw.trim().trim_matches('"');
     if let Some(rest) = node.strip_prefix('[') {
@@ -60,47 +90,78 @@ fn parse_node(raw: &str) -> Option<IpAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ForwardedHeader::{Forwarded, XForwardedFor};
 
-    fn client(peer: &str, headers: &[(&'static str, &str)], trusted: &[IpNet]) -> IpAddr {
+    /// The client of a request from `peer` through proxies in 10.0.0.0/8.
+    fn client(peer: &str, header: ForwardedHeader, headers: &[(&'static str, &str)]) -> String {
         let mut map = HeaderMap::new();
         for (k, v) in headers {
             map.append(*k, v.parse().expect("header value"));
         }
-        resolve(peer.parse().expect("peer"), &map, trusted)
-    }
-
-    fn nets(list: &[&str]) -> Vec<IpNet> {
-        list.iter().map(|n| n.parse().expect("cidr")).collect()
+        let trusted = ["10.0.0.0/8".parse().expect("cidr")];
+        resolve(peer.parse().expect("peer"), &map, &trusted, header).to_string()
     }
 
     #[test]
     fn untrusted_peers_cannot_claim_another_address() {
-        let ip = client(
-            "198.51.100.7",
-            &[("x-forwarded-for", "1.2.3.4")],
-            &nets(&["10.0.0.0/8"]),
-        );
-        assert_eq!(ip.to_string(), "198.51.100.7");
+        let xff = [("x-forwarded-for", "1.2.3.4")];
+        assert_eq!(client("198.51.100.7", XForwardedFor, &xff), "198.51.100.7");
     }
 
     #[test]
     fn a_trusted_proxy_names_the_client() {
-        let ip = client(
-            "10.0.0.5",
-            &[("x-forwarded-for", "6.6.6.6, 203.0.113.9, 10.0.0.4")],
-            &nets(&["10.0.0.0/8"]),
-        );
-        assert_eq!(ip.to_string(), "203.0.113.9");
+        let xff = [("x-forwarded-for", "6.6.6.6, 203.0.113.9, 10.0.0.4")];
+        assert_eq!(client("10.0.0.5", XForwardedFor, &xff), "203.0.113.9");
     }
 
     #[test]
     fn the_forwarded_header_is_understood() {
         let forwarded = "for=\"[2001:db8::1]:4711\";proto=https, for=10.0.0.9";
-        let ip = client(
-            "10.0.0.5",
-            &[("forwarded", forwarded)],
-            &nets(&["10.0.0.0/8"]),
+        let headers = [("forwarded", forwarded)];
+        assert_eq!(client("10.0.0.5", Forwarded, &headers), "2001:db8::1");
+    }
+
+    #[test]
+    fn ipv4_mapped_addresses_are_canonical() {
+        let xff = [("x-forwarded-for", "::ffff:203.0.113.9")];
+        assert_eq!(
+            client("::ffff:10.0.0.5", XForwardedFor, &xff),
+            "203.0.113.9"
         );
-        assert_eq!(ip.to_string(), "2001:db8::1");
+        assert_eq!(
+            client("::ffff:198.51.100.7", XForwardedFor, &[]),
+            "198.51.100.7"
+        );
+    }
+
+    #[test]
+    fn only_the_configured_header_is_read() {
+        let both = [
+            ("x-forwarded-for", "203.0.113.9"),
+            ("forwarded", "for=6.6.6.6"),
+        ];
+        assert_eq!(client("10.0.0.5", XForwardedFor, &both), "203.0.113.9");
+        assert_eq!(client("10.0.0.5", Forwarded, &both), "6.6.6.6");
+        let xff_only = [("x-forwarded-for", "203.0.113.9")];
+        assert_eq!(client("10.0.0.5", Forwarded, &xff_only), "10.0.0.5");
+    }
+
+    #[test]
+    fn an_unparseable_hop_ends_the_walk_at_the_last_trusted_address() {
+        let xff = |hops| [("x-forwarded-for", hops)];
+        assert_eq!(
+            client("10.0.0.5", XForwardedFor, &xff("6.6.6.6, unknown")),
+            "10.0.0.5"
+        );
+        let deeper = xff("6.6.6.6, _hidden, 10.0.0.4");
+        assert_eq!(client("10.0.0.5", XForwardedFor, &deeper), "10.0.0.4");
+        let no_for = [("forwarded", "for=6.6.6.6, proto=https")];
+        assert_eq!(client("10.0.0.5", Forwarded, &no_for), "10.0.0.5");
+    }
+
+    #[test]
+    fn hops_all_trusted_name_the_farthest_proxy() {
+        let xff = [("x-forwarded-for", "10.0.0.3, , 10.0.0.4")];
+        assert_eq!(client("10.0.0.5", XForwardedFor, &xff), "10.0.0.3");
     }
 }

@@ -7,6 +7,7 @@ mod auth;
 mod cache;
 mod cache_redis;
 mod cli;
+mod client_ip;
 mod contract;
 mod errors;
 mod fixtures;

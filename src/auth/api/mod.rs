@@ -151,7 +151,7 @@ impl AuthApi {
         req: &Request,
         body: Json<LoginRequest>,
     ) -> Result<Json<TokenResponse>, ApiError> {
-        let ip = client_ip(req, &state.config().server.trusted_proxies).map(|ip| ip.to_string());
+        let ip = client_ip(req, &state.config().server).map(|ip| ip.to_string());
         let pair = state
             .auth()
             .login(state.db(), &body.email, &body.password, ip.as_deref())
