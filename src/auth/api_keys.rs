@@ -88,22 +88,28 @@ pub fn scopes_of(model: &Model) -> Vec<Scope> {
         .collect()
 }
 
+/// The key stored under `key_hash`, or `None` when it is unknown, revoked or expired.
+pub async fn find_live(
+    conn: &impl ConnectionTrait,
+    key_hash: &str,
+) -> Result<Option<Model>, DbErr> {
+    let key = ApiKeys::find()
+        .filter(Column::KeyHash.eq(key_hash))
+        .one(conn)
+        .await?;
+    let now = Utc::now();
+    Ok(key.filter(|k| k.revoked_at.is_none() && k.expires_at.is_none_or(|at| at > now)))
+}
+
 /// The principal for a presented key, or `None` when it is unknown, revoked or expired.
 pub async fn authenticate(
     conn: &impl ConnectionTrait,
     raw: &str,
 ) -> Result<Option<Principal>, DbErr> {
-    let Some(key) = ApiKeys::find()
-        .filter(Column::KeyHash.eq(sha256_hex(raw)))
-        .one(conn)
-        .await?
-    else {
+    let Some(key) = find_live(conn, &sha256_hex(raw)).await? else {
         return Ok(None);
     };
     let now = Utc::now();
-    if key.revoked_at.is_some() || key.expires_at.is_some_and(|at| at <= now) {
-        return Ok(None);
-    }
     if key
         .last_used_at
         .is_none_or(|at| now - at >= LAST_USED_RESOLUTION)

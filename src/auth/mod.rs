@@ -9,6 +9,7 @@ mod bearer;
 pub mod entity;
 mod error;
 mod jwt;
+mod key_verdicts;
 pub mod password;
 mod principal;
 pub mod refresh;

@@ -3,6 +3,7 @@
 
 use super::error::AuthError;
 use super::jwt::TokenIssuer;
+use super::key_verdicts::KeyVerdicts;
 use super::password::{HashError, PasswordHasher};
 use super::principal::Principal;
 use super::refresh::{self, Refusal, Rotation};
@@ -37,6 +38,7 @@ pub struct Auth {
     tokens: TokenIssuer,
     pub(super) hasher: PasswordHasher,
     throttle: LoginThrottle,
+    key_verdicts: KeyVerdicts,
 }
 
 impl Auth {
@@ -52,6 +54,7 @@ impl Auth {
                 config.max_failed_logins_per_ip.get(),
                 config.login_lockout.get(),
             ),
+            key_verdicts: KeyVerdicts::new(),
             config: config.clone(),
         })
     }
@@ -84,15 +87,15 @@ impl Auth {
         })
     }
 
-    /// A stable identity for rate limiting, without touching the database: an API key is
-    /// keyed by its hash, an access token by its verified subject. Invalid credentials get
-    /// `None` (they are limited as anonymous, and the handler answers 401).
+    /// A stable identity for rate limiting: a live API key is keyed by its hash (liveness
+    /// cached briefly, see `key_verdicts`), an access token by its verified subject.
+    /// Unverified credentials get `None`: they are limited as anonymous, by client address,
+    /// so an invented credential buys no quota of its own (the handler answers 401).
     pub async fn rate_limit_identity(&self, db: &Db, credential: &str) -> Option<String> {
         if credential.starts_with(KEY_PREFIX) {
-            return Some(format!(
-                "key:{}",
-                &super::secret::sha256_hex(credential)[..32]
-            ));
+            let hash = super::secret::sha256_hex(credential);
+            let live = self.key_verdicts.is_live(&db.read(), &hash).await;
+            return live.then(|| format!("key:{}", &hash[..32]));
         }
         let claims = self.tokens.verify(credential, &db.read()).await.ok()?;
         Some(format!("user:{}", claims.sub))

@@ -1,7 +1,8 @@
 //! HTTP assembly: the OpenAPI service from each feature's API, the docs, and the middleware
 //! stack every request passes through (outermost first):
-//! observe → CORS → compression → error rendering → load shedding → body limit → rate limit
-//! → deadline → routes.
+//! observe → CORS → compression → error rendering → load shedding → body limit → deadline
+//! → rate limit → routes. The deadline sits outside the rate limiter because the limiter may
+//! read the body (login keys on its email): a trickled body must not outlive the deadline.
 
 pub mod conn;
 mod consistency;
@@ -61,8 +62,8 @@ pub fn router(
     let routes = routes.nest("/", api).data(state.clone());
 
     let routes = consistency_layer(routes, state);
-    let guarded = guard::Deadline::new(routes, config.request_timeout.get());
-    let guarded = rate_limit::RateLimit::new(guarded, state.clone());
+    let guarded = rate_limit::RateLimit::new(routes, state.clone());
+    let guarded = guard::Deadline::new(guarded, config.request_timeout.get());
     let guarded = guard::BodyLimit::new(guarded, config.max_body.bytes());
     let guarded = guard::Shed::new(guarded, config.max_in_flight.get() as usize);
     let rendered = guarded.around(render_errors).with(Compression::new());
