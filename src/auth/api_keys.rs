@@ -3,11 +3,12 @@
 
 use super::entity::api_key::{ActiveModel, Column, Entity as ApiKeys, Model};
 use super::error::AuthError;
-use super::principal::{Principal, Scope};
+use super::principal::{Permission, Principal, Scope};
 use super::secret::{random_token, sha256_hex};
 use crate::db::Db;
 use crate::db::ids::UserId;
 use crate::db::pagination::{Page, PageRequest};
+use crate::users::{self, UserStatus};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -88,12 +89,16 @@ pub fn scopes_of(model: &Model) -> Vec<Scope> {
         .collect()
 }
 
-/// The principal for a presented key, or `None` when it is unknown, revoked or expired.
+/// The principal for a presented key, or `None` when it is unknown, revoked or expired, or
+/// when its creator is gone, disabled or no longer holds a role that may mint keys (a key
+/// must not outlive the standing of the admin who minted it). The creator is joined into
+/// the key's lookup, so this stays one query.
 pub async fn authenticate(
     conn: &impl ConnectionTrait,
     raw: &str,
 ) -> Result<Option<Principal>, DbErr> {
-    let Some(key) = ApiKeys::find()
+    let Some((key, creator)) = ApiKeys::find()
+        .find_also_related(users::Entity)
         .filter(Column::KeyHash.eq(sha256_hex(raw)))
         .one(conn)
         .await?
@@ -101,7 +106,13 @@ pub async fn authenticate(
         return Ok(None);
     };
     let now = Utc::now();
-    if key.revoked_at.is_some() || key.expires_at.is_some_and(|at| at <= now) {
+    let creator_in_standing = creator.is_some_and(|user| {
+        user.status == UserStatus::Active && Permission::ManageApiKeys.granted_to(user.role)
+    });
+    if !creator_in_standing
+        || key.revoked_at.is_some()
+        || key.expires_at.is_some_and(|at| at <= now)
+    {
         return Ok(None);
     }
     if key

@@ -11,6 +11,7 @@ mod contract;
 mod errors;
 mod fixtures;
 mod fleet_tokens;
+mod hardening_auth;
 mod http;
 mod job_processes;
 mod jobs_admin;
