@@ -11,6 +11,7 @@ mod m20261125_000005_create_jobs;
 mod m20261125_000006_create_cron;
 mod m20261125_000007_create_job_probe_runs;
 mod m20261125_000008_create_mail_outbox;
+mod m20261130_000001_refresh_token_successor_salt;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_create_cron::Migration),
             Box::new(m20261125_000007_create_job_probe_runs::Migration),
             Box::new(m20261125_000008_create_mail_outbox::Migration),
+            Box::new(m20261130_000001_refresh_token_successor_salt::Migration),
         ]
     }
 }

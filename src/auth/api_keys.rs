@@ -3,11 +3,12 @@
 
 use super::entity::api_key::{ActiveModel, Column, Entity as ApiKeys, Model};
 use super::error::AuthError;
-use super::principal::{Principal, Scope};
+use super::principal::{Permission, Principal, Scope};
 use super::secret::{random_token, sha256_hex};
 use crate::db::Db;
 use crate::db::ids::UserId;
 use crate::db::pagination::{Page, PageRequest};
+use crate::users::{self, UserStatus};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -88,20 +89,30 @@ pub fn scopes_of(model: &Model) -> Vec<Scope> {
         .collect()
 }
 
-/// The key stored under `key_hash`, or `None` when it is unknown, revoked or expired.
+/// The key stored under `key_hash`, or `None` when it is unknown, revoked or expired, or
+/// when its creator is gone, disabled or no longer holds a role that may mint keys (a key
+/// must not outlive the standing of the admin who minted it). The creator is joined into
+/// the key's lookup, so this stays one query.
 pub async fn find_live(
     conn: &impl ConnectionTrait,
     key_hash: &str,
 ) -> Result<Option<Model>, DbErr> {
-    let key = ApiKeys::find()
+    let found = ApiKeys::find()
+        .find_also_related(users::Entity)
         .filter(Column::KeyHash.eq(key_hash))
         .one(conn)
         .await?;
     let now = Utc::now();
-    Ok(key.filter(|k| k.revoked_at.is_none() && k.expires_at.is_none_or(|at| at > now)))
+    Ok(found.and_then(|(key, creator)| {
+        let creator_in_standing = creator.is_some_and(|user| {
+            user.status == UserStatus::Active && Permission::ManageApiKeys.granted_to(user.role)
+        });
+        let live = key.revoked_at.is_none() && key.expires_at.is_none_or(|at| at > now);
+        (creator_in_standing && live).then_some(key)
+    }))
 }
 
-/// The principal for a presented key, or `None` when it is unknown, revoked or expired.
+/// The principal for a presented key, or `None` when [`find_live`] finds none.
 pub async fn authenticate(
     conn: &impl ConnectionTrait,
     raw: &str,

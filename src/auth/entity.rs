@@ -37,6 +37,9 @@ pub mod refresh_token {
         pub expires_at: DateTimeUtc,
         pub used_at: Option<DateTimeUtc>,
         pub revoked_at: Option<DateTimeUtc>,
+        /// Set when the token is rotated: with the raw token (which only its holder has)
+        /// it derives the successor, so a repeat within grace gets that same successor.
+        pub successor_salt: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -69,7 +72,21 @@ pub mod api_key {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        /// The admin who minted the key: the key is only as good as their standing.
+        #[sea_orm(
+            belongs_to = "crate::users::Entity",
+            from = "Column::CreatedBy",
+            to = "crate::users::Column::Id"
+        )]
+        Creator,
+    }
+
+    impl Related<crate::users::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Creator.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }

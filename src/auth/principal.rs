@@ -53,6 +53,9 @@ impl Scope {
 pub enum Permission {
     ReadUsers,
     ManageUsers,
+    /// Change a user's role. No scope grants it: a key minted by one admin must not be
+    /// able to create more admins.
+    ChangeRoles,
     /// Only people (admins) manage API keys; keys cannot mint keys.
     ManageApiKeys,
     /// Write posts and see drafts.
@@ -66,11 +69,17 @@ pub enum Permission {
 }
 
 impl Permission {
+    /// Whether a signed-in user with `role` holds this permission.
+    pub fn granted_to(self, role: Role) -> bool {
+        self.roles().contains(&role)
+    }
+
     fn roles(self) -> &'static [Role] {
         match self {
             Permission::ManagePosts => &[Role::Admin, Role::Editor],
             Permission::ReadUsers
             | Permission::ManageUsers
+            | Permission::ChangeRoles
             | Permission::ManageApiKeys
             | Permission::ManageProducts
             | Permission::ReadInventory
@@ -84,7 +93,7 @@ impl Permission {
         match self {
             Permission::ReadUsers => Some(Scope::UsersRead),
             Permission::ManageUsers => Some(Scope::UsersWrite),
-            Permission::ManageApiKeys => None,
+            Permission::ChangeRoles | Permission::ManageApiKeys => None,
             Permission::ManagePosts => Some(Scope::PostsWrite),
             Permission::ManageProducts => Some(Scope::ProductsWrite),
             Permission::ReadInventory => Some(Scope::InventoryRead),
@@ -105,7 +114,7 @@ pub enum Principal {
 impl Principal {
     pub fn allows(&self, permission: Permission) -> bool {
         match self {
-            Principal::User { role, .. } => permission.roles().contains(role),
+            Principal::User { role, .. } => permission.granted_to(*role),
             Principal::ApiKey { scopes, .. } => {
                 permission.scope().is_some_and(|s| scopes.contains(&s))
             }
@@ -160,6 +169,11 @@ mod tests {
         assert!(reader.allows(Permission::ReadUsers));
         assert!(!reader.allows(Permission::ManageUsers));
         assert!(!reader.allows(Permission::ManageApiKeys));
+        let writer = Principal::ApiKey {
+            id: Uuid::nil(),
+            scopes: Scope::ALL.to_vec(),
+        };
+        assert!(admin.allows(Permission::ChangeRoles) && !writer.allows(Permission::ChangeRoles));
         assert!(reader.require(Permission::ManageUsers).is_err());
     }
 

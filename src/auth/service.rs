@@ -155,23 +155,21 @@ impl Auth {
     /// security event.
     pub async fn refresh(&self, db: &Db, raw: &str) -> Result<TokenPair, AuthError> {
         let txn = db.begin_write().await?;
-        let outcome = match refresh::consume(&txn, raw, self.config.refresh_grace.get()).await? {
+        let (grace, ttl) = (
+            self.config.refresh_grace.get(),
+            self.config.refresh_token_ttl.get(),
+        );
+        let outcome = match refresh::consume(&txn, raw, grace, ttl).await? {
             Rotation::Rotate {
                 user_id,
                 family_id,
+                refresh_token,
                 grace,
             } => match users::find(&txn, user_id).await? {
                 Some(user) if user.status == UserStatus::Active => {
-                    let token = refresh::issue(
-                        &txn,
-                        user_id,
-                        family_id,
-                        self.config.refresh_token_ttl.get(),
-                    )
-                    .await?;
                     metrics::counter!("levee_auth_refresh_total", "outcome" => if grace { "grace" } else { "rotated" })
                         .increment(1);
-                    Ok(self.pair(user.id, user.role, token))
+                    Ok(self.pair(user.id, user.role, refresh_token))
                 }
                 _ => {
                     refresh::revoke_family(&txn, family_id).await?;

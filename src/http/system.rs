@@ -158,6 +158,16 @@ impl ScrapeToken {
     }
 }
 
+/// Compares in constant time, so response timing does not reveal how much of a guess
+/// matched. Comparing digests makes the lengths equal and hides the token's length too.
+fn same_secret(presented: &str, expected: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    use subtle::ConstantTimeEq;
+    Sha256::digest(presented.as_bytes())
+        .ct_eq(&Sha256::digest(expected.as_bytes()))
+        .into()
+}
+
 /// Prometheus text exposition. When `metrics.token` is set, a matching bearer token is required.
 #[handler]
 async fn metrics(req: &Request, token: Data<&ScrapeToken>) -> poem::Result<Response> {
@@ -167,7 +177,7 @@ async fn metrics(req: &Request, token: Data<&ScrapeToken>) -> poem::Result<Respo
             .get(poem::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "));
-        if presented != Some(token.as_str()) {
+        if !presented.is_some_and(|presented| same_secret(presented, token)) {
             return Err(
                 ApiError::Unauthorized("a valid metrics bearer token is required".into()).into(),
             );
@@ -177,4 +187,17 @@ async fn metrics(req: &Request, token: Data<&ScrapeToken>) -> poem::Result<Respo
         .render()
         .with_content_type("text/plain; version=0.0.4; charset=utf-8")
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_secret;
+
+    #[test]
+    fn scrape_tokens_match_only_exactly() {
+        assert!(same_secret("scrape-me", "scrape-me"));
+        for guess in ["", "scrape", "scrape-mf", "scrape-me ", "Scrape-me"] {
+            assert!(!same_secret(guess, "scrape-me"), "{guess}");
+        }
+    }
 }

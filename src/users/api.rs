@@ -85,6 +85,7 @@ impl Example for UpdateMeRequest {
 }
 
 /// Changes an admin may make to any account. Disabling signs the user out everywhere.
+/// Changing the role needs a signed-in admin: no API key scope grants it.
 #[derive(Object)]
 struct UpdateUserRequest {
     role: Option<Role>,
@@ -191,6 +192,9 @@ impl UsersApi {
     }
 
     /// Change a user's role or status
+    ///
+    /// Role changes are for signed-in admins only; API keys (even with `users:write`)
+    /// may change the status.
     #[oai(path = "/users/:id", method = "patch", operation_id = "update_user")]
     async fn update(
         &self,
@@ -200,6 +204,9 @@ impl UsersApi {
         body: Json<UpdateUserRequest>,
     ) -> Result<Json<User>, ApiError> {
         auth.0.require(Permission::ManageUsers)?;
+        if body.role.is_some() {
+            auth.0.require(Permission::ChangeRoles)?;
+        }
         let user = super::administer(state.db(), id.0, body.role, body.status).await?;
         Ok(Json(user.into()))
     }

@@ -7,7 +7,7 @@ mod model;
 mod service;
 mod store;
 
-pub use entity::Model;
+pub use entity::{Column, Entity, Model};
 pub use error::UsersError;
 pub use model::{Email, NAME, Role, UserStatus, check_password};
 pub use service::{administer, get, get_fresh, list, update_profile};

@@ -12,6 +12,7 @@ mod contract;
 mod errors;
 mod fixtures;
 mod fleet_tokens;
+mod hardening_auth;
 mod hardening_limits;
 mod http;
 mod job_processes;

@@ -15,7 +15,7 @@ use poem::Request;
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::types::Example;
-use poem_openapi::{Object, OpenApi, Tags};
+use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 
 #[derive(Tags)]
 pub(super) enum AuthTags {
@@ -115,6 +115,20 @@ impl From<TokenPair> for TokenResponse {
     }
 }
 
+/// A token pair, which no cache (browser, proxy) may keep (RFC 6749 §5.1).
+#[derive(ApiResponse)]
+enum Issued {
+    /// The new token pair.
+    #[oai(status = 200)]
+    Tokens(Json<TokenResponse>, #[oai(header = "Cache-Control")] String),
+}
+
+impl From<TokenPair> for Issued {
+    fn from(pair: TokenPair) -> Self {
+        Issued::Tokens(Json(pair.into()), "no-store".into())
+    }
+}
+
 #[derive(Default)]
 pub struct AuthApi;
 
@@ -150,13 +164,13 @@ impl AuthApi {
         state: Data<&AppState>,
         req: &Request,
         body: Json<LoginRequest>,
-    ) -> Result<Json<TokenResponse>, ApiError> {
+    ) -> Result<Issued, ApiError> {
         let ip = client_ip(req, &state.config().server).map(|ip| ip.to_string());
         let pair = state
             .auth()
             .login(state.db(), &body.email, &body.password, ip.as_deref())
             .await?;
-        Ok(Json(pair.into()))
+        Ok(pair.into())
     }
 
     /// Exchange a refresh token for a new token pair
@@ -169,14 +183,12 @@ impl AuthApi {
         &self,
         state: Data<&AppState>,
         body: Json<RefreshRequest>,
-    ) -> Result<Json<TokenResponse>, ApiError> {
-        Ok(Json(
-            state
-                .auth()
-                .refresh(state.db(), &body.refresh_token)
-                .await?
-                .into(),
-        ))
+    ) -> Result<Issued, ApiError> {
+        Ok(state
+            .auth()
+            .refresh(state.db(), &body.refresh_token)
+            .await?
+            .into())
     }
 
     /// Sign out: revoke the session of a refresh token
