@@ -1,5 +1,6 @@
 //! `AppState`: what features may use while serving — pools, cache, job queue, auth keys,
 //! rate limiter, Redis and config. Features depend on this, never on `app`, which builds it.
+//! It also holds the readiness checker's last report, which `/ready` answers from.
 
 use crate::auth::Auth;
 use crate::cache::Cache;
@@ -9,8 +10,9 @@ use crate::jobs::JobQueue;
 use crate::rate_limit::RateLimiter;
 use crate::redis_conn::RedisConn;
 use metrics_exporter_prometheus::PrometheusHandle;
-use std::sync::Arc;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 /// Everything a request handler may need, cheap to clone.
@@ -33,6 +35,7 @@ struct Inner {
     parts: Parts,
     started: Instant,
     shutting_down: AtomicBool,
+    readiness: Readiness,
 }
 
 impl AppState {
@@ -41,6 +44,7 @@ impl AppState {
             parts,
             started: Instant::now(),
             shutting_down: AtomicBool::new(false),
+            readiness: Readiness::default(),
         }))
     }
 
@@ -87,5 +91,51 @@ impl AppState {
 
     pub fn is_shutting_down(&self) -> bool {
         self.0.shutting_down.load(Ordering::SeqCst)
+    }
+
+    pub fn readiness(&self) -> &Readiness {
+        &self.0.readiness
+    }
+}
+
+/// One round of dependency checks.
+#[derive(Debug, Clone)]
+pub struct DependencyReport {
+    /// Each dependency checked, with `ok` or why it failed.
+    pub checks: BTreeMap<String, String>,
+    /// Failing dependencies without which requests fail: the instance is not ready.
+    pub failing: Vec<String>,
+    /// Failing dependencies the instance serves without, in a degraded mode.
+    pub degraded: Vec<String>,
+}
+
+/// The last report of the readiness checker, and how many rounds it has run.
+pub struct Readiness(RwLock<(u64, Arc<DependencyReport>)>);
+
+impl Default for Readiness {
+    /// Not ready until the first round has run.
+    fn default() -> Self {
+        let report = DependencyReport {
+            checks: BTreeMap::from([("lifecycle".into(), "not checked yet".into())]),
+            failing: vec!["lifecycle".into()],
+            degraded: Vec::new(),
+        };
+        Self(RwLock::new((0, Arc::new(report))))
+    }
+}
+
+impl Readiness {
+    pub fn publish(&self, report: DependencyReport) {
+        let mut latest = self.0.write().unwrap_or_else(|e| e.into_inner());
+        *latest = (latest.0 + 1, Arc::new(report));
+    }
+
+    pub fn latest(&self) -> Arc<DependencyReport> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).1.clone()
+    }
+
+    /// Rounds published so far: requests to `/ready` must not add any.
+    pub fn rounds(&self) -> u64 {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).0
     }
 }

@@ -220,6 +220,9 @@ impl Application {
             start_workers(&mut tasks, state.db(), registry, jobs, state.jobs());
         }
         tasks.spawn_loop("metrics upkeep", upkeep(state.clone()));
+        // A first round before serving, so `/ready` speaks from the first request.
+        http::readiness::check(&state).await;
+        tasks.spawn_loop("readiness checker", http::readiness::run(state.clone()));
         if let Some(redis) = state.cache().redis() {
             let subscriber = crate::cache::subscriber(state.cache().clone(), redis.clone());
             tasks.spawn_loop("cache invalidation subscriber", subscriber);

@@ -69,6 +69,9 @@ pub struct ServerConfig {
     pub max_in_flight: IntIn<1, 1_000_000>,
     /// Origins allowed to call the API from a browser (CORS). Empty: no CORS headers.
     pub cors_origins: Vec<String>,
+    /// How often the background checker probes the dependencies `/ready` reports on;
+    /// `/ready` answers from its last round, so probes cost no more than this.
+    pub ready_interval: Duration,
 }
 
 impl Default for ServerConfig {
@@ -85,6 +88,7 @@ impl Default for ServerConfig {
             max_body: Size::mib(1),
             max_in_flight: IntIn::new(1024),
             cors_origins: Vec::new(),
+            ready_interval: Duration::secs(1),
         }
     }
 }

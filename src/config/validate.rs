@@ -34,11 +34,17 @@ impl Config {
                 ));
             }
         }
-        if db.replica_check_interval.get() < std::time::Duration::from_millis(50) {
-            return Err(ConfigError::key(
-                "database.replica_check_interval",
-                "expected a duration of at least \"50ms\"",
-            ));
+        // Intervals of background probes: shorter ones would hammer the dependencies.
+        for (key, interval) in [
+            ("database.replica_check_interval", db.replica_check_interval),
+            ("server.ready_interval", self.server.ready_interval),
+        ] {
+            if interval.get() < std::time::Duration::from_millis(50) {
+                return Err(ConfigError::key(
+                    key,
+                    "expected a duration of at least \"50ms\"",
+                ));
+            }
         }
         if let Some(url) = &self.redis.url
             && !["redis://", "rediss://", "redis+unix://"]
@@ -179,6 +185,14 @@ mod tests {
         assert!(
             error_of("[server]\ncors_origins = [\"shop.example\"]")
                 .starts_with("server.cors_origins")
+        );
+    }
+
+    #[test]
+    fn probe_intervals_below_50ms_are_rejected() {
+        assert_eq!(
+            error_of("[server]\nready_interval = \"10ms\""),
+            "server.ready_interval: expected a duration of at least \"50ms\""
         );
     }
 }

@@ -197,6 +197,13 @@ impl Db {
         sea_orm::Statement::from_sql_and_values(self.write.get_database_backend(), sql, values)
     }
 
+    /// Each replica's name and whether the replica monitor's last sample reached it.
+    pub fn replica_reachability(&self) -> Vec<(String, bool)> {
+        self.replicas
+            .as_ref()
+            .map_or_else(Vec::new, |r| r.reachability())
+    }
+
     /// A cheap round trip to the primary.
     pub async fn ping(&self) -> Result<(), DbErr> {
         self.write.execute_unprepared("SELECT 1").await.map(|_| ())

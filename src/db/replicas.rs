@@ -15,6 +15,8 @@ pub(super) struct Replica {
     /// Reads routed here (registered once: `Db::read()` is a hot path).
     pub reads: metrics::Counter,
     in_rotation: AtomicBool,
+    /// Whether the monitor's last sample reached it (`levee_db_replica_up`).
+    up: AtomicBool,
     /// When the monitor first saw it behind the primary, while it still is.
     behind_since: Mutex<Option<Instant>>,
 }
@@ -51,6 +53,7 @@ impl Replicas {
                 conn,
                 // Out until the first sample shows it is current.
                 in_rotation: AtomicBool::new(false),
+                up: AtomicBool::new(false),
                 behind_since: Mutex::new(None),
             })
             .collect();
@@ -65,6 +68,14 @@ impl Replicas {
 
     pub fn members(&self) -> &[Replica] {
         &self.members
+    }
+
+    /// Each replica's name and whether the last sample reached it.
+    pub fn reachability(&self) -> Vec<(String, bool)> {
+        self.members
+            .iter()
+            .map(|r| (r.name.clone(), r.up.load(Ordering::Relaxed)))
+            .collect()
     }
 
     /// The next replica in rotation (with its index), or `None` when none is.
@@ -156,6 +167,7 @@ impl Replica {
             }
             Err(_) => false,
         };
+        self.up.store(sample.is_ok(), Ordering::Relaxed);
         metrics::gauge!("levee_db_replica_up", "replica" => name.clone())
             .set(f64::from(u8::from(sample.is_ok())));
         metrics::gauge!("levee_db_replica_in_rotation", "replica" => name.clone())
@@ -205,4 +217,28 @@ async fn replica_lag(replica: &DatabaseConnection, primary_lsn: i64) -> Result<(
     }
     let replayed: i64 = row.try_get("", "lsn")?;
     Ok((primary_lsn - replayed, row.try_get("", "since_replay")?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reachability_follows_the_last_sample() {
+        let replicas = Replicas::new(
+            vec![("replica-1".into(), DatabaseConnection::default())],
+            Duration::from_secs(1),
+            Duration::from_secs(5),
+        );
+        assert_eq!(replicas.reachability(), [("replica-1".into(), false)]);
+        let replica = &replicas.members()[0];
+        let caught_up = Lag {
+            bytes: 0,
+            seconds: 0.0,
+        };
+        replica.record(Ok(caught_up), replicas.max_lag);
+        assert_eq!(replicas.reachability(), [("replica-1".into(), true)]);
+        replica.record(Err(DbErr::Custom("gone".into())), replicas.max_lag);
+        assert_eq!(replicas.reachability(), [("replica-1".into(), false)]);
+    }
 }

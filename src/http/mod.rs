@@ -10,6 +10,7 @@ mod guard;
 mod observe;
 mod problem_doc;
 mod rate_limit;
+pub mod readiness;
 pub mod system;
 pub mod tls;
 

@@ -8,11 +8,6 @@ use poem::{IntoResponse, Request, Response, handler};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 use std::collections::BTreeMap;
-use std::future::Future;
-use std::time::Duration;
-
-/// How long each readiness check may take before it counts as failed.
-const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
 #[derive(Tags)]
 enum SystemTags {
@@ -44,10 +39,13 @@ impl poem_openapi::types::Example for Health {
 /// Readiness: every dependency levee needs to serve traffic answered.
 #[derive(Object)]
 struct Readiness {
-    /// `ready`.
+    /// `ready`, or `degraded` when a dependency levee serves without is failing.
     status: String,
     /// Each dependency checked, with `ok` or why it failed.
     checks: BTreeMap<String, String>,
+    /// The failing dependencies levee serves without (Redis, unless the rate limiter
+    /// fails closed): the cache is bypassed and rate limits count per instance.
+    degraded: Vec<String>,
 }
 
 #[derive(ApiResponse)]
@@ -78,28 +76,36 @@ impl SystemApi {
 
     /// Readiness probe
     ///
-    /// 200 when the primary database answers, migrations are current and Redis (when
-    /// configured) answers; 503 naming the failing dependency otherwise, and at once
-    /// after SIGTERM so load balancers stop sending traffic.
+    /// Answers from the last round of the background checker (every
+    /// `server.ready_interval`): 200 when the primary database answers, migrations are
+    /// current and Redis answers or is only needed for a degraded mode (`degraded`); 503
+    /// naming the failing dependency otherwise, and at once after SIGTERM so load
+    /// balancers stop sending traffic.
     #[oai(path = "/ready", method = "get", operation_id = "ready")]
     async fn ready(&self, state: Data<&AppState>) -> ReadyResponse {
-        let checks = readiness_checks(&state).await;
-        let failing: Vec<&String> = checks
-            .iter()
-            .filter(|(_, v)| *v != "ok")
-            .map(|(k, _)| k)
-            .collect();
+        let report = state.readiness().latest();
+        let mut checks = report.checks.clone();
+        let mut failing = report.failing.clone();
+        if state.is_shutting_down() {
+            checks.insert("lifecycle".into(), "shutting down".into());
+            failing.insert(0, "lifecycle".into());
+        }
         if failing.is_empty() {
+            let status = if report.degraded.is_empty() {
+                "ready"
+            } else {
+                "degraded"
+            };
             return ReadyResponse::Ready(Json(Readiness {
-                status: "ready".into(),
+                status: status.into(),
                 checks,
+                degraded: report.degraded.clone(),
             }));
         }
-        let names: Vec<&str> = failing.iter().map(|s| s.as_str()).collect();
         let mut problem = Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "not-ready",
-            format!("not ready: {}", names.join(", ")),
+            format!("not ready: {}", failing.join(", ")),
         );
         problem.extensions.insert(
             "checks".into(),
@@ -107,38 +113,6 @@ impl SystemApi {
         );
         ReadyResponse::NotReady(Json(serde_json::to_value(problem).unwrap_or_default()), 1)
     }
-}
-
-/// Each dependency and `ok` or the reason it failed.
-async fn readiness_checks(state: &AppState) -> BTreeMap<String, String> {
-    let mut checks = BTreeMap::new();
-    if state.is_shutting_down() {
-        checks.insert("lifecycle".into(), "shutting down".into());
-    }
-    let database = bounded(state.db().ping()).await;
-    let schema_ok = database.is_ok();
-    checks.insert("database".into(), outcome(database));
-    if schema_ok {
-        let migrations = bounded(crate::db::migrate::check(state.db())).await;
-        checks.insert("migrations".into(), outcome(migrations));
-    }
-    if let Some(redis) = state.redis() {
-        checks.insert("redis".into(), outcome(bounded(redis.ping()).await));
-    }
-    checks
-}
-
-async fn bounded<T, E: std::fmt::Display>(
-    check: impl Future<Output = Result<T, E>>,
-) -> Result<T, String> {
-    match tokio::time::timeout(CHECK_TIMEOUT, check).await {
-        Ok(result) => result.map_err(|e| e.to_string()),
-        Err(_) => Err(format!("no answer within {}s", CHECK_TIMEOUT.as_secs())),
-    }
-}
-
-fn outcome<T>(result: Result<T, String>) -> String {
-    result.map_or_else(|e| e, |_| "ok".into())
 }
 
 /// `/metrics` with the configured scrape token, for any listener that serves it.

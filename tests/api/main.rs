@@ -28,6 +28,7 @@ mod pgbouncer;
 mod posts;
 mod products;
 mod rate_limit;
+mod readiness;
 mod replicas;
 mod replicas_failover;
 mod smtp_sink;

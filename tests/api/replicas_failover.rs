@@ -66,6 +66,15 @@ async fn a_vanished_replica_leaves_reads_on_the_primary_and_ready_green() {
         Duration::from_secs(10),
     )
     .await;
+    let dependency = label.replace("replica=\"", "dependency=\"replica:");
+    wait_for_metric(
+        &app,
+        "levee_dependency_up",
+        &dependency,
+        0.0,
+        Duration::from_secs(10),
+    )
+    .await;
     let ready = app.get("/ready").await;
     assert_eq!(
         ready.status(),
