@@ -69,6 +69,9 @@ pub struct ServerConfig {
     pub max_in_flight: IntIn<1, 1_000_000>,
     /// Origins allowed to call the API from a browser (CORS). Empty: no CORS headers.
     pub cors_origins: Vec<String>,
+    /// Refuse edits (PATCH, DELETE) of posts and products that send no `If-Match` with
+    /// 428, so no client can overwrite a version it never read.
+    pub require_if_match: bool,
 }
 
 impl Default for ServerConfig {
@@ -85,6 +88,7 @@ impl Default for ServerConfig {
             max_body: Size::mib(1),
             max_in_flight: IntIn::new(1024),
             cors_origins: Vec::new(),
+            require_if_match: false,
         }
     }
 }
