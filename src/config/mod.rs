@@ -72,6 +72,9 @@ pub struct ServerConfig {
     /// How often the background checker probes the dependencies `/ready` reports on;
     /// `/ready` answers from its last round, so probes cost no more than this.
     pub ready_interval: Duration,
+    /// Refuse edits (PATCH, DELETE) of posts and products that send no `If-Match` with
+    /// 428, so no client can overwrite a version it never read.
+    pub require_if_match: bool,
 }
 
 impl Default for ServerConfig {
@@ -89,6 +92,7 @@ impl Default for ServerConfig {
             max_in_flight: IntIn::new(1024),
             cors_origins: Vec::new(),
             ready_interval: Duration::secs(1),
+            require_if_match: false,
         }
     }
 }

@@ -23,7 +23,7 @@ use sea_orm::{
 };
 use std::sync::Arc;
 use thiserror::Error;
-pub use versioned::{Versioned, save_next_version};
+pub use versioned::{SaveError, Versioned, save_next_version};
 
 /// Whether `err` is a unique-constraint violation (the database decided a clash; callers
 /// turn it into a field error).

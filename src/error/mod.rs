@@ -58,6 +58,12 @@ pub enum ApiError {
         detail: String,
         errors: Vec<FieldError>,
     },
+    /// `If-Match` named no current version of the resource.
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// `If-Match` is required for this write and was not sent.
+    #[error("{0}")]
+    PreconditionRequired(String),
     #[error("{detail}")]
     TooManyRequests { detail: String, retry_after: u64 },
     #[error("{0}")]
@@ -88,6 +94,8 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            ApiError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,

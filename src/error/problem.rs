@@ -68,6 +68,8 @@ pub(super) fn kind_of(status: StatusCode) -> &'static str {
         StatusCode::NOT_FOUND => "not-found",
         StatusCode::METHOD_NOT_ALLOWED => "method-not-allowed",
         StatusCode::CONFLICT => "conflict",
+        StatusCode::PRECONDITION_FAILED => "precondition-failed",
+        StatusCode::PRECONDITION_REQUIRED => "precondition-required",
         StatusCode::PAYLOAD_TOO_LARGE => "payload-too-large",
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported-media-type",
         StatusCode::UNPROCESSABLE_ENTITY => "invalid-fields",

@@ -27,4 +27,11 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
+impl Model {
+    /// The part of the ETag that names this stored version; `If-Match` is checked against it.
+    pub fn version_tag(&self) -> String {
+        format!("post-{}-v{}", self.id, self.version)
+    }
+}
+
 crate::versioned!(ActiveModel);

@@ -1,6 +1,7 @@
 //! What can go wrong with posts, and the one status each answers with.
 
 use crate::cache::CacheError;
+use crate::db::SaveError;
 use crate::error::ApiError;
 use sea_orm::DbErr;
 
@@ -11,10 +12,29 @@ pub enum PostsError {
     SlugTaken,
     #[error("no such post")]
     NotFound,
+    /// Another change saved a new version between this one's read and its write.
+    #[error("the post changed while this change was made; reload it and retry")]
+    Changed,
+    /// `If-Match` names no current version.
+    #[error("the post has changed since the version named by If-Match; reload it and retry")]
+    PreconditionFailed,
     #[error(transparent)]
     Db(#[from] DbErr),
     #[error(transparent)]
     Cache(#[from] CacheError),
+}
+
+impl PostsError {
+    /// A failed save of a row at `version`: a lost race is 412 for a client that named
+    /// the version it edits (`conditional`), else 409.
+    pub(super) fn saving(err: SaveError, conditional: bool) -> Self {
+        match err {
+            SaveError::Taken => PostsError::SlugTaken,
+            SaveError::Stale if conditional => PostsError::PreconditionFailed,
+            SaveError::Stale => PostsError::Changed,
+            SaveError::Db(e) => e.into(),
+        }
+    }
 }
 
 impl From<PostsError> for ApiError {
@@ -22,6 +42,11 @@ impl From<PostsError> for ApiError {
         match err {
             PostsError::SlugTaken => ApiError::taken(err.to_string(), "/slug"),
             PostsError::NotFound => ApiError::NotFound(err.to_string()),
+            PostsError::Changed => ApiError::Conflict {
+                detail: err.to_string(),
+                errors: Vec::new(),
+            },
+            PostsError::PreconditionFailed => ApiError::PreconditionFailed(err.to_string()),
             PostsError::Db(e) => e.into(),
             PostsError::Cache(e) => e.into(),
         }

@@ -8,6 +8,7 @@ use super::model::{PostStatus, Slug};
 use super::store::{self, NewPost, PostChanges, PostCursor};
 use crate::cache::CachedCollection;
 use crate::db::pagination::{Page, PageRequest};
+use crate::rest::preconditions::IfMatch;
 use crate::state::AppState;
 
 const POSTS: CachedCollection = CachedCollection::new("post", "posts");
@@ -62,8 +63,9 @@ pub async fn update(
     state: &AppState,
     slug: &Slug,
     changes: PostChanges,
+    if_match: Option<&IfMatch>,
 ) -> Result<Model, PostsError> {
-    let post = store::update(state.db().write(), slug, changes).await?;
+    let post = store::update(state.db().write(), slug, changes, if_match).await?;
     invalidate(state, &[slug, &post.slug]).await;
     Ok(post)
 }
@@ -73,14 +75,19 @@ pub async fn set_status(
     state: &AppState,
     slug: &Slug,
     status: PostStatus,
+    if_match: Option<&IfMatch>,
 ) -> Result<Model, PostsError> {
-    let post = store::set_status(state.db().write(), slug, status).await?;
+    let post = store::set_status(state.db().write(), slug, status, if_match).await?;
     invalidate(state, &[slug]).await;
     Ok(post)
 }
 
-pub async fn delete(state: &AppState, slug: &Slug) -> Result<(), PostsError> {
-    store::delete(state.db().write(), slug).await?;
+pub async fn delete(
+    state: &AppState,
+    slug: &Slug,
+    if_match: Option<&IfMatch>,
+) -> Result<(), PostsError> {
+    store::delete(state.db().write(), slug, if_match).await?;
     invalidate(state, &[slug]).await;
     Ok(())
 }

@@ -6,6 +6,7 @@ use super::error::PostsError;
 use super::model::{PostStatus, Slug};
 use crate::db::ids::{PostId, UserId};
 use crate::db::{is_unique_violation, save_next_version};
+use crate::rest::preconditions::IfMatch;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -142,14 +143,40 @@ pub struct PostChanges {
     pub slug: Option<Slug>,
 }
 
-pub async fn update(
+/// The post at `slug`, if `if_match` allows a change to its current version.
+async fn find_for_change(
     conn: &impl ConnectionTrait,
     slug: &Slug,
-    changes: PostChanges,
+    if_match: Option<&IfMatch>,
 ) -> Result<Model, PostsError> {
     let post = find_by_slug(conn, slug)
         .await?
         .ok_or(PostsError::NotFound)?;
+    match if_match {
+        Some(m) if !m.allows(&post.version_tag()) => Err(PostsError::PreconditionFailed),
+        _ => Ok(post),
+    }
+}
+
+/// Saves `row`, read at `version`, unless another change saved first.
+async fn save(
+    conn: &impl ConnectionTrait,
+    row: ActiveModel,
+    version: i64,
+    if_match: Option<&IfMatch>,
+) -> Result<Model, PostsError> {
+    save_next_version(conn, row, version)
+        .await
+        .map_err(|e| PostsError::saving(e, if_match.is_some()))
+}
+
+pub async fn update(
+    conn: &impl ConnectionTrait,
+    slug: &Slug,
+    changes: PostChanges,
+    if_match: Option<&IfMatch>,
+) -> Result<Model, PostsError> {
+    let post = find_for_change(conn, slug, if_match).await?;
     let version = post.version;
     let mut row: ActiveModel = post.into();
     if let Some(title) = changes.title {
@@ -161,7 +188,7 @@ pub async fn update(
     if let Some(slug) = changes.slug {
         row.slug = Set(slug);
     }
-    save_next_version(conn, row, version, PostsError::SlugTaken).await
+    save(conn, row, version, if_match).await
 }
 
 /// Publishes (stamping `published_at` when it was a draft) or unpublishes.
@@ -169,10 +196,9 @@ pub async fn set_status(
     conn: &impl ConnectionTrait,
     slug: &Slug,
     status: PostStatus,
+    if_match: Option<&IfMatch>,
 ) -> Result<Model, PostsError> {
-    let post = find_by_slug(conn, slug)
-        .await?
-        .ok_or(PostsError::NotFound)?;
+    let post = find_for_change(conn, slug, if_match).await?;
     if post.status == status {
         return Ok(post);
     }
@@ -180,17 +206,27 @@ pub async fn set_status(
     let mut row: ActiveModel = post.into();
     row.status = Set(status);
     row.published_at = Set((status == PostStatus::Published).then(Utc::now));
-    save_next_version(conn, row, version, PostsError::SlugTaken).await
+    save(conn, row, version, if_match).await
 }
 
-pub async fn delete(conn: &impl ConnectionTrait, slug: &Slug) -> Result<Model, PostsError> {
-    let post = find_by_slug(conn, slug)
-        .await?
-        .ok_or(PostsError::NotFound)?;
-    Posts::delete_many()
+/// Deletes the post as read: a change saved in between wins, like a racing edit.
+pub async fn delete(
+    conn: &impl ConnectionTrait,
+    slug: &Slug,
+    if_match: Option<&IfMatch>,
+) -> Result<Model, PostsError> {
+    let post = find_for_change(conn, slug, if_match).await?;
+    let deleted = Posts::delete_many()
         .filter(Column::Id.eq(post.id))
+        .filter(Column::Version.eq(post.version))
         .exec(conn)
         .await?;
+    if deleted.rows_affected == 0 {
+        return Err(PostsError::saving(
+            crate::db::SaveError::Stale,
+            if_match.is_some(),
+        ));
+    }
     Ok(post)
 }
 

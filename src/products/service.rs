@@ -10,6 +10,7 @@ use crate::cache::CachedCollection;
 use crate::db::ids::ProductId;
 use crate::db::pagination::{Page, PageRequest};
 use crate::inventory;
+use crate::rest::preconditions::IfMatch;
 use crate::state::AppState;
 use sea_orm::DbErr;
 
@@ -75,15 +76,20 @@ pub async fn update(
     state: &AppState,
     sku: &Sku,
     changes: ProductChanges,
+    if_match: Option<&IfMatch>,
 ) -> Result<Stocked, ProductsError> {
-    let product = store::update(state.db().write(), sku, changes).await?;
+    let product = store::update(state.db().write(), sku, changes, if_match).await?;
     invalidate(state, &[sku, &product.sku]).await;
     with_levels(state, product).await
 }
 
 /// Archives the product: it leaves the catalog, its history stays, its SKU stays taken.
-pub async fn archive(state: &AppState, sku: &Sku) -> Result<(), ProductsError> {
-    store::archive(state.db().write(), sku).await?;
+pub async fn archive(
+    state: &AppState,
+    sku: &Sku,
+    if_match: Option<&IfMatch>,
+) -> Result<(), ProductsError> {
+    store::archive(state.db().write(), sku, if_match).await?;
     invalidate(state, &[sku]).await;
     Ok(())
 }

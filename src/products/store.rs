@@ -7,6 +7,7 @@ use super::model::{Money, Sku};
 use crate::db::ids::ProductId;
 use crate::db::{is_unique_violation, save_next_version};
 use crate::inventory::{self, Levels, Movement};
+use crate::rest::preconditions::IfMatch;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
@@ -154,12 +155,39 @@ pub struct ProductChanges {
     pub active: Option<bool>,
 }
 
+/// The product at `sku`, if `if_match` allows a change to its current version (stock
+/// levels aside: see `rest::preconditions`).
+async fn find_for_change(
+    conn: &impl ConnectionTrait,
+    sku: &Sku,
+    if_match: Option<&IfMatch>,
+) -> Result<Model, ProductsError> {
+    let product = find(conn, sku).await?.ok_or(ProductsError::NotFound)?;
+    match if_match {
+        Some(m) if !m.allows(&product.version_tag()) => Err(ProductsError::PreconditionFailed),
+        _ => Ok(product),
+    }
+}
+
+/// Saves `row`, read at `version`, unless another change saved first.
+async fn save(
+    conn: &impl ConnectionTrait,
+    row: ActiveModel,
+    version: i64,
+    if_match: Option<&IfMatch>,
+) -> Result<Model, ProductsError> {
+    save_next_version(conn, row, version)
+        .await
+        .map_err(|e| ProductsError::saving(e, if_match.is_some()))
+}
+
 pub async fn update(
     conn: &impl ConnectionTrait,
     sku: &Sku,
     changes: ProductChanges,
+    if_match: Option<&IfMatch>,
 ) -> Result<Model, ProductsError> {
-    let product = find(conn, sku).await?.ok_or(ProductsError::NotFound)?;
+    let product = find_for_change(conn, sku, if_match).await?;
     let version = product.version;
     let mut row: ActiveModel = product.into();
     if let Some(sku) = changes.sku {
@@ -178,18 +206,21 @@ pub async fn update(
     if let Some(active) = changes.active {
         row.active = Set(active);
     }
-    save_next_version(conn, row, version, ProductsError::SkuTaken).await
+    save(conn, row, version, if_match).await
 }
 
 /// Archives the product: it disappears from the API, its history stays, its SKU stays taken.
-pub async fn archive(conn: &impl ConnectionTrait, sku: &Sku) -> Result<Model, ProductsError> {
-    let product = find(conn, sku).await?.ok_or(ProductsError::NotFound)?;
+pub async fn archive(
+    conn: &impl ConnectionTrait,
+    sku: &Sku,
+    if_match: Option<&IfMatch>,
+) -> Result<Model, ProductsError> {
+    let product = find_for_change(conn, sku, if_match).await?;
     let version = product.version;
     let mut row: ActiveModel = product.into();
     row.archived_at = Set(Some(Utc::now()));
     row.active = Set(false);
-    // The SKU is unchanged, so it cannot clash.
-    save_next_version(conn, row, version, ProductsError::SkuTaken).await
+    save(conn, row, version, if_match).await
 }
 
 /// SKUs among `skus` that already exist (seeding).

@@ -209,7 +209,7 @@ async fn expired_entries_are_served_stale_while_one_refresh_runs(backend: Backen
         ..Default::default()
     };
     let addressed = levee::posts::Slug::parse(&slug).expect("slug");
-    levee::posts::update(app.state.db().write(), &addressed, changes)
+    levee::posts::update(app.state.db().write(), &addressed, changes, None)
         .await
         .expect("update");
     tokio::time::sleep(Duration::from_millis(300)).await;

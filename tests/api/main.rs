@@ -15,6 +15,7 @@ mod fleet_tokens;
 mod hardening_auth;
 mod hardening_limits;
 mod http;
+mod if_match;
 mod job_processes;
 mod jobs_admin;
 mod jobs_cron;

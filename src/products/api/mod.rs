@@ -6,13 +6,14 @@ use crate::auth::{BearerAuth, Permission, Principal, caller_may};
 use crate::db::pagination::PageRequest;
 use crate::error::{ApiError, FieldError};
 use crate::rest::caching::{Cached, Validators, list_tag, respond};
+use crate::rest::preconditions::{ConditionalError, edit_precondition};
 use crate::rest::responses::{Created, NoContent};
 use crate::rest::visibility::public_or_staff;
 use crate::state::AppState;
 use crate::validate::collect;
 use poem::Request;
 use poem::web::Data;
-use poem_openapi::param::{Path, Query};
+use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{OpenApi, Tags};
 
@@ -49,8 +50,10 @@ fn validators(stocked: &Stocked) -> Validators {
     let p = &stocked.product;
     Validators {
         tag: format!(
-            "product-{}-v{}-s{}-{}",
-            p.id, p.version, stocked.levels.on_hand, stocked.levels.reserved
+            "{}-s{}-{}",
+            p.version_tag(),
+            stocked.levels.on_hand,
+            stocked.levels.reserved
         ),
         last_modified: Some(p.updated_at),
         surrogate_keys: format!("product-{} products", p.id),
@@ -172,9 +175,11 @@ impl ProductsApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         sku: Path<String>,
+        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
         body: Json<UpdateProductRequest>,
-    ) -> Result<Json<Product>, ApiError> {
+    ) -> Result<Json<Product>, ConditionalError> {
         auth.0.require(Permission::ManageProducts)?;
+        let if_match = edit_precondition(&state.config().server, if_match.0.as_deref())?;
         let body = body.0;
         let mut errors = Vec::new();
         let changes = ProductChanges {
@@ -196,9 +201,10 @@ impl ProductsApi {
             active: body.active,
         };
         if !errors.is_empty() {
-            return Err(ApiError::fields(errors));
+            return Err(ApiError::fields(errors).into());
         }
-        let stocked = service::update(&state, &addressed(&sku.0)?, changes).await?;
+        let stocked =
+            service::update(&state, &addressed(&sku.0)?, changes, if_match.as_ref()).await?;
         Ok(Json(stocked.into()))
     }
 
@@ -216,9 +222,11 @@ impl ProductsApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         sku: Path<String>,
-    ) -> Result<NoContent, ApiError> {
+        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+    ) -> Result<NoContent, ConditionalError> {
         auth.0.require(Permission::ManageProducts)?;
-        service::archive(&state, &addressed(&sku.0)?).await?;
+        let if_match = edit_precondition(&state.config().server, if_match.0.as_deref())?;
+        service::archive(&state, &addressed(&sku.0)?, if_match.as_ref()).await?;
         Ok(NoContent::Done)
     }
 }

@@ -3,22 +3,24 @@
 use super::model::{BODY, TITLE};
 use super::{NewPost, PostChanges, PostStatus, PostsError, Slug, service};
 use crate::auth::{BearerAuth, Permission, caller_may, optional_principal};
-use crate::db::ids::{PostId, UserId};
 use crate::db::pagination::PageRequest;
 use crate::error::ApiError;
 use crate::rest::caching::{Cached, Validators, list_tag, respond};
+use crate::rest::preconditions::{ConditionalError, IfMatch, edit_precondition};
 use crate::rest::responses::{Created, NoContent};
 use crate::rest::visibility::public_or_staff;
 use crate::state::AppState;
 use crate::validate::collect;
-use chrono::{DateTime, Utc};
 use poem::Request;
 use poem::web::Data;
-use poem_openapi::param::{Path, Query};
+use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::types::Example;
-use poem_openapi::{Object, OpenApi, Tags};
-use uuid::Uuid;
+use poem_openapi::{OpenApi, Tags};
+
+mod objects;
+
+pub use objects::Post;
+use objects::{CreatePostRequest, PostList, UpdatePostRequest};
 
 #[derive(Tags)]
 enum PostTags {
@@ -26,101 +28,28 @@ enum PostTags {
     Posts,
 }
 
-#[derive(Object)]
-#[oai(example)]
-pub struct Post {
-    id: PostId,
-    slug: String,
-    title: String,
-    body: String,
-    status: PostStatus,
-    author_id: UserId,
-    published_at: Option<DateTime<Utc>>,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-}
-
-impl Example for Post {
-    fn example() -> Self {
-        let at = DateTime::<Utc>::from_timestamp(1_764_000_000, 0).unwrap_or_default();
-        Self {
-            id: PostId(Uuid::nil()),
-            slug: "launch-day".into(),
-            title: "Launch day".into(),
-            body: "We are live.".into(),
-            status: PostStatus::Published,
-            author_id: UserId(Uuid::nil()),
-            published_at: Some(at),
-            created_at: at,
-            updated_at: at,
-        }
-    }
-}
-
-impl From<super::Model> for Post {
-    fn from(m: super::Model) -> Self {
-        Self {
-            id: m.id,
-            slug: m.slug.to_string(),
-            title: m.title,
-            body: m.body,
-            status: m.status,
-            author_id: m.author_id,
-            published_at: m.published_at,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-        }
-    }
-}
-
-crate::list_object!(PostList of Post);
-
-#[derive(Object)]
-#[oai(example)]
-struct CreatePostRequest {
-    title: String,
-    body: String,
-    /// Made from the title (and made unique) when absent.
-    slug: Option<String>,
-}
-
-impl Example for CreatePostRequest {
-    fn example() -> Self {
-        Self {
-            title: "Launch day".into(),
-            body: "We are live.".into(),
-            slug: None,
-        }
-    }
-}
-
-#[derive(Object)]
-struct UpdatePostRequest {
-    title: Option<String>,
-    body: Option<String>,
-    /// A new slug; the post is addressed by it from then on.
-    slug: Option<String>,
-}
-
 /// The post a path names, for writes: a path that is no valid slug names no post.
 fn addressed(raw: &str) -> Result<Slug, PostsError> {
     Slug::parse(raw).map_err(|_| PostsError::NotFound)
 }
 
+/// Publishing is a state change, not an edit: `If-Match` is honoured but never required.
 async fn change_status(
     state: &AppState,
     auth: &BearerAuth,
     slug: &str,
     status: PostStatus,
-) -> Result<Json<Post>, ApiError> {
+    if_match: Option<&str>,
+) -> Result<Json<Post>, ConditionalError> {
     auth.0.require(Permission::ManagePosts)?;
-    let post = service::set_status(state, &addressed(slug)?, status).await?;
+    let if_match = IfMatch::from_header(if_match, false)?;
+    let post = service::set_status(state, &addressed(slug)?, status, if_match.as_ref()).await?;
     Ok(Json(post.into()))
 }
 
 fn validators(post: &super::Model) -> Validators {
     Validators {
-        tag: format!("post-{}-v{}", post.id, post.version),
+        tag: post.version_tag(),
         last_modified: Some(post.updated_at),
         surrogate_keys: format!("post-{} posts", post.id),
     }
@@ -226,9 +155,11 @@ impl PostsApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         slug: Path<String>,
+        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
         body: Json<UpdatePostRequest>,
-    ) -> Result<Json<Post>, ApiError> {
+    ) -> Result<Json<Post>, ConditionalError> {
         auth.0.require(Permission::ManagePosts)?;
+        let if_match = edit_precondition(&state.config().server, if_match.0.as_deref())?;
         let mut errors = Vec::new();
         let changes = PostChanges {
             title: body
@@ -245,9 +176,10 @@ impl PostsApi {
                 .and_then(|s| collect(Slug::parse(s), &mut errors)),
         };
         if !errors.is_empty() {
-            return Err(ApiError::fields(errors));
+            return Err(ApiError::fields(errors).into());
         }
-        let post = service::update(&state, &addressed(&slug.0)?, changes).await?;
+        let post =
+            service::update(&state, &addressed(&slug.0)?, changes, if_match.as_ref()).await?;
         Ok(Json(post.into()))
     }
 
@@ -262,8 +194,16 @@ impl PostsApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         slug: Path<String>,
-    ) -> Result<Json<Post>, ApiError> {
-        change_status(&state, &auth, &slug.0, PostStatus::Published).await
+        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+    ) -> Result<Json<Post>, ConditionalError> {
+        change_status(
+            &state,
+            &auth,
+            &slug.0,
+            PostStatus::Published,
+            if_match.0.as_deref(),
+        )
+        .await
     }
 
     /// Return a post to draft
@@ -277,8 +217,16 @@ impl PostsApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         slug: Path<String>,
-    ) -> Result<Json<Post>, ApiError> {
-        change_status(&state, &auth, &slug.0, PostStatus::Draft).await
+        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+    ) -> Result<Json<Post>, ConditionalError> {
+        change_status(
+            &state,
+            &auth,
+            &slug.0,
+            PostStatus::Draft,
+            if_match.0.as_deref(),
+        )
+        .await
     }
 
     /// Delete a post
@@ -288,9 +236,11 @@ impl PostsApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         slug: Path<String>,
-    ) -> Result<NoContent, ApiError> {
+        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+    ) -> Result<NoContent, ConditionalError> {
         auth.0.require(Permission::ManagePosts)?;
-        service::delete(&state, &addressed(&slug.0)?).await?;
+        let if_match = edit_precondition(&state.config().server, if_match.0.as_deref())?;
+        service::delete(&state, &addressed(&slug.0)?, if_match.as_ref()).await?;
         Ok(NoContent::Done)
     }
 }
