@@ -17,8 +17,8 @@ pub use jobs::{CronEntry, JobsConfig};
 pub use load::{ConfigError, ConfigSource, load};
 pub use mail::MailConfig;
 pub use rate_limit::{KeyKind, PolicyConfig, RateLimitConfig, RouteRule};
+pub use redact::redact_url;
 pub use redact::redacted_toml;
-pub use validate::redact_url;
 pub use values::{Duration, IntIn, Size};
 
 use ipnet::IpNet;

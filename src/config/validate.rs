@@ -1,5 +1,6 @@
 //! Checks that serde cannot express: URL schemes, filters, origins.
 
+use super::redact::redact_url;
 use super::{Config, ConfigError};
 
 impl Config {
@@ -138,17 +139,6 @@ impl Config {
 
 pub(super) fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
-}
-
-/// The URL with any password replaced, safe to print or log.
-pub fn redact_url(raw: &str) -> String {
-    match url::Url::parse(raw) {
-        Ok(mut url) if url.password().is_some() => {
-            let _ = url.set_password(Some("redacted"));
-            url.to_string()
-        }
-        _ => raw.to_string(),
-    }
 }
 
 #[cfg(test)]
