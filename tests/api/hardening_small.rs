@@ -2,10 +2,16 @@
 //! left for the workers that know them.
 
 use crate::backend_tests;
+use crate::helpers::jobs::{fast, wait_for_state};
 use crate::helpers::{Backend, TestApp, pointers};
+use chrono::{Duration as Age, Utc};
+use levee::auth::entity::refresh_token;
+use levee::jobs::{JobState, NewJob, store};
 use levee::users::Role;
 use reqwest::Method;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 /// The documented bound on a delta and on the units on hand.
 const MAX_STOCK: i64 = 1_000_000_000;
@@ -56,4 +62,90 @@ async fn stock_adjustments_are_bounded(backend: Backend) {
     assert_eq!(product["available"], json!(MAX_STOCK), "{product}");
 }
 
-backend_tests!(stock_adjustments_are_bounded);
+/// Runs one job of `kind` (empty payload) on the app's workers and waits until it completes.
+async fn run_job(app: &TestApp, kind: &str) {
+    let new = NewJob {
+        kind: kind.into(),
+        queue: "default".into(),
+        payload: json!({}),
+        priority: 0,
+        max_attempts: 1,
+        run_at: None,
+        unique_key: None,
+    };
+    let job = store::enqueue(app.state.db().write(), new)
+        .await
+        .expect("enqueue");
+    let job = wait_for_state(app, job.id, JobState::Completed, 10).await;
+    assert_eq!(job.state, JobState::Completed, "{kind}: {job:?}");
+}
+
+async fn old_refresh_tokens_and_cron_slots_are_pruned(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(backend, fast, None).await else {
+        return;
+    };
+    let user = app.account(Role::Customer).await;
+    let db = app.state.db().write();
+    let now = Utc::now();
+    let token = |name: &str, expires: Age, revoked: Option<Age>| {
+        let model = refresh_token::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            family_id: Set(Uuid::now_v7()),
+            user_id: Set(user.user_id.into()),
+            token_hash: Set(format!("hash-{name}")),
+            created_at: Set(now - Age::days(60)),
+            expires_at: Set(now + expires),
+            used_at: Set(None),
+            revoked_at: Set(revoked.map(|age| now - age)),
+            successor_salt: Set(None),
+        };
+        async move { model.insert(db).await.expect("insert").id }
+    };
+    let old_expired = token("old-expired", -Age::days(30), None).await;
+    let old_revoked = token("old-revoked", Age::days(5), Some(Age::days(30))).await;
+    let recent_expired = token("recent-expired", -Age::hours(1), None).await;
+    let recent_revoked = token("recent-revoked", Age::days(5), Some(Age::hours(1))).await;
+    for (name, age) in [("old-slot", Age::days(3)), ("recent-slot", Age::minutes(5))] {
+        let insert = app.state.db().statement(
+            "INSERT INTO cron_slots (name, slot, job_id) VALUES ($1, $2, $3)",
+            vec![name.into(), (now - age).into(), Uuid::now_v7().into()],
+        );
+        db.execute_raw(insert).await.expect("insert slot");
+    }
+
+    run_job(&app, "jobs.prune").await;
+    run_job(&app, "auth.prune").await;
+
+    let kept = |id| async move {
+        refresh_token::Entity::find_by_id(id)
+            .one(db)
+            .await
+            .expect("find")
+            .is_some()
+    };
+    assert!(!kept(old_expired).await, "expired long ago");
+    assert!(!kept(old_revoked).await, "revoked long ago");
+    assert!(kept(recent_expired).await, "expired recently");
+    assert!(kept(recent_revoked).await, "revoked recently");
+    let signed_in = app
+        .post_json("/auth/refresh", json!({"refresh_token": user.refresh}))
+        .await;
+    assert_eq!(signed_in.status(), 200, "live sessions are untouched");
+    let slots = app
+        .state
+        .db()
+        .statement("SELECT name FROM cron_slots ORDER BY name", vec![]);
+    let names: Vec<String> = db
+        .query_all_raw(slots)
+        .await
+        .expect("slots")
+        .iter()
+        .map(|row| row.try_get("", "name").expect("name"))
+        .collect();
+    assert_eq!(names, ["recent-slot"]);
+}
+
+backend_tests!(
+    stock_adjustments_are_bounded,
+    old_refresh_tokens_and_cron_slots_are_pruned,
+);
