@@ -2,11 +2,12 @@
 //! left for the workers that know them.
 
 use crate::backend_tests;
-use crate::helpers::jobs::{fast, wait_for_state};
+use crate::helpers::jobs::{enqueue, fast, handlers, wait_for_state};
 use crate::helpers::{Backend, TestApp, pointers};
 use chrono::{Duration as Age, Utc};
 use levee::auth::entity::refresh_token;
-use levee::jobs::{JobState, NewJob, store};
+use levee::job_admin::service;
+use levee::jobs::{Enqueue, JobState, NewJob, store};
 use levee::users::Role;
 use reqwest::Method;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
@@ -145,7 +146,32 @@ async fn old_refresh_tokens_and_cron_slots_are_pruned(backend: Backend) {
     assert_eq!(names, ["recent-slot"]);
 }
 
+async fn unknown_kinds_wait_for_a_worker_that_knows_them(backend: Backend) {
+    // An instance of the previous release: its workers run, but it has no `test.work`.
+    let Some(old) = TestApp::spawn_with(backend, fast, None).await else {
+        return;
+    };
+    let id = enqueue(&old, "ok", Enqueue::default()).await.id;
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    let job = service::find(old.state.db().write(), id)
+        .await
+        .expect("find")
+        .expect("job");
+    assert_eq!(
+        (job.state, job.attempt),
+        (JobState::Available, 0),
+        "left for another worker: {job:?}"
+    );
+
+    let _new = old
+        .spawn_sibling_with_jobs(backend, fast, handlers(Default::default()))
+        .await;
+    let job = wait_for_state(&old, id, JobState::Completed, 10).await;
+    assert_eq!((job.state, job.attempt), (JobState::Completed, 1));
+}
+
 backend_tests!(
     stock_adjustments_are_bounded,
     old_refresh_tokens_and_cron_slots_are_pruned,
+    unknown_kinds_wait_for_a_worker_that_knows_them,
 );
