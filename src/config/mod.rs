@@ -69,6 +69,9 @@ pub struct ServerConfig {
     pub max_in_flight: IntIn<1, 1_000_000>,
     /// Origins allowed to call the API from a browser (CORS). Empty: no CORS headers.
     pub cors_origins: Vec<String>,
+    /// The absolute URL clients reach levee at (`https://shop.example`), behind any proxy:
+    /// http or https, no path beyond `/`. Links levee builds start with it.
+    pub public_url: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -85,6 +88,7 @@ impl Default for ServerConfig {
             max_body: Size::mib(1),
             max_in_flight: IntIn::new(1024),
             cors_origins: Vec::new(),
+            public_url: None,
         }
     }
 }

@@ -133,8 +133,33 @@ impl Config {
                 ));
             }
         }
+        if let Some(url) = &self.server.public_url
+            && !is_public_url(url)
+        {
+            return Err(ConfigError::key(
+                "server.public_url",
+                format!(
+                    "expected an absolute http(s) URL without a path, like \"https://shop.example\", got {:?}",
+                    redact_url(url)
+                ),
+            ));
+        }
         Ok(())
     }
+}
+
+/// An http(s) URL naming only where levee is reached: links are built by appending to it,
+/// so it carries no path, query, fragment or credentials.
+fn is_public_url(raw: &str) -> bool {
+    url::Url::parse(raw).is_ok_and(|u| {
+        matches!(u.scheme(), "http" | "https")
+            && u.has_host()
+            && u.path() == "/"
+            && u.query().is_none()
+            && u.fragment().is_none()
+            && u.username().is_empty()
+            && u.password().is_none()
+    })
 }
 
 pub(super) fn is_postgres(url: &str) -> bool {
@@ -170,5 +195,29 @@ mod tests {
             error_of("[server]\ncors_origins = [\"shop.example\"]")
                 .starts_with("server.cors_origins")
         );
+    }
+
+    #[test]
+    fn public_url_is_an_http_origin_with_at_most_a_slash() {
+        for good in ["https://shop.example", "http://127.0.0.1:8080/"] {
+            let toml = format!("[server]\npublic_url = {good:?}");
+            let config = super::super::load::from_toml_str(&toml, std::iter::empty());
+            assert!(config.is_ok(), "{good}: {config:?}");
+        }
+        for bad in [
+            "shop.example",
+            "ftp://shop.example",
+            "https://shop.example/api",
+            "https://shop.example/?x=1",
+            "https://shop.example/#top",
+            "https://user:pw@shop.example",
+        ] {
+            let err = error_of(&format!("[server]\npublic_url = {bad:?}"));
+            assert!(
+                err.starts_with("server.public_url: expected an absolute http(s) URL"),
+                "{bad}: {err}"
+            );
+            assert!(!err.contains("pw@"), "{err}");
+        }
     }
 }
