@@ -29,6 +29,7 @@ use tasks::{StopSignal, Tasks};
 pub fn job_registry(config: &Config) -> Result<Registry, AppError> {
     let mut registry = crate::jobs::builtin_registry(&config.jobs);
     crate::mail::register_jobs(&mut registry, &config.mail)?;
+    crate::auth::register_jobs(&mut registry);
     Ok(registry)
 }
 

@@ -8,6 +8,7 @@ pub mod api_keys;
 mod bearer;
 pub mod entity;
 mod error;
+mod jobs;
 mod jwt;
 mod key_verdicts;
 pub mod password;
@@ -19,6 +20,7 @@ mod throttle;
 
 pub use bearer::{BearerAuth, caller_may, optional_principal};
 pub use error::AuthError;
+pub use jobs::{PruneRefreshTokens, register_jobs};
 pub use jwt::{Claims, TokenError, TokenIssuer};
 pub use principal::{Permission, Principal, Scope};
 pub use service::{Auth, AuthSetupError, TokenPair};

@@ -9,7 +9,7 @@ use crate::db::ids::UserId;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
 };
@@ -182,6 +182,22 @@ pub async fn revoke_family(conn: &impl ConnectionTrait, family_id: Uuid) -> Resu
 /// Revokes every session of a user (password change, disabling).
 pub async fn revoke_user(conn: &impl ConnectionTrait, user_id: UserId) -> Result<u64, DbErr> {
     revoke_where(conn, Column::UserId.eq(user_id)).await
+}
+
+/// Deletes tokens that expired, or were revoked, more than `retention` ago; returns how
+/// many. A live token is never touched: revoked ones stay refused until deleted, and
+/// deleted ones are refused as unknown.
+pub async fn prune(conn: &impl ConnectionTrait, retention: chrono::Duration) -> Result<u64, DbErr> {
+    let cutoff = Utc::now() - retention;
+    Ok(RefreshTokens::delete_many()
+        .filter(
+            Column::ExpiresAt
+                .lt(cutoff)
+                .or(Column::RevokedAt.lt(cutoff)),
+        )
+        .exec(conn)
+        .await?
+        .rows_affected)
 }
 
 /// Revokes the family of `raw`, if it is a token at all.

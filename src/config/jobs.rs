@@ -57,11 +57,18 @@ impl Default for JobsConfig {
             shutdown_timeout: Duration::secs(10),
             completed_retention: Duration::secs(24 * 3600),
             dead_retention: Duration::secs(30 * 24 * 3600),
-            cron: vec![CronEntry {
-                name: "prune-jobs".into(),
-                schedule: "17 * * * *".into(),
-                kind: "jobs.prune".into(),
-            }],
+            cron: vec![
+                CronEntry {
+                    name: "prune-jobs".into(),
+                    schedule: "17 * * * *".into(),
+                    kind: "jobs.prune".into(),
+                },
+                CronEntry {
+                    name: "prune-auth".into(),
+                    schedule: "47 * * * *".into(),
+                    kind: "auth.prune".into(),
+                },
+            ],
         }
     }
 }

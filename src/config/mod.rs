@@ -17,8 +17,8 @@ pub use jobs::{CronEntry, JobsConfig};
 pub use load::{ConfigError, ConfigSource, load};
 pub use mail::MailConfig;
 pub use rate_limit::{KeyKind, PolicyConfig, RateLimitConfig, RouteRule};
+pub use redact::redact_url;
 pub use redact::redacted_toml;
-pub use validate::redact_url;
 pub use values::{Duration, IntIn, Size};
 
 use ipnet::IpNet;
@@ -75,6 +75,9 @@ pub struct ServerConfig {
     /// Refuse edits (PATCH, DELETE) of posts and products that send no `If-Match` with
     /// 428, so no client can overwrite a version it never read.
     pub require_if_match: bool,
+    /// The absolute URL clients reach levee at (`https://shop.example`), behind any proxy:
+    /// http or https, no path beyond `/`. Links levee builds start with it.
+    pub public_url: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -93,6 +96,7 @@ impl Default for ServerConfig {
             cors_origins: Vec::new(),
             ready_interval: Duration::secs(1),
             require_if_match: false,
+            public_url: None,
         }
     }
 }

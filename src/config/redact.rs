@@ -1,7 +1,6 @@
 //! `--print-config`: the effective config as TOML with secrets hidden.
 
 use super::Config;
-use super::validate::redact_url;
 
 const SECRET_SUFFIXES: [&str; 3] = ["token", "password", "secret"];
 
@@ -15,12 +14,48 @@ fn redact(value: &mut toml::Value, key: &str) {
     match value {
         toml::Value::Table(table) => table.iter_mut().for_each(|(k, v)| redact(v, k)),
         toml::Value::Array(items) => items.iter_mut().for_each(|v| redact(v, key)),
-        toml::Value::String(s) if SECRET_SUFFIXES.iter().any(|suffix| key.ends_with(suffix)) => {
+        toml::Value::String(s) if is_secret(key) => {
             *s = "[redacted]".into();
         }
         toml::Value::String(s) => *s = redact_url(s),
         _ => {}
     }
+}
+
+/// The URL with any password replaced, safe to print or log: the userinfo
+/// password and query parameters such as `?password=` (libpq and redis
+/// clients accept credentials there too).
+pub fn redact_url(raw: &str) -> String {
+    let Ok(mut url) = url::Url::parse(raw) else {
+        return raw.to_string();
+    };
+    let secret_query = url.query_pairs().any(|(k, _)| is_secret(&k));
+    if url.password().is_none() && !secret_query {
+        return raw.to_string();
+    }
+    if url.password().is_some() {
+        let _ = url.set_password(Some("redacted"));
+    }
+    if secret_query {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if is_secret(&k) {
+                    "redacted".into()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    url.to_string()
+}
+
+fn is_secret(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    SECRET_SUFFIXES.iter().any(|suffix| key.ends_with(suffix))
 }
 
 #[cfg(test)]
@@ -39,5 +74,17 @@ mod tests {
             assert!(!shown.contains(secret), "{secret} leaked:\n{shown}");
         }
         assert!(shown.contains("postgres://app:redacted@db:5432/levee"));
+    }
+
+    #[test]
+    fn passwords_in_url_query_strings_are_hidden() {
+        let mut config = Config::default();
+        config.database.url = "postgres://app@db/levee?sslmode=require&password=hunter5".into();
+        config.redis.url = Some("redis://cache:6379/0?password=hunter6".into());
+        let shown = redacted_toml(&config);
+        for secret in ["hunter5", "hunter6"] {
+            assert!(!shown.contains(secret), "{secret} leaked:\n{shown}");
+        }
+        assert!(shown.contains("postgres://app@db/levee?sslmode=require&password=redacted"));
     }
 }

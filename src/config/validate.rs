@@ -1,5 +1,6 @@
 //! Checks that serde cannot express: URL schemes, filters, origins.
 
+use super::redact::redact_url;
 use super::{Config, ConfigError};
 
 impl Config {
@@ -138,23 +139,37 @@ impl Config {
                 ));
             }
         }
+        if let Some(url) = &self.server.public_url
+            && !is_public_url(url)
+        {
+            return Err(ConfigError::key(
+                "server.public_url",
+                format!(
+                    "expected an absolute http(s) URL without a path, like \"https://shop.example\", got {:?}",
+                    redact_url(url)
+                ),
+            ));
+        }
         Ok(())
     }
 }
 
-pub(super) fn is_postgres(url: &str) -> bool {
-    url.starts_with("postgres://") || url.starts_with("postgresql://")
+/// An http(s) URL naming only where levee is reached: links are built by appending to it,
+/// so it carries no path, query, fragment or credentials.
+fn is_public_url(raw: &str) -> bool {
+    url::Url::parse(raw).is_ok_and(|u| {
+        matches!(u.scheme(), "http" | "https")
+            && u.has_host()
+            && u.path() == "/"
+            && u.query().is_none()
+            && u.fragment().is_none()
+            && u.username().is_empty()
+            && u.password().is_none()
+    })
 }
 
-/// The URL with any password replaced, safe to print or log.
-pub fn redact_url(raw: &str) -> String {
-    match url::Url::parse(raw) {
-        Ok(mut url) if url.password().is_some() => {
-            let _ = url.set_password(Some("redacted"));
-            url.to_string()
-        }
-        _ => raw.to_string(),
-    }
+pub(super) fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
 #[cfg(test)]
@@ -194,5 +209,29 @@ mod tests {
             error_of("[server]\nready_interval = \"10ms\""),
             "server.ready_interval: expected a duration of at least \"50ms\""
         );
+    }
+
+    #[test]
+    fn public_url_is_an_http_origin_with_at_most_a_slash() {
+        for good in ["https://shop.example", "http://127.0.0.1:8080/"] {
+            let toml = format!("[server]\npublic_url = {good:?}");
+            let config = super::super::load::from_toml_str(&toml, std::iter::empty());
+            assert!(config.is_ok(), "{good}: {config:?}");
+        }
+        for bad in [
+            "shop.example",
+            "ftp://shop.example",
+            "https://shop.example/api",
+            "https://shop.example/?x=1",
+            "https://shop.example/#top",
+            "https://user:pw@shop.example",
+        ] {
+            let err = error_of(&format!("[server]\npublic_url = {bad:?}"));
+            assert!(
+                err.starts_with("server.public_url: expected an absolute http(s) URL"),
+                "{bad}: {err}"
+            );
+            assert!(!err.contains("pw@"), "{err}");
+        }
     }
 }

@@ -23,8 +23,8 @@ enum InventoryTags {
 #[derive(Object)]
 #[oai(example)]
 struct StockAdjustment {
-    /// Units to add (deliveries) or remove (damage, counts); not zero. Stock may not drop
-    /// below what is reserved.
+    /// Units to add (deliveries) or remove (damage, counts); not zero, at most 1,000,000,000
+    /// either way. Stock may not drop below what is reserved nor rise above 1,000,000,000.
     delta: i64,
     /// Why, 1–200 characters; kept in the ledger.
     reason: String,

@@ -11,6 +11,11 @@ pub enum StockError {
     NotFound,
     #[error("the quantity must be at least 1 (an adjustment must not be 0)")]
     InvalidQuantity,
+    #[error(
+        "an adjustment moves at most {max} units either way and leaves at most {max} on hand",
+        max = super::MAX_STOCK
+    )]
+    OutOfRange,
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -23,7 +28,7 @@ impl From<StockError> for ApiError {
                 errors: Vec::new(),
             },
             StockError::NotFound => ApiError::NotFound("no such product".into()),
-            StockError::InvalidQuantity => {
+            StockError::InvalidQuantity | StockError::OutOfRange => {
                 ApiError::invalid(FieldError::at("/delta", err.to_string()))
             }
             StockError::Db(e) => e.into(),

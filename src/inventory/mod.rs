@@ -10,6 +10,6 @@ pub mod service;
 mod store;
 
 pub use error::StockError;
-pub use model::{LedgerKind, Levels, Movement};
+pub use model::{LedgerKind, Levels, MAX_STOCK, Movement};
 pub use service::{adjust, commit, init, release, reserve};
 pub use store::{ledger, levels, levels_of};

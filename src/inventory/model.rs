@@ -3,6 +3,11 @@
 
 use super::entity::level;
 
+/// The most units a product may hold on hand, and the largest single adjustment either
+/// way: beyond any real stock, and far enough from `i64::MAX` that sums computed in SQL
+/// never overflow (PostgreSQL would fail; SQLite would silently store a REAL).
+pub const MAX_STOCK: i64 = 1_000_000_000;
+
 /// Stock of one product.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Levels {

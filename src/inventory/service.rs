@@ -5,7 +5,7 @@
 
 use super::entity::{ledger, level};
 use super::error::StockError;
-use super::model::{LedgerKind, Levels, Movement};
+use super::model::{LedgerKind, Levels, MAX_STOCK, Movement};
 use super::store::{self, levels};
 use crate::db::ids::ProductId;
 use crate::db::pagination::{Page, PageRequest};
@@ -135,17 +135,22 @@ pub async fn commit(
 }
 
 /// Changes on-hand stock by `delta` (deliveries, counts, damage); it may not drop below
-/// what is reserved.
+/// what is reserved nor rise above [`MAX_STOCK`].
 pub async fn adjust(
     conn: &impl ConnectionTrait,
     product_id: ProductId,
     delta: i64,
     movement: Movement,
 ) -> Result<Levels, StockError> {
-    let guard = Expr::col(level::Column::OnHand)
-        .add(delta)
-        .gte(Expr::col(level::Column::Reserved));
-    apply(
+    if !(-MAX_STOCK..=MAX_STOCK).contains(&delta) {
+        return Err(StockError::OutOfRange);
+    }
+    let after = Expr::col(level::Column::OnHand).add(delta);
+    let guard = after
+        .clone()
+        .gte(Expr::col(level::Column::Reserved))
+        .and(after.lte(MAX_STOCK));
+    let applied = apply(
         conn,
         product_id,
         LedgerKind::Adjustment,
@@ -153,7 +158,12 @@ pub async fn adjust(
         guard,
         movement,
     )
-    .await
+    .await;
+    match applied {
+        // On-hand never sits below reserved, so an addition can only fail on the ceiling.
+        Err(StockError::Insufficient { .. }) if delta > 0 => Err(StockError::OutOfRange),
+        other => other,
+    }
 }
 
 /// The sign of `reserved_delta` a positive quantity gives each kind.

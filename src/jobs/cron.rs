@@ -12,6 +12,18 @@ use std::time::Duration;
 const LEASE_NAME: &str = "cron";
 /// Slots older than this when first seen (the fleet was down) are skipped.
 const CATCH_UP: chrono::Duration = chrono::Duration::minutes(1);
+/// Fired slots are kept this long; an older slot can never fire again (see `CATCH_UP`), so
+/// its record guards nothing.
+const SLOT_RETENTION: chrono::Duration = chrono::Duration::days(1);
+
+/// Deletes the records of slots fired more than [`SLOT_RETENTION`] ago; returns how many.
+pub async fn prune_slots(db: &Db) -> Result<u64, DbErr> {
+    let delete = db.statement(
+        "DELETE FROM cron_slots WHERE slot < $1",
+        vec![(Utc::now() - SLOT_RETENTION).into()],
+    );
+    Ok(db.write().execute_raw(delete).await?.rows_affected())
+}
 
 pub struct Scheduler {
     entries: Vec<(CronEntry, croner::Cron)>,

@@ -21,8 +21,9 @@ use sea_orm::{ConnectionTrait, DbErr, TransactionTrait};
 use std::sync::Arc;
 use tokio::sync::Notify;
 
-/// Deletes completed jobs past `jobs.completed_retention` and dead ones past
-/// `jobs.dead_retention`. Scheduled by the built-in `prune-jobs` cron entry.
+/// Deletes completed jobs past `jobs.completed_retention`, dead ones past
+/// `jobs.dead_retention`, and the records of cron slots fired more than a day ago.
+/// Scheduled by the built-in `prune-jobs` cron entry.
 #[derive(serde::Serialize, serde::Deserialize)]
 pub struct PruneJobs {}
 
@@ -39,9 +40,13 @@ pub fn builtin_registry(config: &crate::config::JobsConfig) -> Registry {
         config.dead_retention.get(),
     );
     registry.register::<PruneJobs, _, _>(move |_, ctx| async move {
-        match store::prune(&ctx.db, completed, dead).await {
-            Ok(deleted) => {
-                tracing::info!(deleted, "pruned finished jobs");
+        let pruned = async {
+            let jobs = store::prune(&ctx.db, completed, dead).await?;
+            Ok::<_, sea_orm::DbErr>((jobs, cron::prune_slots(&ctx.db).await?))
+        };
+        match pruned.await {
+            Ok((deleted, slots)) => {
+                tracing::info!(deleted, slots, "pruned finished jobs and fired cron slots");
                 Outcome::Done
             }
             Err(e) => Outcome::Retry(e.to_string()),

@@ -80,6 +80,11 @@ impl Registry {
         self
     }
 
+    /// Every registered kind: the only ones this process's workers claim.
+    pub(crate) fn kinds(&self) -> Vec<&'static str> {
+        self.handlers.keys().copied().collect()
+    }
+
     /// `(kind, queue)` of every registered kind.
     pub(crate) fn queues(&self) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
         self.queues.iter().map(|(kind, queue)| (*kind, *queue))

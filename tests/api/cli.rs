@@ -71,7 +71,7 @@ fn levee_config_selects_the_file_and_test_variables_are_not_config() {
     let path = dir.path().join("custom.toml");
     std::fs::write(
         &path,
-        "[server]\nport = 9123\n[database]\nurl = \"postgres://app:hunter2@db/levee\"\n",
+        "[server]\nport = 9123\n[database]\nurl = \"postgres://app:hunter2@db/levee\"\n[redis]\nurl = \"redis://cache/0?password=hunter3\"\n",
     )
     .expect("write");
     let out = run(
@@ -88,6 +88,7 @@ fn levee_config_selects_the_file_and_test_variables_are_not_config() {
     assert!(shown.contains("port = 9123"), "{shown}");
     assert!(shown.contains("level = \"debug\""));
     assert!(!shown.contains("hunter2"), "secrets are redacted: {shown}");
+    assert!(!shown.contains("hunter3"), "query passwords too: {shown}");
     assert!(shown.contains(&path.display().to_string()));
 }
 

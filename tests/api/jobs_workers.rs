@@ -24,6 +24,7 @@ async fn jobs_of_a_vanished_worker_are_rescued(backend: Backend) {
     let ghost = store::claim(
         a.state.db(),
         "default",
+        &["test.work"],
         "ghost",
         Duration::from_millis(100),
         1,

@@ -14,6 +14,7 @@ mod fixtures;
 mod fleet_tokens;
 mod hardening_auth;
 mod hardening_limits;
+mod hardening_small;
 mod http;
 mod if_match;
 mod job_processes;

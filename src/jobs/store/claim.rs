@@ -1,7 +1,9 @@
 //! Claiming and completing, the two statements every run costs. Claiming is one
 //! statement on both backends: `UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING`, with
 //! `FOR UPDATE SKIP LOCKED` on PostgreSQL so concurrent claimers pass each other by; on
-//! SQLite the single writer makes the statement atomic by itself.
+//! SQLite the single writer makes the statement atomic by itself. A worker claims only the
+//! kinds its process has handlers for, so during a rolling deploy a job of a new kind waits
+//! for a worker of the new release instead of failing on an old one.
 
 use super::super::entity::{Column, JobState, Model};
 use super::{release, to_chrono};
@@ -15,38 +17,49 @@ use sea_orm::{
 };
 use std::time::Duration;
 
-/// The claim statement; `$1` owner, `$2` lease expiry, `$3` now, `$4` queue, `$5` limit.
-fn claim_sql(backend: Backend) -> String {
+/// The claim statement; `$1` owner, `$2` lease expiry, `$3` now, `$4` queue, `$5` limit,
+/// `$6…` the `kinds` claimable kinds.
+fn claim_sql(backend: Backend, kinds: usize) -> String {
     let lock = match backend {
         Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
     };
+    let kinds = (6..6 + kinds)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     format!(
         "UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_owner = $1, lease_expires_at = $2, updated_at = $3 \
-         WHERE id IN (SELECT id FROM jobs WHERE queue = $4 AND state IN ('available', 'scheduled', 'retryable') AND run_at <= $3 \
+         WHERE id IN (SELECT id FROM jobs WHERE queue = $4 AND kind IN ({kinds}) AND state IN ('available', 'scheduled', 'retryable') AND run_at <= $3 \
          ORDER BY priority DESC, run_at, id LIMIT $5{lock}) RETURNING *"
     )
 }
 
-/// Leases up to `limit` due jobs of `queue` to `owner` for `lease`, highest priority first.
+/// Leases up to `limit` due jobs of `queue` whose kind is one of `kinds` to `owner` for
+/// `lease`, highest priority first.
 pub async fn claim(
     db: &Db,
     queue: &str,
+    kinds: &[&str],
     owner: &str,
     lease: Duration,
     limit: usize,
 ) -> Result<Vec<Model>, DbErr> {
+    if kinds.is_empty() {
+        return Ok(Vec::new());
+    }
     let now = Utc::now();
     let expires = now + to_chrono(lease);
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let values = vec![
+    let mut values = vec![
         owner.into(),
         expires.into(),
         now.into(),
         queue.into(),
         limit.into(),
     ];
-    let statement = db.statement(&claim_sql(db.backend()), values);
+    values.extend(kinds.iter().map(|&kind| kind.into()));
+    let statement = db.statement(&claim_sql(db.backend(), kinds.len()), values);
     let txn = bookkeeping(db).await?;
     let claimed = Model::find_by_statement(statement).all(&txn).await?;
     txn.commit().await?;

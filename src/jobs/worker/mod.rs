@@ -95,6 +95,7 @@ impl Workers {
         concurrency: usize,
         mut stop: watch::Receiver<bool>,
     ) {
+        let kinds = self.registry.kinds();
         let slots = Arc::new(Semaphore::new(concurrency));
         let mut running: JoinSet<()> = JoinSet::new();
         let mut claimed_jobs: Vec<(tokio::task::AbortHandle, Model)> = Vec::new();
@@ -102,9 +103,8 @@ impl Workers {
             let free = slots.available_permits();
             let mut claimed = 0;
             if free > 0 {
-                match store::claim(&self.db, &queue, &self.owner, self.config.lease.get(), free)
-                    .await
-                {
+                let lease = self.config.lease.get();
+                match store::claim(&self.db, &queue, &kinds, &self.owner, lease, free).await {
                     Ok(jobs) => {
                         claimed = jobs.len();
                         for job in jobs {

@@ -5,6 +5,7 @@ use super::{NewProduct, ProductChanges, ProductFilter, ProductsError, Stocked, s
 use crate::auth::{BearerAuth, Permission, Principal, caller_may};
 use crate::db::pagination::PageRequest;
 use crate::error::{ApiError, FieldError};
+use crate::inventory::MAX_STOCK;
 use crate::rest::caching::{Cached, Validators, list_tag, respond};
 use crate::rest::preconditions::{ConditionalError, edit_precondition};
 use crate::rest::responses::{Created, NoContent};
@@ -145,8 +146,8 @@ impl ProductsApi {
             &mut errors,
         );
         let stock = body.stock.unwrap_or(0);
-        if stock < 0 {
-            errors.push(FieldError::at("/stock", "must not be negative"));
+        if !(0..=MAX_STOCK).contains(&stock) {
+            errors.push(FieldError::at("/stock", format!("must be 0–{MAX_STOCK}")));
         }
         let (Some(price), Some(sku), Some(name), Some(description), true) =
             (price, sku, name, description, errors.is_empty())

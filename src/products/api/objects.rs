@@ -94,7 +94,7 @@ pub struct CreateProductRequest {
     pub name: String,
     pub description: Option<String>,
     pub price: Price,
-    /// Initial units on hand (default 0).
+    /// Initial units on hand, 0–1,000,000,000 (default 0).
     pub stock: Option<i64>,
 }
 
