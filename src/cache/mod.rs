@@ -6,17 +6,21 @@
 //! for `negative_ttl`. Writes invalidate both tiers and broadcast over Redis pub/sub so
 //! every instance drops its L1 copy. With read replicas, a second invalidation follows once
 //! a lagging replica could have caught up, so a fill that read the replica's old row does
-//! not outlive the lag. Redis errors never fail a read: they are counted and Redis is
-//! bypassed for `redis.backoff`.
+//! not outlive the lag. A fill that was reading while its key was invalidated in this
+//! process answers its caller but is not stored (see `generation`); between processes that
+//! race on L2 is bounded by the same delayed second invalidation. Redis errors never fail
+//! a read: they are counted and Redis is bypassed for `redis.backoff`.
 
 mod collection;
 mod entry;
+mod generation;
 mod invalidation;
 mod l2;
 
 use crate::config::CacheConfig;
 use crate::redis_conn::RedisConn;
 use entry::{Entry, jittered};
+use generation::Generations;
 use l2::L2;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -57,6 +61,7 @@ struct Inner {
     l2: Option<L2>,
     refreshing: Mutex<HashSet<String>>,
     fetches: AtomicU64,
+    generations: Generations,
     /// With replicas: how long after an invalidation to invalidate again.
     replica_lag: Option<Duration>,
 }
@@ -97,6 +102,7 @@ impl Cache {
             l2,
             refreshing: Mutex::new(HashSet::new()),
             fetches: AtomicU64::new(0),
+            generations: Generations::new(),
             replica_lag,
         }))
     }
@@ -141,16 +147,22 @@ impl Cache {
             }
             return decode(&entry);
         }
+        let generation = self.0.generations.current(&key);
         let this = self.clone();
         let load_key = key.clone();
         let entry = self
             .0
             .l1
-            .try_get_with(key, async move {
-                this.load(namespace, load_key, fetch).await.map(Arc::new)
+            .try_get_with(key.clone(), async move {
+                this.load(namespace, load_key, fetch, generation)
+                    .await
+                    .map(Arc::new)
             })
             .await
             .map_err(|shared| (*shared).clone())?;
+        // moka stores what the load returns: dropping it afterwards (not an error variant
+        // moka skips) also covers an invalidation between the load's end and the insert.
+        self.drop_if_moved(&key, generation).await;
         decode(&entry)
     }
 
@@ -160,6 +172,7 @@ impl Cache {
         namespace: &'static str,
         key: String,
         fetch: F,
+        generation: u64,
     ) -> Result<Entry, E>
     where
         T: Serialize + DeserializeOwned + Send + Sync + 'static,
@@ -168,7 +181,9 @@ impl Cache {
         E: FetchError,
     {
         let Some(l2) = &self.0.l2 else {
-            return self.fetch_and_store(namespace, &key, fetch).await;
+            return self
+                .fetch_and_store(namespace, &key, fetch, generation)
+                .await;
         };
         if let Some(entry) = l2.get(&key).await {
             count("l2", namespace, &entry);
@@ -188,7 +203,9 @@ impl Cache {
                 }
             }
         }
-        let entry = self.fetch_and_store(namespace, &key, fetch).await;
+        let entry = self
+            .fetch_and_store(namespace, &key, fetch, generation)
+            .await;
         l2.unlock(&key).await;
         entry
     }
@@ -198,6 +215,7 @@ impl Cache {
         namespace: &'static str,
         key: &str,
         fetch: F,
+        generation: u64,
     ) -> Result<Entry, E>
     where
         T: Serialize,
@@ -219,9 +237,15 @@ impl Cache {
         };
         let entry =
             Entry::new(value.as_ref(), fresh_for).map_err(|e| E::from(CacheError::Encode(e)))?;
-        if let Some(l2) = &self.0.l2 {
+        if let Some(l2) = &self.0.l2
+            && !self.0.generations.moved(key, generation)
+        {
             l2.set(key, &entry, fresh_for + config.stale_while_revalidate.get())
                 .await;
+            // The invalidation may have deleted the key between the check and the set.
+            if self.0.generations.moved(key, generation) {
+                l2.delete(key).await;
+            }
         }
         Ok(entry)
     }
@@ -243,10 +267,18 @@ impl Cache {
         {
             return;
         }
+        let generation = self.0.generations.current(&key);
         let this = self.clone();
         tokio::spawn(async move {
-            match this.fetch_and_store(namespace, &key, fetch).await {
-                Ok(entry) => this.0.l1.insert(key.clone(), Arc::new(entry)).await,
+            match this
+                .fetch_and_store(namespace, &key, fetch, generation)
+                .await
+            {
+                Ok(entry) if !this.0.generations.moved(&key, generation) => {
+                    this.0.l1.insert(key.clone(), Arc::new(entry)).await;
+                    this.drop_if_moved(&key, generation).await;
+                }
+                Ok(_) => {}
                 Err(e) => {
                     tracing::warn!(error = %e, cache.key = %key, "background cache refresh failed; serving stale")
                 }
@@ -257,35 +289,6 @@ impl Cache {
                 .unwrap_or_else(|e| e.into_inner())
                 .remove(&key);
         });
-    }
-
-    /// Forgets `namespace`/`key` everywhere: L1 here, L2, and L1 of every other instance.
-    pub async fn invalidate(&self, namespace: &'static str, key: &str) {
-        let key = format!("{namespace}:{key}");
-        self.forget(&key).await;
-        if let Some(lag) = self.0.replica_lag {
-            let this = self.clone();
-            tokio::spawn(async move {
-                tokio::time::sleep(lag).await;
-                this.forget(&key).await;
-            });
-        }
-    }
-
-    async fn forget(&self, key: &str) {
-        self.0.l1.invalidate(key).await;
-        if let Some(l2) = &self.0.l2 {
-            l2.delete(key).await;
-            l2.publish_invalidation(key).await;
-        }
-    }
-
-    async fn drop_l1(&self, key: &str) {
-        self.0.l1.invalidate(key).await;
-    }
-
-    fn clear_l1(&self) {
-        self.0.l1.invalidate_all();
     }
 
     /// Entries and bytes held in L1 (for metrics).

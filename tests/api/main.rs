@@ -5,6 +5,7 @@ mod helpers;
 mod api_keys;
 mod auth;
 mod cache;
+mod cache_generations;
 mod cache_redis;
 mod cli;
 mod client_ip;
