@@ -8,6 +8,7 @@ mod cache;
 mod cache_redis;
 mod cli;
 mod client_ip;
+mod consistency_token;
 mod contract;
 mod errors;
 mod fixtures;
