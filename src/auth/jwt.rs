@@ -2,7 +2,8 @@
 //! instance of a fleet shares them without copying: the first instance to start creates
 //! one, the newest key signs, every stored key verifies (so a rotated-out key keeps
 //! verifying until its tokens expire). An unknown `kid` triggers one reload from the
-//! database, which is how a rotation made elsewhere reaches this instance.
+//! database, which is how a rotation made elsewhere reaches this instance. The same keys
+//! also yield the keys that sign read-your-writes tokens (see [`TokenIssuer::consistency_keys`]).
 
 use super::entity::signing_key::{self, Entity as SigningKeys};
 use crate::config::AuthConfig;
@@ -10,6 +11,7 @@ use crate::db::ids::UserId;
 use crate::users::Role;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
@@ -21,6 +23,8 @@ use uuid::Uuid;
 /// The kid of the key created on first start; a fixed name makes concurrent first starts
 /// of several instances agree on one key.
 const INITIAL_KID: &str = "k1";
+/// Labels the key derived for read-your-writes tokens, so it never equals a JWT key.
+const CONSISTENCY_LABEL: &[u8] = b"levee consistency token v1";
 /// Unknown kids reload keys from the database at most this often.
 const RELOAD_INTERVAL: Duration = Duration::from_secs(10);
 
@@ -56,6 +60,8 @@ struct Key {
 struct KeyRing {
     keys: HashMap<String, Key>,
     signing_kid: String,
+    /// Read-your-writes token keys, newest first.
+    consistency: Vec<[u8; 32]>,
     loaded_at: Instant,
 }
 
@@ -88,6 +94,13 @@ impl TokenIssuer {
 
     pub fn ttl(&self) -> Duration {
         self.ttl
+    }
+
+    /// Keys for read-your-writes tokens, newest first: the newest signs, any verifies.
+    /// Derived from the signing keys, so every instance of a fleet agrees without storage.
+    pub fn consistency_keys(&self) -> Vec<[u8; 32]> {
+        let ring = self.ring.read().unwrap_or_else(|e| e.into_inner());
+        ring.consistency.clone()
     }
 
     /// A signed access token for `user_id` with `role`.
@@ -179,10 +192,13 @@ async fn load_ring(db: &impl ConnectionTrait) -> Result<KeyRing, DbErr> {
         .last()
         .map(|k| k.kid.clone())
         .ok_or_else(|| DbErr::Custom("no signing key could be created".into()))?;
+    let mut consistency = Vec::with_capacity(rows.len());
     let keys = rows
         .into_iter()
+        .rev()
         .filter_map(|row| {
             let secret = URL_SAFE_NO_PAD.decode(&row.secret).ok()?;
+            consistency.push(derive_consistency_key(&secret));
             Some((
                 row.kid,
                 Key {
@@ -195,8 +211,17 @@ async fn load_ring(db: &impl ConnectionTrait) -> Result<KeyRing, DbErr> {
     Ok(KeyRing {
         keys,
         signing_kid,
+        consistency,
         loaded_at: Instant::now(),
     })
+}
+
+/// HMAC(signing secret, label): a separate key per purpose from one stored secret.
+fn derive_consistency_key(secret: &[u8]) -> [u8; 32] {
+    // HMAC accepts keys of any length.
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret).expect("any key length");
+    mac.update(CONSISTENCY_LABEL);
+    mac.finalize().into_bytes().into()
 }
 
 /// Keys oldest first, so the last one is the newest.

@@ -59,6 +59,11 @@ impl Auth {
         })
     }
 
+    /// Keys for read-your-writes tokens, newest first (see `TokenIssuer::consistency_keys`).
+    pub fn consistency_keys(&self) -> Vec<[u8; 32]> {
+        self.tokens.consistency_keys()
+    }
+
     pub fn hasher(&self) -> &PasswordHasher {
         &self.hasher
     }

@@ -80,8 +80,8 @@ pub fn router(
 fn consistency_layer(routes: impl Endpoint + 'static, state: &AppState) -> BoxEndpoint<'static> {
     let window = state.config().database.read_your_writes.get();
     if state.db().has_replicas() {
-        consistency::ReadYourWrites::new(routes, window, state.config().server.tls.is_some())
-            .boxed()
+        let secure = state.config().server.tls.is_some();
+        consistency::ReadYourWrites::new(routes, state.clone(), window, secure).boxed()
     } else {
         routes.map_to_response().boxed()
     }

@@ -27,6 +27,18 @@ pub(crate) async fn published(app: &TestApp, editor: &Session, title: &str) -> S
     slug
 }
 
+/// Sets the post's body in the database without invalidating the cache.
+pub(crate) async fn change_behind_the_cache(app: &TestApp, slug: &str, body: &str) {
+    let changes = levee::posts::PostChanges {
+        body: Some(body.into()),
+        ..Default::default()
+    };
+    let addressed = levee::posts::Slug::parse(slug).expect("slug");
+    levee::posts::update(app.state.db().write(), &addressed, changes, None)
+        .await
+        .expect("update");
+}
+
 pub(crate) async fn concurrent_gets(apps: &[&TestApp], path: &str, count: usize) -> Vec<u16> {
     let requests = (0..count).map(|i| {
         let app = apps[i % apps.len()];
@@ -204,14 +216,7 @@ async fn expired_entries_are_served_stale_while_one_refresh_runs(backend: Backen
         "v1"
     );
     // Change the row behind the cache's back (no invalidation), then let the entry expire.
-    let changes = levee::posts::PostChanges {
-        body: Some("v2".into()),
-        ..Default::default()
-    };
-    let addressed = levee::posts::Slug::parse(&slug).expect("slug");
-    levee::posts::update(app.state.db().write(), &addressed, changes, None)
-        .await
-        .expect("update");
+    change_behind_the_cache(&app, &slug, "v2").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let before = app.state.cache().fetch_count();
     let stale = concurrent_gets(&[&app], &path, 20).await;

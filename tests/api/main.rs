@@ -9,6 +9,7 @@ mod cache_generations;
 mod cache_redis;
 mod cli;
 mod client_ip;
+mod consistency_token;
 mod contract;
 mod errors;
 mod fixtures;
