@@ -2,7 +2,7 @@
 //! one issued by a real write sends reads around it. No standby is needed — the primary
 //! itself is configured as the "replica", which installs the read-your-writes layer.
 //! A token still lets the cache answer once an entry was filled after the write (and
-//! after the replica lag bound).
+//! after the replica lag bound), and the cookie is `Secure` behind an https public URL.
 
 use crate::cache::{change_behind_the_cache, edit_body, published};
 use crate::helpers::{Backend, TestApp};
@@ -118,4 +118,42 @@ async fn a_token_is_answered_from_the_cache_once_an_entry_was_filled_after_the_w
         "v3",
         "an entry filled after the write answers the token from the cache"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_consistency_cookie_is_secure_when_the_public_url_is_https() {
+    for (public_url, secure) in [
+        ("http://shop.example", false),
+        ("https://shop.example", true),
+    ] {
+        let tweak = |c: &mut levee::config::Config| {
+            with_replica(c);
+            c.server.public_url = Some(public_url.into());
+        };
+        let Some(app) = TestApp::spawn_with(Backend::Postgres, tweak, None).await else {
+            return;
+        };
+        let editor = app.account(Role::Editor).await;
+        let write = app
+            .send_as(
+                Method::POST,
+                "/posts",
+                &editor.access,
+                Some(json!({"title": "Cookie", "body": "x"})),
+            )
+            .await;
+        let cookie = write
+            .headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("levee_consistency="))
+            .expect("a consistency cookie")
+            .to_string();
+        assert_eq!(
+            cookie.ends_with("; Secure"),
+            secure,
+            "{public_url}: {cookie}"
+        );
+    }
 }
