@@ -7,10 +7,15 @@
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub struct Backlog {
     bound: usize,
     state: Mutex<State>,
+    /// Mirrors of the state, set under its lock, so every cache read checks them without
+    /// taking the lock.
+    waiting: AtomicBool,
+    overflowed: AtomicBool,
 }
 
 #[derive(Default)]
@@ -33,6 +38,8 @@ impl Backlog {
         Self {
             bound,
             state: Mutex::default(),
+            waiting: AtomicBool::new(false),
+            overflowed: AtomicBool::new(false),
         }
     }
 
@@ -42,13 +49,12 @@ impl Backlog {
 
     /// Nothing waits: L2 can be used.
     pub fn is_clear(&self) -> bool {
-        let state = self.state();
-        state.keys.is_empty() && !state.overflowed
+        !self.waiting.load(Ordering::SeqCst) && !self.overflowed()
     }
 
     /// The queue overflowed and L2 has not been flushed yet: bypass the cache.
     pub fn overflowed(&self) -> bool {
-        self.state().overflowed
+        self.overflowed.load(Ordering::SeqCst)
     }
 
     /// Queues `key`; `true` when this push overflowed the queue (the caller clears L1).
@@ -60,7 +66,7 @@ impl Backlog {
         }
         if state.keys.len() < self.bound {
             state.keys.push_back(key.to_string());
-            publish_gauge(&state);
+            self.publish(&state);
             return false;
         }
         let dropped = state.keys.len() as u64 + 1;
@@ -71,7 +77,7 @@ impl Backlog {
         );
         state.keys.clear();
         state.overflowed = true;
-        publish_gauge(&state);
+        self.publish(&state);
         true
     }
 
@@ -94,7 +100,7 @@ impl Backlog {
         let mut state = self.state();
         if state.keys.front().is_some_and(|front| front == key) {
             state.keys.pop_front();
-            publish_gauge(&state);
+            self.publish(&state);
         }
     }
 
@@ -102,12 +108,15 @@ impl Backlog {
     pub fn flushed(&self) {
         let mut state = self.state();
         state.overflowed = false;
-        publish_gauge(&state);
+        self.publish(&state);
     }
-}
 
-fn publish_gauge(state: &State) {
-    metrics::gauge!("levee_cache_invalidations_pending").set(state.keys.len() as f64);
+    /// Called with the lock held after every change.
+    fn publish(&self, state: &State) {
+        self.waiting.store(!state.keys.is_empty(), Ordering::SeqCst);
+        self.overflowed.store(state.overflowed, Ordering::SeqCst);
+        metrics::gauge!("levee_cache_invalidations_pending").set(state.keys.len() as f64);
+    }
 }
 
 #[cfg(test)]
