@@ -227,6 +227,8 @@ impl Application {
         if let Some(redis) = state.cache().redis() {
             let subscriber = crate::cache::subscriber(state.cache().clone(), redis.clone());
             tasks.spawn_loop("cache invalidation subscriber", subscriber);
+            let replayer = crate::cache::replayer(state.cache().clone());
+            tasks.spawn_loop("cache invalidation replayer", replayer);
         }
         if let Some(listener) = metrics_listener {
             let routes = Route::new().at("/metrics", http::system::metrics_endpoint(config));

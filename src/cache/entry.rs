@@ -1,4 +1,6 @@
-//! What both tiers store: the encoded value (or "not found") and when it stops being fresh.
+//! What both tiers store: the encoded value (or "not found"), when it stops being fresh,
+//! and when the database read behind it began (so a client that has just written can
+//! tell whether the entry already reflects its write).
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -10,14 +12,23 @@ pub struct Entry {
     value: Option<Vec<u8>>,
     /// Unix milliseconds after which the entry is stale.
     fresh_until: i64,
+    /// Unix milliseconds when the read that produced the value began. Entries written
+    /// before the field existed decode as 0 (MessagePack arrays may end early, serde
+    /// defaults the rest): older than any write, so never taken for one that reflects it.
+    #[serde(default)]
+    filled_at: i64,
 }
 
-fn now_ms() -> i64 {
+pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
 impl Entry {
-    pub fn new<T: Serialize>(value: Option<&T>, fresh_for: Duration) -> Result<Self, String> {
+    pub fn new<T: Serialize>(
+        value: Option<&T>,
+        fresh_for: Duration,
+        filled_at: i64,
+    ) -> Result<Self, String> {
         let value = value
             .map(rmp_serde::to_vec)
             .transpose()
@@ -26,7 +37,13 @@ impl Entry {
         Ok(Self {
             value,
             fresh_until: now_ms().saturating_add(fresh_for),
+            filled_at,
         })
+    }
+
+    /// Whether the read behind this entry began after `millis` (unix milliseconds).
+    pub fn filled_after(&self, millis: i64) -> bool {
+        self.filled_at > millis
     }
 
     pub fn is_fresh(&self) -> bool {
@@ -69,16 +86,28 @@ mod tests {
 
     #[test]
     fn entries_round_trip_values_and_not_found() {
-        let entry = Entry::new(Some(&("slug", 7u32)), Duration::from_secs(60)).expect("encode");
+        let entry =
+            Entry::new(Some(&("slug", 7u32)), Duration::from_secs(60), 1_000).expect("encode");
         assert!(entry.is_fresh());
         let parsed = Entry::parse(&entry.encode()).expect("parse");
         assert_eq!(
             parsed.decode::<(String, u32)>(),
             Ok(Some(("slug".into(), 7)))
         );
-        let missing = Entry::new::<u32>(None, Duration::ZERO).expect("encode");
+        assert!(parsed.filled_after(999) && !parsed.filled_after(1_000));
+        let missing = Entry::new::<u32>(None, Duration::ZERO, 0).expect("encode");
         assert!(!missing.is_fresh());
         assert_eq!(missing.decode::<u32>(), Ok(None));
+    }
+
+    #[test]
+    fn an_entry_stored_before_fill_times_counts_as_filled_at_the_epoch() {
+        let value = rmp_serde::to_vec(&7u32).expect("encode");
+        let old_layout = rmp_serde::to_vec(&(Some(value), i64::MAX)).expect("encode");
+        let parsed = Entry::parse(&old_layout).expect("an old entry still parses");
+        assert!(parsed.is_fresh());
+        assert_eq!(parsed.decode::<u32>(), Ok(Some(7)));
+        assert!(!parsed.filled_after(0), "older than any write");
     }
 
     #[test]

@@ -9,6 +9,8 @@ use std::time::Duration;
 
 /// A fetch lock outlives a slow fetch only this long.
 const LOCK_TTL_MS: u64 = 3000;
+/// Keys asked for per SCAN step (and deleted per DEL) when flushing.
+const FLUSH_BATCH: u64 = 500;
 
 pub struct L2 {
     redis: RedisConn,
@@ -84,11 +86,71 @@ impl L2 {
             .await;
     }
 
-    /// Tells every instance to drop `key` from L1.
-    pub async fn publish_invalidation(&self, key: &str) {
+    /// Deletes `key` and tells every instance to drop it from L1; `false` when Redis
+    /// did not take both (the caller queues the key for a replay).
+    pub async fn invalidate(&self, key: &str) -> bool {
         let mut conn = self.redis.connection();
-        let _: Option<()> = self
-            .guarded(conn.publish(self.redis.key(super::invalidation::CHANNEL), key))
-            .await;
+        let mut pipe = redis::pipe();
+        pipe.del(self.redis.key(&format!("cache:{key}")))
+            .ignore()
+            .publish(self.redis.key(super::invalidation::CHANNEL), key)
+            .ignore();
+        self.guarded(pipe.query_async::<()>(&mut conn))
+            .await
+            .is_some()
+    }
+
+    /// Deletes every cached entry of this deployment and tells every instance to clear
+    /// L1 (after invalidations were dropped); `false` when Redis failed midway.
+    pub async fn flush(&self) -> bool {
+        let pattern = format!("{}*", glob_escaped(&self.redis.key("cache:")));
+        let mut conn = self.redis.connection();
+        let mut cursor = 0u64;
+        loop {
+            let mut scan = redis::cmd("SCAN");
+            scan.arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(FLUSH_BATCH);
+            let Some((next, keys)) = self
+                .guarded(scan.query_async::<(u64, Vec<Vec<u8>>)>(&mut conn))
+                .await
+            else {
+                return false;
+            };
+            if !keys.is_empty() && self.guarded(conn.del::<_, ()>(keys)).await.is_none() {
+                return false;
+            }
+            if next == 0 {
+                break;
+            }
+            cursor = next;
+        }
+        let channel = self.redis.key(super::invalidation::CHANNEL);
+        self.guarded(conn.publish::<_, _, ()>(channel, super::invalidation::CLEAR_ALL))
+            .await
+            .is_some()
+    }
+}
+
+/// `raw` with Redis glob metacharacters escaped, so a key prefix matches only itself.
+fn glob_escaped(raw: &str) -> String {
+    let mut escaped = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn glob_metacharacters_in_a_prefix_are_escaped() {
+        assert_eq!(super::glob_escaped("levee:cache:"), "levee:cache:");
+        assert_eq!(super::glob_escaped("a*b?[c]\\"), "a\\*b\\?\\[c\\]\\\\");
     }
 }

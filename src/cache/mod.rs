@@ -11,15 +11,20 @@
 //! race on L2 is bounded by the same delayed second invalidation. Redis errors never fail
 //! a read: they are counted and Redis is bypassed for `redis.backoff`.
 
+mod backlog;
 mod collection;
 mod entry;
+mod fill;
 mod generation;
 mod invalidation;
 mod l2;
+mod own_writes;
 
 use crate::config::CacheConfig;
+use crate::db::consistency::ReadRouting;
 use crate::redis_conn::RedisConn;
-use entry::{Entry, jittered};
+use backlog::Backlog;
+use entry::Entry;
 use generation::Generations;
 use l2::L2;
 use serde::Serialize;
@@ -31,7 +36,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub use collection::CachedCollection;
-pub use invalidation::subscriber;
+pub use invalidation::{replayer, subscriber};
 
 /// The cache could not encode or decode an entry. Fetches return their own error type,
 /// which must be able to carry this one.
@@ -62,6 +67,8 @@ struct Inner {
     refreshing: Mutex<HashSet<String>>,
     fetches: AtomicU64,
     generations: Generations,
+    /// Invalidations waiting for Redis.
+    backlog: Backlog,
     /// With replicas: how long after an invalidation to invalidate again.
     replica_lag: Option<Duration>,
 }
@@ -103,6 +110,7 @@ impl Cache {
             refreshing: Mutex::new(HashSet::new()),
             fetches: AtomicU64::new(0),
             generations: Generations::new(),
+            backlog: Backlog::new(config.invalidation_backlog.get() as usize),
             replica_lag,
         }))
     }
@@ -135,11 +143,18 @@ impl Cache {
         Fut: Future<Output = Result<Option<T>, E>> + Send + 'static,
         E: FetchError,
     {
-        // A client that has just written reads around the cache, from the primary.
-        if !self.enabled() || crate::db::consistency::must_read_primary() {
+        // Invalidations were dropped (Redis long gone): nothing cached can be trusted.
+        if !self.enabled() || self.0.backlog.overflowed() {
             return fetch().await;
         }
         let key = format!("{namespace}:{key}");
+        match crate::db::consistency::routing() {
+            ReadRouting::Anywhere => {}
+            ReadRouting::Primary => return fetch().await,
+            ReadRouting::OwnWritesAt(written) => {
+                return self.after_own_write(namespace, &key, written, fetch).await;
+            }
+        }
         if let Some(entry) = self.0.l1.get(&key).await {
             count("l1", namespace, &entry);
             if !entry.is_fresh() {
@@ -180,7 +195,7 @@ impl Cache {
         Fut: Future<Output = Result<Option<T>, E>> + Send + 'static,
         E: FetchError,
     {
-        let Some(l2) = &self.0.l2 else {
+        let Some(l2) = self.shared_tier() else {
             return self
                 .fetch_and_store(namespace, &key, fetch, generation)
                 .await;
@@ -210,85 +225,10 @@ impl Cache {
         entry
     }
 
-    async fn fetch_and_store<T, E, F, Fut>(
-        &self,
-        namespace: &'static str,
-        key: &str,
-        fetch: F,
-        generation: u64,
-    ) -> Result<Entry, E>
-    where
-        T: Serialize,
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<Option<T>, E>>,
-        E: FetchError,
-    {
-        self.0.fetches.fetch_add(1, Ordering::Relaxed);
-        metrics::counter!("levee_cache_requests_total", "tier" => "db", "namespace" => namespace, "result" => "miss").increment(1);
-        let started = Instant::now();
-        let value = fetch().await?;
-        metrics::histogram!("levee_cache_fetch_duration_seconds", "namespace" => namespace)
-            .record(started.elapsed().as_secs_f64());
-        let config = &self.0.config;
-        let fresh_for = if value.is_some() {
-            jittered(config.ttl.get())
-        } else {
-            config.negative_ttl.get()
-        };
-        let entry =
-            Entry::new(value.as_ref(), fresh_for).map_err(|e| E::from(CacheError::Encode(e)))?;
-        if let Some(l2) = &self.0.l2
-            && !self.0.generations.moved(key, generation)
-        {
-            l2.set(key, &entry, fresh_for + config.stale_while_revalidate.get())
-                .await;
-            // The invalidation may have deleted the key between the check and the set.
-            if self.0.generations.moved(key, generation) {
-                l2.delete(key).await;
-            }
-        }
-        Ok(entry)
-    }
-
-    /// Serves stale while exactly one task per process refreshes the key.
-    fn refresh_in_background<T, E, F, Fut>(&self, namespace: &'static str, key: String, fetch: F)
-    where
-        T: Serialize + DeserializeOwned + Send + Sync + 'static,
-        F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = Result<Option<T>, E>> + Send + 'static,
-        E: FetchError,
-    {
-        if !self
-            .0
-            .refreshing
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key.clone())
-        {
-            return;
-        }
-        let generation = self.0.generations.current(&key);
-        let this = self.clone();
-        tokio::spawn(async move {
-            match this
-                .fetch_and_store(namespace, &key, fetch, generation)
-                .await
-            {
-                Ok(entry) if !this.0.generations.moved(&key, generation) => {
-                    this.0.l1.insert(key.clone(), Arc::new(entry)).await;
-                    this.drop_if_moved(&key, generation).await;
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, cache.key = %key, "background cache refresh failed; serving stale")
-                }
-            }
-            this.0
-                .refreshing
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&key);
-        });
+    /// L2, unless invalidations wait for Redis: its entries may be ones this instance
+    /// could not delete, so it neither reads nor fills them until the replay.
+    fn shared_tier(&self) -> Option<&L2> {
+        self.0.l2.as_ref().filter(|_| self.0.backlog.is_clear())
     }
 
     /// Entries and bytes held in L1 (for metrics).

@@ -1,6 +1,6 @@
 //! The `[cache]` section: the two-tier data cache and HTTP caching of public reads.
 
-use super::{Duration, Size};
+use super::{Duration, IntIn, Size};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -21,6 +21,11 @@ pub struct CacheConfig {
     pub negative_ttl: Duration,
     /// `Cache-Control` of public reads (posts, products).
     pub public_cache_control: String,
+    /// Invalidations held while Redis is unreachable, replayed when it answers. Past
+    /// this many, L1 is cleared and the cache bypassed until Redis answers and every
+    /// cached entry there has been dropped. Bounded, so an outage under a write storm
+    /// costs fixed memory (a few hundred KiB at the default).
+    pub invalidation_backlog: IntIn<1, 1_000_000>,
 }
 
 impl Default for CacheConfig {
@@ -35,6 +40,7 @@ impl Default for CacheConfig {
             public_cache_control:
                 "public, max-age=0, s-maxage=300, stale-while-revalidate=60, stale-if-error=86400"
                     .into(),
+            invalidation_backlog: IntIn::new(10_000),
         }
     }
 }

@@ -8,7 +8,7 @@
 //! the fleet agrees on it) and one whose MAC does not verify counts as absent: otherwise
 //! anyone could force primary reads and skip the cache.
 
-use crate::db::consistency::route_reads;
+use crate::db::consistency::{ReadRouting, route_reads};
 use crate::state::AppState;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -49,8 +49,13 @@ impl<E: Endpoint> Endpoint for ReadYourWrites<E> {
         let now = now_millis();
         let keys = self.state.auth().consistency_keys();
         let presented = presented_token(&req).and_then(|token| verify(&keys, token));
-        let recent = presented.is_some_and(|written| fresh(written, now, self.window));
-        let mut resp = route_reads(recent || writes, self.inner.call(req))
+        let recent = presented.filter(|written| fresh(*written, now, self.window));
+        let routing = match recent {
+            _ if writes => ReadRouting::Primary,
+            Some(written) => ReadRouting::OwnWritesAt(i64::try_from(written).unwrap_or(i64::MAX)),
+            None => ReadRouting::Anywhere,
+        };
+        let mut resp = route_reads(routing, self.inner.call(req))
             .await?
             .into_response();
         let succeeded = resp.status().is_success() || resp.status().is_redirection();

@@ -80,7 +80,14 @@ pub fn router(
 fn consistency_layer(routes: impl Endpoint + 'static, state: &AppState) -> BoxEndpoint<'static> {
     let window = state.config().database.read_your_writes.get();
     if state.db().has_replicas() {
-        let secure = state.config().server.tls.is_some();
+        // Behind a TLS-terminating proxy the public URL tells that clients speak https.
+        let server = &state.config().server;
+        let secure = server.tls.is_some()
+            || server
+                .public_url
+                .as_deref()
+                .and_then(|url| url::Url::parse(url).ok())
+                .is_some_and(|url| url.scheme() == "https");
         consistency::ReadYourWrites::new(routes, state.clone(), window, secure).boxed()
     } else {
         routes.map_to_response().boxed()

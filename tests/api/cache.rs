@@ -27,6 +27,25 @@ pub(crate) async fn published(app: &TestApp, editor: &Session, title: &str) -> S
     slug
 }
 
+/// Edits the post at `path` through the API (which invalidates the cache).
+pub(crate) async fn edit_body(
+    app: &TestApp,
+    editor: &Session,
+    path: &str,
+    body: &str,
+) -> reqwest::Response {
+    let resp = app
+        .send_as(
+            Method::PATCH,
+            path,
+            &editor.access,
+            Some(json!({ "body": body })),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    resp
+}
+
 /// Sets the post's body in the database without invalidating the cache.
 pub(crate) async fn change_behind_the_cache(app: &TestApp, slug: &str, body: &str) {
     let changes = levee::posts::PostChanges {
@@ -123,15 +142,7 @@ async fn http_caching_headers_etags_and_304(backend: Backend) {
         .expect("request");
     assert_eq!(since.status(), 304);
 
-    let edit = app
-        .send_as(
-            Method::PATCH,
-            &path,
-            &editor.access,
-            Some(json!({"body": "v2"})),
-        )
-        .await;
-    assert_eq!(edit.status(), 200);
+    edit_body(&app, &editor, &path, "v2").await;
     let after = app
         .client
         .get(app.url(&path))

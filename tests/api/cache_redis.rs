@@ -12,7 +12,7 @@ use tokio::io::copy_bidirectional;
 use tokio::net::{TcpListener, TcpStream};
 
 /// Two instances on one PostgreSQL database and one Redis prefix.
-async fn fleet(tweak: impl Fn(&mut Config) + Clone) -> Option<(TestApp, TestApp)> {
+pub(crate) async fn fleet(tweak: impl Fn(&mut Config) + Clone) -> Option<(TestApp, TestApp)> {
     if env_url(REDIS_ENV).is_none() {
         skip("shared Redis cache", REDIS_ENV);
         return None;
@@ -85,12 +85,12 @@ async fn an_update_on_one_instance_reaches_the_other_within_a_second() {
 
 /// A TCP proxy in front of Redis that can be cut and restored, standing in for Redis going
 /// down and coming back.
-struct Switch {
-    addr: std::net::SocketAddr,
-    up: tokio::sync::watch::Sender<bool>,
+pub(crate) struct Switch {
+    pub(crate) addr: std::net::SocketAddr,
+    pub(crate) up: tokio::sync::watch::Sender<bool>,
 }
 
-async fn redis_switch() -> Switch {
+pub(crate) async fn redis_switch() -> Switch {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (up, watch) = tokio::sync::watch::channel(true);

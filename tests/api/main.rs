@@ -6,6 +6,7 @@ mod api_keys;
 mod auth;
 mod cache;
 mod cache_generations;
+mod cache_outage;
 mod cache_redis;
 mod cli;
 mod client_ip;
