@@ -17,6 +17,7 @@ pub mod posts;
 pub mod products;
 pub mod rate_limit;
 pub mod redis_conn;
+pub mod resilience;
 pub mod rest;
 pub mod state;
 pub mod telemetry;

@@ -121,6 +121,9 @@ impl Application {
         if let Some(tls) = &config.server.tls {
             tls::load(tls)?;
         }
+        // The recorder first: a metric handle taken before it exists (the pools' breakers,
+        // the replicas' read counters) stays a no-op for good.
+        crate::telemetry::metrics_handle();
         let db = Db::connect(&config.database).await?;
         if config.database.auto_migrate {
             let applied = db::migrate::up(&db).await?;

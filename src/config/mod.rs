@@ -2,6 +2,7 @@
 //! environment overrides. Every field documents itself; `config.example.toml` mirrors them.
 
 mod auth;
+mod breaker;
 mod cache;
 mod jobs;
 mod load;
@@ -12,6 +13,7 @@ mod validate;
 mod values;
 
 pub use auth::{AuthConfig, PasswordHashConfig};
+pub use breaker::BreakerConfig;
 pub use cache::CacheConfig;
 pub use jobs::{CronEntry, JobsConfig};
 pub use load::{ConfigError, ConfigSource, load};
@@ -156,6 +158,8 @@ pub struct DatabaseConfig {
     /// After a client writes, its reads go to the primary for this long (the response
     /// carries a consistency token as a cookie and a header). `0s` turns it off.
     pub read_your_writes: Duration,
+    /// The circuit breaker in front of each pool (the primary, each replica).
+    pub breaker: BreakerConfig,
 }
 
 impl Default for DatabaseConfig {
@@ -173,6 +177,7 @@ impl Default for DatabaseConfig {
             max_replica_lag: Duration::secs(1),
             replica_check_interval: Duration::secs(1),
             read_your_writes: Duration::secs(5),
+            breaker: BreakerConfig::default(),
         }
     }
 }

@@ -47,6 +47,13 @@ impl Config {
                 ));
             }
         }
+        // A shorter cool-down would probe a dead primary almost without pause.
+        if db.breaker.open_for.get() < std::time::Duration::from_millis(100) {
+            return Err(ConfigError::key(
+                "database.breaker.open_for",
+                "expected a duration of at least \"100ms\"",
+            ));
+        }
         if let Some(url) = &self.redis.url
             && !["redis://", "rediss://", "redis+unix://"]
                 .iter()
@@ -189,6 +196,18 @@ mod tests {
         assert_eq!(
             err,
             "database.replicas: only valid when database.url is PostgreSQL"
+        );
+    }
+
+    #[test]
+    fn a_breaker_cool_down_below_100ms_is_rejected() {
+        assert_eq!(
+            error_of("[database.breaker]\nopen_for = \"10ms\""),
+            "database.breaker.open_for: expected a duration of at least \"100ms\""
+        );
+        assert!(
+            error_of("[database.breaker]\nfailure_threshold = 0")
+                .contains("expected integer 1..=1000, got 0")
         );
     }
 

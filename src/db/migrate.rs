@@ -46,7 +46,7 @@ async fn applied(conn: &impl ConnectionTrait) -> Result<BTreeSet<String>, DbErr>
 
 /// Every migration this binary knows, and whether it is applied, in order.
 pub async fn status(db: &Db) -> Result<Vec<MigrationState>, DbErr> {
-    let applied = applied(db.write()).await?;
+    let applied = applied(db.write().pool()).await?;
     Ok(known()
         .into_iter()
         .map(|name| MigrationState {
@@ -58,7 +58,7 @@ pub async fn status(db: &Db) -> Result<Vec<MigrationState>, DbErr> {
 
 /// Fails unless every known migration is applied and none is unknown.
 pub async fn check(db: &Db) -> Result<(), SchemaError> {
-    let applied = applied(db.write()).await?;
+    let applied = applied(db.write().pool()).await?;
     let known = known();
     let newer: Vec<String> = applied
         .iter()
@@ -119,7 +119,7 @@ async fn locked(db: &Db, direction: Direction) -> Result<Vec<String>, DbError> {
                 .execute(&mut session)
                 .await
                 .map_err(connect_error)?;
-            let result = run(db.write(), direction).await;
+            let result = run(db.write().pool(), direction).await;
             // Closing the session releases the lock even if the unlock fails.
             let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
                 .bind(MIGRATION_LOCK_KEY)

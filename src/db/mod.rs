@@ -1,9 +1,12 @@
 //! Database handles. Every query goes through an explicit role: `write()` for writes and
 //! read-after-write, `read()` for plain reads, which go to a replica in rotation when
 //! replicas are configured (and to the primary for a client reading its own writes).
+//! On PostgreSQL each pool sits behind a circuit breaker (`guarded`), so a dead server
+//! fails requests at once instead of holding each for `database.acquire_timeout`.
 
 mod connect;
 pub mod consistency;
+mod guarded;
 pub mod ids;
 pub mod migrate;
 pub mod pagination;
@@ -14,12 +17,13 @@ mod stored_enum;
 mod versioned;
 
 use crate::config::DatabaseConfig;
+pub use guarded::{GuardedConn, rejection};
 pub use read_conn::ReadConn;
 use replicas::Replicas;
 use sea_orm::SqlErr;
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait,
+    ConnectionTrait, DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
 };
 use std::sync::Arc;
 use thiserror::Error;
@@ -57,8 +61,8 @@ pub enum DbError {
 /// or SQLite's read-only connections) and the replicas, if any.
 #[derive(Clone)]
 pub struct Db {
-    write: DatabaseConnection,
-    read: DatabaseConnection,
+    write: GuardedConn,
+    read: GuardedConn,
     backend: Backend,
     session_url: Option<String>,
     replicas: Option<Arc<Replicas>>,
@@ -88,8 +92,8 @@ impl Db {
                 ("sqlite-readers".to_string(), read.clone()),
             ];
             return Ok(Db {
-                write,
-                read,
+                write: GuardedConn::unguarded(write),
+                read: GuardedConn::unguarded(read),
                 backend: Backend::Sqlite,
                 session_url: None,
                 replicas: None,
@@ -113,6 +117,7 @@ impl Db {
                 members,
                 interval,
                 config.max_replica_lag.get(),
+                &config.breaker,
             ));
             // A first round before serving, so reads use replicas from the first request.
             replicas.check(&primary).await;
@@ -121,6 +126,12 @@ impl Db {
             Some(replicas)
         };
         monitors.push(pool_stats::spawn(pools, interval).abort_handle());
+        let breaker = guarded::pool_breaker(
+            "primary",
+            &config.breaker,
+            config.breaker.failure_threshold.get_u32(),
+        );
+        let primary = GuardedConn::new(primary, breaker);
         Ok(Db {
             read: primary.clone(),
             write: primary,
@@ -141,7 +152,7 @@ impl Db {
     }
 
     /// The primary: writes, and reads that must see the latest writes.
-    pub fn write(&self) -> &DatabaseConnection {
+    pub fn write(&self) -> &GuardedConn {
         &self.write
     }
 
@@ -156,7 +167,7 @@ impl Db {
         match picked {
             Some((replicas, (index, replica))) => {
                 replica.reads.increment(1);
-                ReadConn::replica(replicas, index)
+                ReadConn::replica(&self.read, replicas, index)
             }
             None => {
                 if let Some(replicas) = &self.replicas {
@@ -218,7 +229,8 @@ impl Db {
             .iter()
             .flat_map(|r| r.members())
             .map(|r| &r.conn);
-        for pool in [&self.write, &self.read].into_iter().chain(replicas) {
+        let primary = [&self.write, &self.read].map(GuardedConn::pool);
+        for pool in primary.into_iter().chain(replicas) {
             if let Err(e) = pool.close_by_ref().await {
                 tracing::warn!(error = %e, "closing a database pool failed");
             }

@@ -2,7 +2,13 @@
 //! samples each replica's lag against the primary — bytes of WAL not yet replayed, and
 //! seconds behind — and takes a replica out of rotation while it lags more than
 //! `database.max_replica_lag` or cannot be reached, putting it back once it has caught up.
+//! Each replica also has a circuit breaker that opens on a read's connection failure
+//! (`ReadConn`); a replica is in rotation while the monitor finds it current and its
+//! breaker is not open.
 
+use super::guarded::pool_breaker;
+use crate::config::BreakerConfig;
+use crate::resilience::{Breaker, State};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,6 +20,9 @@ pub(super) struct Replica {
     pub conn: DatabaseConnection,
     /// Reads routed here (registered once: `Db::read()` is a hot path).
     pub reads: metrics::Counter,
+    /// Opens on the first connection failure: reads have the primary to fall back on.
+    pub breaker: Breaker,
+    /// The monitor's verdict: reachable and not lagging.
     in_rotation: AtomicBool,
     /// Whether the monitor's last sample reached it (`levee_db_replica_up`).
     up: AtomicBool,
@@ -44,11 +53,13 @@ impl Replicas {
         members: Vec<(String, DatabaseConnection)>,
         interval: Duration,
         max_lag: Duration,
+        breaker: &BreakerConfig,
     ) -> Self {
         let members = members
             .into_iter()
             .map(|(name, conn)| Replica {
                 reads: metrics::counter!("levee_db_reads_routed_total", "pool" => name.clone()),
+                breaker: pool_breaker(&format!("replica:{name}"), breaker, 1),
                 name,
                 conn,
                 // Out until the first sample shows it is current.
@@ -85,18 +96,7 @@ impl Replicas {
         (0..count)
             .map(|offset| (start + offset) % count)
             .map(|index| (index, &self.members[index]))
-            .find(|(_, r)| r.in_rotation.load(Ordering::Relaxed))
-    }
-
-    /// Takes a replica out of rotation after a failed connection, ahead of the monitor.
-    pub fn take_out(&self, index: usize) {
-        if let Some(replica) = self.members.get(index)
-            && replica.in_rotation.swap(false, Ordering::Relaxed)
-        {
-            metrics::gauge!("levee_db_replica_in_rotation", "replica" => replica.name.clone())
-                .set(0.0);
-            tracing::warn!(replica = %replica.name, "a read on the replica lost its connection; reads go elsewhere");
-        }
+            .find(|(_, r)| r.takes_reads())
     }
 
     /// Samples every replica once per `interval` until aborted.
@@ -137,6 +137,18 @@ impl Replicas {
 }
 
 impl Replica {
+    /// Whether reads may go here: the monitor finds it current and its breaker is not
+    /// open (a half-open breaker admits one read as its probe).
+    fn takes_reads(&self) -> bool {
+        self.in_rotation.load(Ordering::Relaxed) && self.breaker.state() != State::Open
+    }
+
+    /// Exports `levee_db_replica_in_rotation` after the monitor or the breaker changed it.
+    pub fn publish_rotation(&self) {
+        metrics::gauge!("levee_db_replica_in_rotation", "replica" => self.name.clone())
+            .set(f64::from(u8::from(self.takes_reads())));
+    }
+
     /// Caught up: no lag, whatever the age of the last replayed transaction (an idle
     /// primary sends none). Behind: the smaller of the time since the last replayed
     /// transaction and the time since it was first seen behind.
@@ -170,9 +182,8 @@ impl Replica {
         self.up.store(sample.is_ok(), Ordering::Relaxed);
         metrics::gauge!("levee_db_replica_up", "replica" => name.clone())
             .set(f64::from(u8::from(sample.is_ok())));
-        metrics::gauge!("levee_db_replica_in_rotation", "replica" => name.clone())
-            .set(f64::from(u8::from(healthy)));
         let was = self.in_rotation.swap(healthy, Ordering::Relaxed);
+        self.publish_rotation();
         match (&sample, was, healthy) {
             (_, false, true) => tracing::info!(replica = %name, "replica in rotation"),
             (Ok(lag), true, false) => tracing::warn!(
@@ -229,6 +240,7 @@ mod tests {
             vec![("replica-1".into(), DatabaseConnection::default())],
             Duration::from_secs(1),
             Duration::from_secs(5),
+            &BreakerConfig::default(),
         );
         assert_eq!(replicas.reachability(), [("replica-1".into(), false)]);
         let replica = &replicas.members()[0];

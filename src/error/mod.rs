@@ -81,6 +81,9 @@ pub enum ApiError {
     Timeout(Duration),
     #[error("{0}")]
     Unavailable(String),
+    /// A dependency's circuit breaker is open: retry once it lets a probe through.
+    #[error("{detail}")]
+    CircuitOpen { detail: String, retry_after: u64 },
     /// Logged with the request id; the client only learns that something failed.
     #[error("internal error: {0}")]
     Internal(String),
@@ -100,9 +103,10 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Overloaded { .. } | ApiError::Timeout(_) | ApiError::Unavailable(_) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            ApiError::Overloaded { .. }
+            | ApiError::Timeout(_)
+            | ApiError::Unavailable(_)
+            | ApiError::CircuitOpen { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -127,9 +131,8 @@ impl ApiError {
                 problem.errors = errors.clone()
             }
             ApiError::Overloaded { retry_after }
-            | ApiError::TooManyRequests { retry_after, .. } => {
-                problem.retry_after = Some(*retry_after)
-            }
+            | ApiError::TooManyRequests { retry_after, .. }
+            | ApiError::CircuitOpen { retry_after, .. } => problem.retry_after = Some(*retry_after),
             ApiError::Timeout(_) | ApiError::Unavailable(_) => problem.retry_after = Some(1),
             _ => {}
         }
@@ -179,6 +182,14 @@ impl ApiError {
 
 impl From<sea_orm::DbErr> for ApiError {
     fn from(err: sea_orm::DbErr) -> Self {
+        // Not logged: the breaker logged when it opened and counts its rejections.
+        if let Some(rejected) = crate::db::rejection(&err) {
+            let retry_after = rejected.retry_after_secs();
+            return ApiError::CircuitOpen {
+                detail: format!("the database is unavailable; retry in {retry_after} s"),
+                retry_after,
+            };
+        }
         match err {
             sea_orm::DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout) => {
                 ApiError::Unavailable(

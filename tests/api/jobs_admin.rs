@@ -121,7 +121,7 @@ async fn prune_deletes_only_old_finished_jobs(backend: Backend) {
     ] {
         let sql = "UPDATE jobs SET state = 'completed', finished_at = $1 WHERE id = $2";
         let statement = sea_orm::Statement::from_sql_and_values(
-            db.get_database_backend(),
+            sea_orm::ConnectionTrait::get_database_backend(db),
             sql,
             [finished.into(), id.into()],
         );

@@ -12,6 +12,7 @@ mod cli;
 mod client_ip;
 mod consistency_token;
 mod contract;
+mod db_breaker;
 mod errors;
 mod fixtures;
 mod fleet_tokens;

@@ -1,6 +1,6 @@
 //! Replica failover with a real streaming standby (`.ci/topology`): a replica cut off
-//! behind a proxy, or whose process is killed, costs at most one read and leaves readiness
-//! green; a restarted replica rejoins the rotation.
+//! behind a proxy, or whose process is killed, costs at most one read (its breaker opens on
+//! that read) and leaves readiness green; a restarted replica rejoins the rotation.
 
 use crate::helpers::{env_url, skip};
 use crate::replicas::{
@@ -52,6 +52,12 @@ async fn a_vanished_replica_leaves_reads_on_the_primary_and_ready_green() {
         metric(&app, "levee_db_replica_in_rotation", &label).await,
         Some(0.0),
         "out of rotation without waiting for a sample"
+    );
+    let breaker = label.replace("replica=\"", "pool=\"replica:");
+    assert_eq!(
+        metric(&app, "levee_db_breaker_state", &breaker).await,
+        Some(1.0),
+        "the replica's breaker opened on the failed read"
     );
     let primary_before = routed(&app, "primary").await;
     for _ in 0..20 {

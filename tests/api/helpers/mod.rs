@@ -16,7 +16,7 @@ mod requests;
 
 pub use app::{CHEAP_HASHING_TOML, TestApp, test_config};
 pub use assertions::{pointers, problem};
-pub use databases::{Backend, PGBOUNCER_ENV, REDIS_ENV, TestDb, env_url, skip, through};
+pub use databases::{Backend, DB_ENV, PGBOUNCER_ENV, REDIS_ENV, TestDb, env_url, skip, through};
 pub use processes::{LeveeProcess, levee_command};
 pub use requests::{PASSWORD, Session, unique_email};
 

@@ -1,0 +1,147 @@
+use super::*;
+
+const OPEN_FOR: Duration = Duration::from_secs(5);
+
+fn breaker(failure_threshold: u32) -> Breaker {
+    Breaker::new(
+        "test",
+        BreakerSettings {
+            failure_threshold,
+            open_for: OPEN_FOR,
+        },
+        BreakerMetrics::noop(),
+    )
+}
+
+fn fail(breaker: &Breaker, times: u32) {
+    for _ in 0..times {
+        breaker.permit().expect("let through").failed();
+    }
+}
+
+/// The error type of a call: a lost connection or a query the dependency refused.
+#[derive(Debug, PartialEq)]
+enum CallError {
+    Lost,
+    Refused,
+    Rejected(u64),
+}
+
+impl From<Rejected> for CallError {
+    fn from(r: Rejected) -> Self {
+        CallError::Rejected(r.retry_after_secs())
+    }
+}
+
+async fn call(breaker: &Breaker, outcome: Result<(), CallError>) -> Result<(), CallError> {
+    breaker
+        .call(async { outcome }, |e| *e == CallError::Lost)
+        .await
+}
+
+#[tokio::test(start_paused = true)]
+async fn opens_after_the_threshold_of_consecutive_failures_and_rejects_at_once() {
+    let breaker = breaker(3);
+    fail(&breaker, 2);
+    assert_eq!(breaker.state(), State::Closed);
+    fail(&breaker, 1);
+    assert_eq!(breaker.state(), State::Open);
+    tokio::time::advance(Duration::from_millis(1500)).await;
+    let rejected = breaker.permit().err().expect("rejected while open");
+    assert_eq!(rejected.retry_after, Duration::from_millis(3500));
+    assert_eq!(rejected.retry_after_secs(), 4, "rounded up");
+    assert_eq!(
+        rejected.to_string(),
+        "circuit breaker test is open; retry in 4 s"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_success_resets_the_count_of_failures() {
+    let breaker = breaker(3);
+    fail(&breaker, 2);
+    breaker.permit().expect("closed").succeeded();
+    fail(&breaker, 2);
+    assert_eq!(breaker.state(), State::Closed, "never three in a row");
+}
+
+#[tokio::test(start_paused = true)]
+async fn errors_that_are_not_failures_do_not_open_it() {
+    let breaker = breaker(1);
+    for _ in 0..5 {
+        assert_eq!(
+            call(&breaker, Err(CallError::Refused)).await,
+            Err(CallError::Refused)
+        );
+    }
+    assert_eq!(breaker.state(), State::Closed);
+    assert_eq!(
+        call(&breaker, Err(CallError::Lost)).await,
+        Err(CallError::Lost)
+    );
+    assert_eq!(call(&breaker, Ok(())).await, Err(CallError::Rejected(5)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn after_the_cool_down_one_probe_at_a_time_goes_through() {
+    let breaker = breaker(1);
+    fail(&breaker, 1);
+    tokio::time::advance(OPEN_FOR).await;
+    assert_eq!(breaker.state(), State::HalfOpen);
+    let probe = breaker.permit().expect("the probe");
+    let waiting = breaker
+        .permit()
+        .err()
+        .expect("a second call waits for the probe");
+    assert_eq!(waiting.retry_after_secs(), 1);
+    probe.succeeded();
+    assert_eq!(breaker.state(), State::Closed);
+    breaker.permit().expect("closed again").succeeded();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_probe_opens_it_for_another_cool_down() {
+    let breaker = breaker(1);
+    fail(&breaker, 1);
+    tokio::time::advance(OPEN_FOR).await;
+    breaker.permit().expect("the probe").failed();
+    assert_eq!(breaker.state(), State::Open);
+    let rejected = breaker.permit().err().expect("open again");
+    assert_eq!(rejected.retry_after, OPEN_FOR);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_abandoned_probe_frees_its_slot() {
+    let breaker = breaker(1);
+    fail(&breaker, 1);
+    tokio::time::advance(OPEN_FOR).await;
+    drop(breaker.permit().expect("the probe"));
+    assert_eq!(breaker.state(), State::HalfOpen);
+    breaker.permit().expect("the next probe").succeeded();
+    assert_eq!(breaker.state(), State::Closed);
+}
+
+#[tokio::test(start_paused = true)]
+async fn late_outcomes_of_calls_from_before_it_opened_do_not_decide() {
+    let breaker = breaker(1);
+    let early_success = breaker.permit().expect("closed");
+    let early_failure = breaker.permit().expect("closed");
+    fail(&breaker, 1);
+    early_success.succeeded();
+    assert_eq!(
+        breaker.state(),
+        State::Open,
+        "a stale success does not close it"
+    );
+    tokio::time::advance(OPEN_FOR).await;
+    let probe = breaker.permit().expect("the probe");
+    early_failure.failed();
+    probe.succeeded();
+    assert_eq!(breaker.state(), State::Closed, "only the probe decides");
+}
+
+#[test]
+fn the_state_gauge_encodes_closed_open_half_open_as_0_1_2() {
+    let values = [State::Closed, State::Open, State::HalfOpen].map(State::gauge_value);
+    assert_eq!(values, [0.0, 1.0, 2.0]);
+}
