@@ -4,6 +4,7 @@ mod helpers;
 
 mod api_keys;
 mod auth;
+mod backup;
 mod cache;
 mod cache_generations;
 mod cache_redis;
