@@ -29,6 +29,7 @@ mod lifecycle;
 mod mail;
 mod migrations;
 mod observability;
+mod packaging;
 mod pgbouncer;
 mod posts;
 mod products;
