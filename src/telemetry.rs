@@ -89,7 +89,32 @@ pub fn metrics_handle() -> PrometheusHandle {
             let handle = recorder.handle();
             // Another recorder may already be installed (only in tests); ours still renders.
             let _ = metrics::set_global_recorder(recorder);
+            register_event_series();
             handle
         })
         .clone()
+}
+
+/// Counters that move only on an event (shedding, timeouts, Redis errors, TLS reloads,
+/// login outcomes), created at zero at start so dashboards and alerts see them before the
+/// first event rather than a gap.
+fn register_event_series() {
+    for name in [
+        "levee_http_shed_total",
+        "levee_http_timeouts_total",
+        "levee_http_header_timeouts_total",
+        "levee_rate_limit_backend_errors_total",
+        "levee_cache_subscriber_reconnects_total",
+    ] {
+        metrics::counter!(name).increment(0);
+    }
+    for user in ["cache", "jobs"] {
+        metrics::counter!("levee_redis_errors_total", "user" => user).increment(0);
+    }
+    for outcome in ["ok", "error"] {
+        metrics::counter!("levee_tls_reloads_total", "outcome" => outcome).increment(0);
+    }
+    for outcome in ["success", "failure", "locked", "disabled"] {
+        metrics::counter!("levee_auth_logins_total", "outcome" => outcome).increment(0);
+    }
 }

@@ -1,6 +1,7 @@
 //! The `levee` command line: one subcommand per file. Errors print one plain line and
 //! exit non-zero: 2 for bad configuration or usage, 1 for failures at run time.
 
+mod backup;
 mod health;
 mod jobs;
 mod migrate;
@@ -17,7 +18,7 @@ use std::process::ExitCode;
 #[derive(Debug, Parser)]
 #[command(
     name = "levee",
-    version,
+    version = crate::build_info::VERSION,
     about = "A single-binary backend for sites that must survive traffic surges",
     long_about = "levee serves a storefront and content API with its own connection pools, cache, \
                   rate limits, background jobs and admin console. With no configuration it runs on \
@@ -47,6 +48,10 @@ enum Command {
     Jobs(jobs::JobsArgs),
     /// Fill the database with demo posts and products (idempotent).
     Seed(seed::SeedArgs),
+    /// Copy the embedded SQLite database to a file, safely while levee runs.
+    Backup(backup::BackupArgs),
+    /// Replace the embedded SQLite database with a backup (levee must be stopped).
+    Restore(backup::RestoreArgs),
 }
 
 /// A failure the CLI reports as one line.
@@ -114,6 +119,8 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::User(args) => user::run(config, args).await,
         Command::Seed(args) => seed::run(config, args).await,
         Command::Jobs(args) => jobs::run(config, args).await,
+        Command::Backup(args) => backup::backup(config, args).await,
+        Command::Restore(args) => backup::restore(config, args).await,
     }
 }
 

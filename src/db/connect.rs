@@ -8,7 +8,6 @@ use sea_orm::sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
 };
 use sea_orm::{DatabaseConnection, SqlxPostgresConnector, SqlxSqliteConnector};
-use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -23,8 +22,7 @@ pub(super) async fn sqlite(
     location: &str,
     config: &DatabaseConfig,
 ) -> Result<(DatabaseConnection, DatabaseConnection), DbError> {
-    let location = location.strip_prefix("//").unwrap_or(location);
-    let path = Path::new(location);
+    let path = super::sqlite_file::path_of(location);
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|source| DbError::CreateDir {
             path: dir.display().to_string(),
@@ -32,11 +30,11 @@ pub(super) async fn sqlite(
         })?;
     }
     let connect_error = |source| DbError::Connect {
-        target: format!("sqlite:{location}"),
+        target: format!("sqlite:{}", path.display()),
         source,
     };
     let base = SqliteConnectOptions::new()
-        .filename(path)
+        .filename(&path)
         .busy_timeout(SQLITE_BUSY_TIMEOUT)
         .foreign_keys(true)
         .synchronous(SqliteSynchronous::Normal);

@@ -13,6 +13,7 @@ pub mod pagination;
 mod pool_stats;
 mod read_conn;
 mod replicas;
+pub mod sqlite_file;
 mod stored_enum;
 mod versioned;
 
@@ -53,6 +54,8 @@ pub enum DbError {
         target: String,
         source: sea_orm::sqlx::Error,
     },
+    #[error("cannot hold the database file: {0}")]
+    Hold(String),
     #[error(transparent)]
     Query(#[from] DbErr),
 }
@@ -68,6 +71,8 @@ pub struct Db {
     replicas: Option<Arc<Replicas>>,
     /// Replica lag and pool statistics sampling; stopped by `close`.
     monitors: Arc<Vec<tokio::task::AbortHandle>>,
+    /// SQLite: this process's share of the database file (`levee restore` waits for none).
+    _holder: Option<Arc<sqlite_file::Holder>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -87,6 +92,8 @@ impl Db {
         let interval = config.replica_check_interval.get();
         if let Some(path) = config.url.strip_prefix("sqlite:") {
             let (write, read) = connect::sqlite(path, config).await?;
+            let holder = sqlite_file::Holder::acquire(&sqlite_file::path_of(path))
+                .map_err(|e| DbError::Hold(e.to_string()))?;
             let pools = vec![
                 ("sqlite-writer".to_string(), write.clone()),
                 ("sqlite-readers".to_string(), read.clone()),
@@ -98,6 +105,7 @@ impl Db {
                 session_url: None,
                 replicas: None,
                 monitors: Arc::new(vec![pool_stats::spawn(pools, interval).abort_handle()]),
+                _holder: Some(Arc::new(holder)),
             });
         }
         let primary = connect::postgres(&config.url, config).await?;
@@ -144,6 +152,7 @@ impl Db {
             ),
             replicas,
             monitors: Arc::new(monitors),
+            _holder: None,
         })
     }
 

@@ -128,3 +128,23 @@ async fn health_exits_0_for_a_ready_instance_and_1_otherwise() {
     assert_eq!(down.status.code(), Some(1));
     assert_eq!(stderr(&down).lines().count(), 1);
 }
+
+#[test]
+fn version_names_the_release_and_the_git_revision() {
+    let out = run(&["--version"], &[]);
+    assert!(out.status.success());
+    let line = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let expected_rev = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map_or("unknown".into(), |o| {
+            String::from_utf8_lossy(&o.stdout).trim().to_string()
+        });
+    assert_eq!(
+        line,
+        format!("levee {} (rev {expected_rev})", env!("CARGO_PKG_VERSION"))
+    );
+}

@@ -4,6 +4,7 @@ mod helpers;
 
 mod api_keys;
 mod auth;
+mod backup;
 mod cache;
 mod cache_generations;
 mod cache_outage;
@@ -30,6 +31,7 @@ mod lifecycle;
 mod mail;
 mod migrations;
 mod observability;
+mod packaging;
 mod pgbouncer;
 mod posts;
 mod products;

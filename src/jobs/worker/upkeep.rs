@@ -57,8 +57,10 @@ impl Workers {
                             metrics::gauge!("levee_jobs_depth", "queue" => queue.clone(), "state" => state).set(jobs as f64);
                         }
                     }
-                    for (queue, age) in oldest {
-                        metrics::gauge!("levee_jobs_oldest_available_age_seconds", "queue" => queue).set(age);
+                    // An empty queue waits 0 s; keeping its last age would keep alerts firing.
+                    for queue in self.config.queues.keys() {
+                        let age = oldest.iter().find(|(q, _)| q == queue).map_or(0.0, |o| o.1);
+                        metrics::gauge!("levee_jobs_oldest_available_age_seconds", "queue" => queue.clone()).set(age);
                     }
                 }
                 Err(e) => tracing::debug!(error = %e, "measuring queue depth failed"),
