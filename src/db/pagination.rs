@@ -36,11 +36,15 @@ pub struct PageRequest<K> {
 }
 
 impl<K: DeserializeOwned> PageRequest<K> {
-    /// The `?limit=` (default 20) and `?cursor=` of a list request.
+    /// The `?limit=` (default 20) and `?cursor=` of a list request. An empty `cursor=` is
+    /// the first page, like no cursor: forms and generated clients send empty parameters.
     pub fn parse(limit: Option<u64>, cursor: Option<&str>) -> Result<Self, InvalidCursor> {
         Ok(Self {
             limit: limit.unwrap_or(DEFAULT_LIMIT),
-            after: cursor.map(decode_cursor).transpose()?,
+            after: cursor
+                .filter(|c| !c.is_empty())
+                .map(decode_cursor)
+                .transpose()?,
         })
     }
 

@@ -4,6 +4,7 @@
 //! → rate limit → routes. The deadline sits outside the rate limiter because the limiter may
 //! read the body (login keys on its email): a trickled body must not outlive the deadline.
 
+mod allow;
 pub mod conn;
 mod consistency;
 mod guard;
@@ -18,13 +19,15 @@ pub use observe::{REQUEST_ID_HEADER, RequestId, TraceContext, error_response};
 
 use crate::state::AppState;
 use crate::{auth, inventory, job_admin, mail, posts, products, users};
+use allow::AllowedMethods;
 use poem::endpoint::BoxEndpoint;
 use poem::middleware::{Compression, Cors};
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
 use poem_openapi::OpenApiService;
+use std::sync::Arc;
 
 /// Every feature's API, in the order the docs list them.
-type Apis = (
+pub(crate) type Apis = (
     system::SystemApi,
     auth::api::AuthApi,
     users::api::MeApi,
@@ -67,7 +70,10 @@ pub fn router(
     let guarded = guard::Deadline::new(guarded, config.request_timeout.get());
     let guarded = guard::BodyLimit::new(guarded, config.max_body.bytes());
     let guarded = guard::Shed::new(guarded, config.max_in_flight.get() as usize);
-    let rendered = guarded.around(render_errors).with(Compression::new());
+    let allowed = Arc::new(AllowedMethods::of::<Apis>());
+    let rendered = guarded
+        .around(move |next, req| render_errors(next, req, allowed.clone()))
+        .with(Compression::new());
     let with_cors = match cors(&config.cors_origins) {
         Some(cors) => rendered.with(cors).boxed(),
         None => rendered.boxed(),
@@ -95,8 +101,12 @@ fn consistency_layer(routes: impl Endpoint + 'static, state: &AppState) -> BoxEn
 }
 
 /// Converts errors to problem+json inside CORS and compression, so those layers still
-/// decorate error responses.
-async fn render_errors<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+/// decorate error responses. A 405 names the methods the path supports in `Allow`.
+async fn render_errors<E: Endpoint>(
+    next: E,
+    req: Request,
+    allowed: Arc<AllowedMethods>,
+) -> poem::Result<Response> {
     let path = req.uri().path().to_string();
     let request_id = req
         .data::<RequestId>()
@@ -104,7 +114,16 @@ async fn render_errors<E: Endpoint>(next: E, req: Request) -> poem::Result<Respo
         .unwrap_or_default();
     match next.call(req).await {
         Ok(resp) => Ok(resp.into_response()),
-        Err(err) => Ok(error_response(&err, &path, &request_id)),
+        Err(err) => {
+            let mut resp = error_response(&err, &path, &request_id);
+            if err.is::<poem::error::MethodNotAllowedError>()
+                && let Some(methods) = allowed.for_path(&path)
+                && let Ok(value) = poem::http::HeaderValue::from_str(methods)
+            {
+                resp.headers_mut().insert(poem::http::header::ALLOW, value);
+            }
+            Ok(resp)
+        }
     }
 }
 

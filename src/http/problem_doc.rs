@@ -3,12 +3,12 @@
 
 use crate::error::ApiError;
 use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registry};
-use poem_openapi::types::Type;
+use poem_openapi::types::{Example, Type};
 use poem_openapi::{ApiResponse, Object};
 
 /// An RFC 9457 problem.
 #[derive(Object)]
-#[oai(rename = "Problem")]
+#[oai(rename = "Problem", example)]
 struct ProblemSchema {
     /// A URI naming the kind of problem, e.g. `urn:levee:problem:invalid-fields`.
     #[oai(rename = "type")]
@@ -31,6 +31,24 @@ struct FieldErrorSchema {
     pointer: Option<String>,
     parameter: Option<String>,
     detail: String,
+}
+
+impl Example for ProblemSchema {
+    fn example() -> Self {
+        Self {
+            kind: "urn:levee:problem:invalid-fields".into(),
+            title: "Unprocessable Entity".into(),
+            status: 422,
+            detail: "invalid fields: /title".into(),
+            instance: Some("/posts".into()),
+            request_id: Some("0192f4c5-3b7a-7d21-9e4f-6a5b8c7d9e01".into()),
+            errors: Some(vec![FieldErrorSchema {
+                pointer: Some("/title".into()),
+                parameter: None,
+                detail: "must not be empty".into(),
+            }]),
+        }
+    }
 }
 
 fn problem_response(description: &'static str, range: &str) -> MetaResponse {

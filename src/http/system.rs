@@ -38,6 +38,7 @@ impl poem_openapi::types::Example for Health {
 
 /// Readiness: every dependency levee needs to serve traffic answered.
 #[derive(Object)]
+#[oai(example)]
 struct Readiness {
     /// `ready`, or `degraded` when a dependency levee serves without is failing.
     status: String,
@@ -48,6 +49,58 @@ struct Readiness {
     degraded: Vec<String>,
 }
 
+impl poem_openapi::types::Example for Readiness {
+    fn example() -> Self {
+        Readiness {
+            status: "ready".into(),
+            checks: [("database", "ok"), ("migrations", "ok")]
+                .into_iter()
+                .map(|(name, state)| (name.to_string(), state.to_string()))
+                .collect(),
+            degraded: Vec::new(),
+        }
+    }
+}
+
+/// The 503 problem of `/ready` (RFC 9457) with each dependency's check as an extension.
+#[derive(Object)]
+#[oai(example)]
+struct NotReady {
+    #[oai(rename = "type")]
+    kind: String,
+    title: String,
+    status: u16,
+    /// Names the failing dependencies.
+    detail: String,
+    /// Each dependency checked, with `ok` or why it failed.
+    checks: BTreeMap<String, String>,
+}
+
+impl NotReady {
+    fn new(failing: &[String], checks: BTreeMap<String, String>) -> Self {
+        let detail = format!("not ready: {}", failing.join(", "));
+        let problem = Problem::new(StatusCode::SERVICE_UNAVAILABLE, "not-ready", detail);
+        Self {
+            kind: problem.kind,
+            title: problem.title,
+            status: problem.status,
+            detail: problem.detail,
+            checks,
+        }
+    }
+}
+
+impl poem_openapi::types::Example for NotReady {
+    fn example() -> Self {
+        let checks = [("database", "connection refused"), ("migrations", "ok")];
+        let checks = checks
+            .into_iter()
+            .map(|(name, state)| (name.to_string(), state.to_string()))
+            .collect();
+        NotReady::new(&["database".into()], checks)
+    }
+}
+
 #[derive(ApiResponse)]
 enum ReadyResponse {
     /// Ready for traffic.
@@ -56,7 +109,7 @@ enum ReadyResponse {
     /// Not ready: shutting down, or a dependency (named in `checks`) is failing. The body
     /// is `application/problem+json`.
     #[oai(status = 503, content_type = "application/problem+json")]
-    NotReady(Json<serde_json::Value>, #[oai(header = "Retry-After")] u64),
+    NotReady(Json<NotReady>, #[oai(header = "Retry-After")] u64),
 }
 
 #[derive(Default)]
@@ -102,16 +155,7 @@ impl SystemApi {
                 degraded: report.degraded.clone(),
             }));
         }
-        let mut problem = Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "not-ready",
-            format!("not ready: {}", failing.join(", ")),
-        );
-        problem.extensions.insert(
-            "checks".into(),
-            serde_json::to_value(&checks).unwrap_or_default(),
-        );
-        ReadyResponse::NotReady(Json(serde_json::to_value(problem).unwrap_or_default()), 1)
+        ReadyResponse::NotReady(Json(NotReady::new(&failing, checks)), 1)
     }
 }
 

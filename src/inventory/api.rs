@@ -27,6 +27,7 @@ struct StockAdjustment {
     /// either way. Stock may not drop below what is reserved nor rise above 1,000,000,000.
     delta: i64,
     /// Why, 1–200 characters; kept in the ledger.
+    #[oai(deserialize_with = "crate::rest::body::text")]
     reason: String,
 }
 
@@ -40,6 +41,7 @@ impl Example for StockAdjustment {
 }
 
 #[derive(Object)]
+#[oai(example)]
 struct Stock {
     sku: String,
     on_hand: i64,
@@ -58,7 +60,19 @@ impl Stock {
     }
 }
 
+impl Example for Stock {
+    fn example() -> Self {
+        Self {
+            sku: "TEE-BLK-L".into(),
+            on_hand: 150,
+            reserved: 8,
+            available: 142,
+        }
+    }
+}
+
 #[derive(Object)]
+#[oai(example)]
 struct LedgerEntry {
     id: Uuid,
     /// `adjustment`, `reserve`, `release` or `commit`.
@@ -67,8 +81,24 @@ struct LedgerEntry {
     reserved_delta: i64,
     reason: String,
     actor: String,
+    #[oai(nullable)]
     reference: Option<String>,
     created_at: DateTime<Utc>,
+}
+
+impl Example for LedgerEntry {
+    fn example() -> Self {
+        Self {
+            id: Uuid::nil(),
+            kind: "adjustment".into(),
+            on_hand_delta: 50,
+            reserved_delta: 0,
+            reason: "delivery 2026-11-25".into(),
+            actor: "user:00000000-0000-0000-0000-000000000000".into(),
+            reference: None,
+            created_at: crate::rest::examples::example_time(),
+        }
+    }
 }
 
 impl From<ledger::Model> for LedgerEntry {

@@ -12,7 +12,9 @@ use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
+use poem_openapi::types::Example;
 use poem_openapi::{Object, OpenApi, Tags};
+use uuid::Uuid;
 
 #[derive(Tags)]
 enum JobTags {
@@ -22,6 +24,7 @@ enum JobTags {
 
 /// A job and its history.
 #[derive(Object)]
+#[oai(example)]
 struct Job {
     id: JobId,
     kind: String,
@@ -34,9 +37,36 @@ struct Job {
     run_at: DateTime<Utc>,
     /// One entry per failed attempt: `{attempt, at, error}`.
     errors: Vec<serde_json::Value>,
+    #[oai(nullable)]
     unique_key: Option<String>,
     created_at: DateTime<Utc>,
+    #[oai(nullable)]
     finished_at: Option<DateTime<Utc>>,
+}
+
+impl Example for Job {
+    fn example() -> Self {
+        let at = crate::rest::examples::example_time();
+        Self {
+            id: JobId(Uuid::nil()),
+            kind: "email.send".into(),
+            queue: "mail".into(),
+            state: JobState::Dead,
+            payload: serde_json::json!({"to": "ada@example.com", "subject": "Welcome"}),
+            priority: 0,
+            attempt: 8,
+            max_attempts: 8,
+            run_at: at,
+            errors: vec![serde_json::json!({
+                "attempt": 8,
+                "at": "2025-11-24T16:00:00Z",
+                "error": "550 mailbox unavailable",
+            })],
+            unique_key: None,
+            created_at: at,
+            finished_at: Some(at),
+        }
+    }
 }
 
 impl From<Model> for Job {
@@ -62,14 +92,31 @@ impl From<Model> for Job {
 crate::list_object!(JobList of Job);
 
 #[derive(Object)]
+#[oai(example)]
 struct ReplayRequest {
     /// Every dead job of this kind runs again with fresh attempts.
+    #[oai(deserialize_with = "crate::rest::body::text")]
     kind: String,
 }
 
+impl Example for ReplayRequest {
+    fn example() -> Self {
+        Self {
+            kind: "email.send".into(),
+        }
+    }
+}
+
 #[derive(Object)]
+#[oai(example)]
 struct Replayed {
     replayed: u64,
+}
+
+impl Example for Replayed {
+    fn example() -> Self {
+        Self { replayed: 3 }
+    }
 }
 
 #[derive(Default)]

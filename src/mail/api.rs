@@ -23,6 +23,7 @@ enum MailTags {
 
 /// An email as it would have been sent.
 #[derive(Object)]
+#[oai(example)]
 struct OutboxMessage {
     id: Uuid,
     /// The `email.send` job that produced it.
@@ -32,6 +33,20 @@ struct OutboxMessage {
     text_body: String,
     html_body: String,
     created_at: DateTime<Utc>,
+}
+
+impl poem_openapi::types::Example for OutboxMessage {
+    fn example() -> Self {
+        Self {
+            id: Uuid::nil(),
+            job_id: JobId(Uuid::nil()),
+            to: "ada@example.com".into(),
+            subject: "Welcome to Shop".into(),
+            text_body: "Hello Ada,\n\nWelcome to Shop!".into(),
+            html_body: "<p>Hello Ada,</p><p>Welcome to Shop!</p>".into(),
+            created_at: crate::rest::examples::example_time(),
+        }
+    }
 }
 
 impl From<Model> for OutboxMessage {

@@ -3,14 +3,26 @@
 //! name (`PostList`, …) through this macro instead of a generic type.
 
 /// Declares the list object `$name` (`{items: [$item], next_cursor}`) and its conversion
-/// from a `db::pagination::Page` of anything that converts into `$item`.
+/// from a `db::pagination::Page` of anything that converts into `$item`; its example is
+/// one `$item` example and a cursor.
 #[macro_export]
 macro_rules! list_object {
     ($vis:vis $name:ident of $item:ty) => {
         #[derive(poem_openapi::Object)]
+        #[oai(example)]
         $vis struct $name {
             items: Vec<$item>,
+            #[oai(nullable)]
             next_cursor: Option<String>,
+        }
+
+        impl poem_openapi::types::Example for $name {
+            fn example() -> Self {
+                Self {
+                    items: vec![<$item as poem_openapi::types::Example>::example()],
+                    next_cursor: Some("WyIyMDI1LTExLTI0VDE2OjAwOjAwWiJd".into()),
+                }
+            }
         }
 
         impl<T: Into<$item>> From<$crate::db::pagination::Page<T>> for $name {

@@ -37,7 +37,7 @@ pub struct User {
 
 impl Example for User {
     fn example() -> Self {
-        let at = DateTime::<Utc>::from_timestamp(1_764_000_000, 0).unwrap_or_default();
+        let at = crate::rest::examples::example_time();
         Self {
             id: UserId(Uuid::nil()),
             email: "ada@example.com".into(),
@@ -69,8 +69,11 @@ impl From<super::Model> for User {
 #[derive(Object)]
 #[oai(example)]
 struct UpdateMeRequest {
+    #[oai(deserialize_with = "crate::rest::body::absent_or_value")]
     name: Option<String>,
+    #[oai(deserialize_with = "crate::rest::body::absent_or_value")]
     password: Option<String>,
+    #[oai(deserialize_with = "crate::rest::body::absent_or_value")]
     current_password: Option<String>,
 }
 
@@ -87,9 +90,21 @@ impl Example for UpdateMeRequest {
 /// Changes an admin may make to any account. Disabling signs the user out everywhere.
 /// Changing the role needs a signed-in admin: no API key scope grants it.
 #[derive(Object)]
+#[oai(example)]
 struct UpdateUserRequest {
+    #[oai(deserialize_with = "crate::rest::body::absent_or_value")]
     role: Option<Role>,
+    #[oai(deserialize_with = "crate::rest::body::absent_or_value")]
     status: Option<UserStatus>,
+}
+
+impl Example for UpdateUserRequest {
+    fn example() -> Self {
+        Self {
+            role: Some(Role::Editor),
+            status: None,
+        }
+    }
 }
 
 crate::list_object!(UserList of User);

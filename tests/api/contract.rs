@@ -95,3 +95,58 @@ async fn a_rate_limited_problem_matches_its_snapshot() {
     assert_eq!(app.get("/posts").await.status(), 200);
     assert_problem_snapshot("rate_limited", app.get("/posts").await, 429).await;
 }
+
+/// Whether `schema` (or the component it refers to) carries an example.
+fn has_example(doc: &serde_json::Value, schema: &serde_json::Value) -> bool {
+    if schema.get("example").is_some() {
+        return true;
+    }
+    let component = schema["$ref"]
+        .as_str()
+        .and_then(|r| r.strip_prefix("#/components/schemas/"));
+    component.is_some_and(|name| has_example(doc, &doc["components"]["schemas"][name]))
+}
+
+/// The media types of `content` (a request body's or a response's) without an example.
+fn without_example<'a>(
+    doc: &'a serde_json::Value,
+    content: &'a serde_json::Value,
+) -> impl Iterator<Item = &'a String> {
+    content
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, media)| media.get("example").is_none() && !has_example(doc, &media["schema"]))
+        .map(|(content_type, _)| content_type)
+}
+
+/// Every operation of the served document shows an example response, and every request
+/// and response body has an example, so operations added later keep them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_has_example_requests_and_responses() {
+    let app = app().await;
+    let doc = app.get_json("/openapi.json").await;
+    let mut missing = Vec::new();
+    let paths = doc["paths"].as_object().expect("paths");
+    for (path, operations) in paths {
+        for (method, operation) in operations.as_object().expect("operations") {
+            let name = format!("{} {path}", method.to_uppercase());
+            for content_type in without_example(&doc, &operation["requestBody"]["content"]) {
+                missing.push(format!("{name}: request body {content_type}"));
+            }
+            let responses = operation["responses"].as_object().expect("responses");
+            let mut shown = false;
+            for (status, response) in responses {
+                let content = &response["content"];
+                shown |= content.as_object().is_some_and(|c| !c.is_empty());
+                for content_type in without_example(&doc, content) {
+                    missing.push(format!("{name}: response {status} {content_type}"));
+                }
+            }
+            if !shown {
+                missing.push(format!("{name}: no response with a body"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "examples missing: {missing:#?}");
+}

@@ -18,6 +18,7 @@ mod errors;
 mod fixtures;
 mod fleet_tokens;
 mod hardening_auth;
+mod hardening_contract;
 mod hardening_limits;
 mod hardening_small;
 mod http;

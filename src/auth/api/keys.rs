@@ -22,10 +22,12 @@ use uuid::Uuid;
 #[oai(example)]
 struct CreateApiKeyRequest {
     /// What the key is for, 1–100 characters.
+    #[oai(deserialize_with = "crate::rest::body::text")]
     name: String,
     /// Scopes granted, e.g. `users:read`.
     scopes: Vec<String>,
     /// When the key stops working; never when absent.
+    #[oai(deserialize_with = "crate::rest::body::absent_or_value")]
     expires_at: Option<DateTime<Utc>>,
 }
 
@@ -41,6 +43,7 @@ impl Example for CreateApiKeyRequest {
 
 /// An API key as listed; the secret is never shown again.
 #[derive(Object)]
+#[oai(example)]
 struct ApiKeyInfo {
     id: Uuid,
     name: String,
@@ -48,9 +51,27 @@ struct ApiKeyInfo {
     prefix: String,
     scopes: Vec<String>,
     created_at: DateTime<Utc>,
+    #[oai(nullable)]
     expires_at: Option<DateTime<Utc>>,
+    #[oai(nullable)]
     last_used_at: Option<DateTime<Utc>>,
+    #[oai(nullable)]
     revoked_at: Option<DateTime<Utc>>,
+}
+
+impl Example for ApiKeyInfo {
+    fn example() -> Self {
+        Self {
+            id: Uuid::nil(),
+            name: "billing sync".into(),
+            prefix: "lvk_Ab12Cd34".into(),
+            scopes: vec!["users:read".into()],
+            created_at: crate::rest::examples::example_time(),
+            expires_at: None,
+            last_used_at: None,
+            revoked_at: None,
+        }
+    }
 }
 
 impl From<api_key::Model> for ApiKeyInfo {
@@ -73,11 +94,21 @@ impl From<api_key::Model> for ApiKeyInfo {
 
 /// A newly created key, including the full secret — shown this once.
 #[derive(Object)]
+#[oai(example)]
 struct CreatedApiKey {
     #[oai(flatten)]
     info: ApiKeyInfo,
     /// The full key to send as `Authorization: Bearer lvk_…`. Store it now.
     key: String,
+}
+
+impl Example for CreatedApiKey {
+    fn example() -> Self {
+        Self {
+            info: ApiKeyInfo::example(),
+            key: "lvk_Ab12Cd34_q9Xr2v7LmN0pK4sT8wYz1bC6dF3gH5jQ".into(),
+        }
+    }
 }
 
 crate::list_object!(ApiKeyList of ApiKeyInfo);

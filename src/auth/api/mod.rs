@@ -30,10 +30,13 @@ pub(super) enum AuthTags {
 #[oai(example)]
 struct RegisterRequest {
     /// Unique, case-insensitive.
+    #[oai(deserialize_with = "crate::rest::body::text")]
     email: String,
     /// At least `auth.min_password_length` (default 10) characters.
+    #[oai(deserialize_with = "crate::rest::body::text")]
     password: String,
     /// Display name, 1–100 characters.
+    #[oai(deserialize_with = "crate::rest::body::text")]
     name: String,
 }
 
@@ -50,7 +53,9 @@ impl Example for RegisterRequest {
 #[derive(Object)]
 #[oai(example)]
 struct LoginRequest {
+    #[oai(deserialize_with = "crate::rest::body::text")]
     email: String,
+    #[oai(deserialize_with = "crate::rest::body::text")]
     password: String,
 }
 
@@ -67,6 +72,7 @@ impl Example for LoginRequest {
 #[oai(example)]
 struct RefreshRequest {
     /// The refresh token from the last login or refresh; it can be used once.
+    #[oai(deserialize_with = "crate::rest::body::text")]
     refresh_token: String,
 }
 

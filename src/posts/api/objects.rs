@@ -16,6 +16,7 @@ pub struct Post {
     body: String,
     status: PostStatus,
     author_id: UserId,
+    #[oai(nullable)]
     published_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -23,7 +24,7 @@ pub struct Post {
 
 impl Example for Post {
     fn example() -> Self {
-        let at = DateTime::<Utc>::from_timestamp(1_764_000_000, 0).unwrap_or_default();
+        let at = crate::rest::examples::example_time();
         Self {
             id: PostId(Uuid::nil()),
             slug: "launch-day".into(),
@@ -59,9 +60,12 @@ crate::list_object!(pub PostList of Post);
 #[derive(Object)]
 #[oai(example)]
 pub struct CreatePostRequest {
+    #[oai(deserialize_with = "crate::rest::body::text")]
     pub title: String,
+    #[oai(deserialize_with = "crate::rest::body::text")]
     pub body: String,
     /// Made from the title (and made unique) when absent.
+    #[oai(deserialize_with = "crate::rest::body::absent_or_value")]
     pub slug: Option<String>,
 }
 
@@ -76,9 +80,23 @@ impl Example for CreatePostRequest {
 }
 
 #[derive(Object)]
+#[oai(example)]
 pub struct UpdatePostRequest {
+    #[oai(deserialize_with = "crate::rest::body::absent_or_value")]
     pub title: Option<String>,
+    #[oai(deserialize_with = "crate::rest::body::absent_or_value")]
     pub body: Option<String>,
     /// A new slug; the post is addressed by it from then on.
+    #[oai(deserialize_with = "crate::rest::body::absent_or_value")]
     pub slug: Option<String>,
+}
+
+impl Example for UpdatePostRequest {
+    fn example() -> Self {
+        Self {
+            title: Some("Launch day, updated".into()),
+            body: None,
+            slug: None,
+        }
+    }
 }

@@ -15,6 +15,7 @@ pub struct Price {
     /// Minor units, e.g. 1999 for 19.99.
     pub amount: i64,
     /// ISO 4217 code, e.g. `EUR`.
+    #[oai(deserialize_with = "crate::rest::body::text")]
     pub currency: String,
 }
 
@@ -90,11 +91,15 @@ crate::list_object!(pub ProductList of Product);
 #[derive(Object)]
 #[oai(example)]
 pub struct CreateProductRequest {
+    #[oai(deserialize_with = "crate::rest::body::text")]
     pub sku: String,
+    #[oai(deserialize_with = "crate::rest::body::text")]
     pub name: String,
+    #[oai(deserialize_with = "crate::rest::body::absent_or_value")]
     pub description: Option<String>,
     pub price: Price,
     /// Initial units on hand, 0–1,000,000,000 (default 0).
+    #[oai(deserialize_with = "crate::rest::body::absent_or_value")]
     pub stock: Option<i64>,
 }
 
@@ -111,10 +116,31 @@ impl Example for CreateProductRequest {
 }
 
 #[derive(Object)]
+#[oai(example)]
 pub struct UpdateProductRequest {
+    #[oai(deserialize_with = "crate::rest::body::absent_or_value")]
     pub sku: Option<String>,
+    #[oai(deserialize_with = "crate::rest::body::absent_or_value")]
     pub name: Option<String>,
+    #[oai(deserialize_with = "crate::rest::body::absent_or_value")]
     pub description: Option<String>,
+    #[oai(deserialize_with = "crate::rest::body::absent_or_value")]
     pub price: Option<Price>,
+    #[oai(deserialize_with = "crate::rest::body::absent_or_value")]
     pub active: Option<bool>,
+}
+
+impl Example for UpdateProductRequest {
+    fn example() -> Self {
+        Self {
+            sku: None,
+            name: None,
+            description: None,
+            price: Some(Price {
+                amount: 1799,
+                currency: "EUR".into(),
+            }),
+            active: None,
+        }
+    }
 }
