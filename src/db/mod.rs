@@ -2,6 +2,7 @@
 //! read-after-write, `read()` for plain reads, which go to a replica in rotation when
 //! replicas are configured (and to the primary for a client reading its own writes).
 
+pub mod clock;
 mod connect;
 pub mod consistency;
 pub mod ids;
