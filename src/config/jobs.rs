@@ -20,7 +20,8 @@ pub struct JobsConfig {
     /// First retry delay; doubles per attempt, with jitter, up to `retry_max_delay`.
     pub retry_base_delay: Duration,
     pub retry_max_delay: Duration,
-    /// On shutdown, running jobs may finish for this long; the rest return to the queue.
+    /// On shutdown, running jobs may finish for this long; the rest are stopped and return
+    /// to the queue.
     pub shutdown_timeout: Duration,
     /// Completed jobs are deleted after this long (by the `jobs.prune` job).
     pub completed_retention: Duration,

@@ -4,6 +4,7 @@
 //! On PostgreSQL each pool sits behind a circuit breaker (`guarded`), so a dead server
 //! fails requests at once instead of holding each for `database.acquire_timeout`.
 
+pub mod clock;
 mod connect;
 pub mod consistency;
 mod guarded;

@@ -4,7 +4,7 @@
 
 use super::store::{self, NewJob};
 use crate::config::CronEntry;
-use crate::db::Db;
+use crate::db::{Db, clock};
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 use std::time::Duration;
@@ -45,12 +45,9 @@ impl Scheduler {
         }
     }
 
-    /// Takes or renews the leader lease; `true` while this instance leads.
-    async fn lead(&self, db: &Db) -> Result<bool, DbErr> {
-        if self.entries.is_empty() {
-            return Ok(false);
-        }
-        let now = Utc::now();
+    /// Takes or renews the leader lease at `now` (the database's time, like every lease);
+    /// `true` while this instance leads.
+    async fn lead(&self, db: &Db, now: DateTime<Utc>) -> Result<bool, DbErr> {
         let expires =
             now + chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::seconds(30));
         let insert = db.statement("INSERT INTO leader_leases (name, holder, expires_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
@@ -73,7 +70,7 @@ impl Scheduler {
         let release = db.statement(
             "UPDATE leader_leases SET expires_at = $1 WHERE name = $2 AND holder = $3",
             vec![
-                (Utc::now() - chrono::Duration::seconds(1)).into(),
+                (clock::now(db.write()).await? - chrono::Duration::seconds(1)).into(),
                 LEASE_NAME.into(),
                 self.owner.clone().into(),
             ],
@@ -83,10 +80,14 @@ impl Scheduler {
 
     /// Enqueues every due, unfired slot if this instance leads; returns how many.
     pub async fn tick(&self, db: &Db) -> Result<usize, DbErr> {
-        if !self.lead(db).await? {
+        // Without entries there is nothing to lead (nor a clock to read).
+        if self.entries.is_empty() {
             return Ok(0);
         }
-        let now = Utc::now();
+        let now = clock::now(db.write()).await?;
+        if !self.lead(db, now).await? {
+            return Ok(0);
+        }
         let mut fired = 0;
         for (entry, cron) in &self.entries {
             let Ok(slot) = cron.find_previous_occurrence(&now, true) else {

@@ -90,6 +90,7 @@ async fn kill_9_mid_run_loses_no_job(backend: Backend) {
     let probe = Probe {
         sleep_ms: 10,
         record: true,
+        ..Probe::default()
     };
     enqueue_probes(&db, jobs, probe).await;
     let dir = tempfile::tempdir().expect("tempdir");
@@ -145,6 +146,7 @@ async fn sigterm_during_a_3s_job_completes_it_or_returns_it(backend: Backend) {
     let probe = Probe {
         sleep_ms: 3000,
         record: true,
+        ..Probe::default()
     };
     enqueue_probes(&db, 1, probe).await;
     let dir = tempfile::tempdir().expect("tempdir");
@@ -194,6 +196,7 @@ async fn two_worker_processes_share_the_queue_without_running_a_job_twice() {
     let probe = Probe {
         sleep_ms: 5,
         record: true,
+        ..Probe::default()
     };
     enqueue_probes(&db, jobs, probe).await;
     let dir = tempfile::tempdir().expect("tempdir");

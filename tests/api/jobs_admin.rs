@@ -1,16 +1,25 @@
-//! Job administration: admins inspect, retry, cancel and replay jobs through the API, and
-//! pruning deletes only old finished jobs.
+//! Job administration: admins inspect, retry, cancel and replay jobs through the API (a
+//! probe that fails on purpose makes a dead job to practise on), and pruning deletes only
+//! old finished jobs.
 
 use crate::backend_tests;
-use crate::helpers::jobs::{enqueue, fast, handlers_fixed, spawn_without_workers, wait_for_state};
+use crate::helpers::jobs::{
+    enqueue, fast, handlers_fixed, spawn_without_workers, wait_for, wait_for_state,
+};
 use crate::helpers::{Backend, TestApp};
 use levee::db::ids::JobId;
 use levee::job_admin::service;
-use levee::jobs::{Enqueue, JobState, store};
+use levee::jobs::{Enqueue, JobState, Probe, store};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use uuid::Uuid;
+
+/// `GET /jobs/{id}` as `access`: the job with its error history.
+async fn job_detail(app: &TestApp, access: &str, id: JobId) -> serde_json::Value {
+    let detail = app.get_as(&format!("/jobs/{id}"), access).await;
+    detail.json().await.expect("json")
+}
 
 /// `POST /jobs/{id}/{action}` as `access`.
 async fn job_action(app: &TestApp, access: &str, id: JobId, action: &str) -> reqwest::Response {
@@ -47,12 +56,7 @@ async fn admins_inspect_retry_cancel_and_replay_jobs(backend: Backend) {
             .iter()
             .any(|j| j["id"] == broken.to_string())
     );
-    let detail: serde_json::Value = app
-        .get_as(&format!("/jobs/{broken}"), &admin.access)
-        .await
-        .json()
-        .await
-        .expect("json");
+    let detail = job_detail(&app, &admin.access, broken).await;
     assert_eq!(detail["errors"][0]["error"], "not fixed yet");
     assert_eq!(app.get_as("/jobs", &customer.access).await.status(), 403);
 
@@ -142,7 +146,55 @@ async fn prune_deletes_only_old_finished_jobs(backend: Backend) {
     assert!(service::find(db, waiting).await.expect("find").is_some());
 }
 
+/// The admin console's way to make a dead job: a probe that fails on purpose.
+async fn a_probe_told_to_fail_ends_dead_and_can_be_retried(backend: Backend) {
+    let Some(app) = TestApp::spawn_with_jobs(backend, fast, |_| {}).await else {
+        return;
+    };
+    let admin = app.account(levee::users::Role::Admin).await;
+    let probe = Probe {
+        fail_with: Some("failing on purpose".into()),
+        ..Probe::default()
+    };
+    let id = app
+        .state
+        .jobs()
+        .enqueue(app.state.db().write(), &probe, Enqueue::default())
+        .await
+        .expect("enqueue")
+        .id;
+    let dead = wait_for_state(&app, id, JobState::Dead, 10).await;
+    assert_eq!(dead.state, JobState::Dead, "every attempt failed");
+    let detail = job_detail(&app, &admin.access, id).await;
+    let errors = detail["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 3, "one error per attempt: {detail}");
+    assert!(
+        errors
+            .iter()
+            .enumerate()
+            .all(|(i, e)| e["error"] == "failing on purpose" && e["attempt"] == i + 1),
+        "{detail}"
+    );
+
+    let retried = job_action(&app, &admin.access, id, "retry").await;
+    assert_eq!(retried.status(), 200);
+    let again = wait_for(
+        &app,
+        id,
+        |j| j.state == JobState::Dead && j.errors.matches("failing on purpose").count() == 6,
+        Duration::from_secs(10),
+    )
+    .await;
+    assert_eq!(
+        (again.state, again.attempt),
+        (JobState::Dead, 3),
+        "the retry ran all attempts again and kept the history: {}",
+        again.errors
+    );
+}
+
 backend_tests!(
+    a_probe_told_to_fail_ends_dead_and_can_be_retried,
     admins_inspect_retry_cancel_and_replay_jobs,
     prune_deletes_only_old_finished_jobs,
 );

@@ -1,5 +1,5 @@
-//! Job workers across instances: leases of a vanished worker are rescued, shutdown returns
-//! unfinished jobs to the queue, two workers never run one job at once, and an enqueue
+//! Job workers across instances: leases of a vanished worker are rescued, shutdown stops
+//! the handlers it gave up on and returns their jobs to the queue, two workers never run one job at once, and an enqueue
 //! wakes workers in other processes (through Redis or PostgreSQL NOTIFY).
 
 use crate::backend_tests;
@@ -44,17 +44,36 @@ async fn jobs_of_a_vanished_worker_are_rescued(backend: Backend) {
     assert_eq!(job.attempt, 2);
 }
 
-async fn shutdown_returns_unfinished_jobs_to_the_queue(backend: Backend) {
-    let runs = Arc::new(AtomicUsize::new(0));
-    let Some(mut app) = TestApp::spawn_with_jobs(backend, fast, handlers(runs.clone())).await
-    else {
+async fn shutdown_aborts_the_handler_it_gave_up_on(backend: Backend) {
+    // The handler's side effect comes after 1.5 s of work; the drain gives up after 0.5 s.
+    let (started, finished) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (on_start, on_finish) = (started.clone(), finished.clone());
+    let register = move |registry: &mut Registry| {
+        registry.register::<Work, _, _>(move |_job, _ctx| {
+            let (started, finished) = (on_start.clone(), on_finish.clone());
+            async move {
+                started.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(1500)).await;
+                finished.fetch_add(1, Ordering::SeqCst);
+                Outcome::Done
+            }
+        });
+    };
+    let Some(mut app) = TestApp::spawn_with_jobs(backend, fast, register).await else {
         return;
     };
-    let id = enqueue(&app, "sleep-3s", Enqueue::default()).await.id;
+    let id = enqueue(&app, "slow", Enqueue::default()).await.id;
     wait_for_state(&app, id, JobState::Running, 5).await;
     let url = app.db_url.clone();
     let _keep_database = app.db.take();
     app.stop().await.expect("stop");
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    assert_eq!(started.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        finished.load(Ordering::SeqCst),
+        0,
+        "the abandoned handler was stopped, not left running"
+    );
     let db = levee::db::Db::connect(&crate::helpers::test_config(&url).database)
         .await
         .expect("connect");
@@ -63,16 +82,34 @@ async fn shutdown_returns_unfinished_jobs_to_the_queue(backend: Backend) {
         .expect("find")
         .expect("job");
     assert_eq!(
-        job.state,
-        JobState::Available,
-        "never lost: back in the queue"
+        (job.state, job.attempt),
+        (JobState::Available, 0),
+        "never lost: back in the queue, the interrupted run not counted"
     );
-    assert_eq!(job.attempt, 0, "the interrupted run does not count");
+    let again = store::claim(
+        &db,
+        "default",
+        &["test.work"],
+        "next",
+        Duration::from_secs(60),
+        1,
+    )
+    .await
+    .expect("claim");
+    assert_eq!(
+        again.iter().map(|j| j.id).collect::<Vec<_>>(),
+        vec![id],
+        "the job is runnable again at once"
+    );
+    assert_eq!(
+        again[0].attempt, 1,
+        "the aborted run did not use up an attempt"
+    );
 }
 
 backend_tests!(
     jobs_of_a_vanished_worker_are_rescued,
-    shutdown_returns_unfinished_jobs_to_the_queue,
+    shutdown_aborts_the_handler_it_gave_up_on,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

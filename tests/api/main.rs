@@ -25,6 +25,7 @@ mod http;
 mod if_match;
 mod job_processes;
 mod jobs_admin;
+mod jobs_clock;
 mod jobs_cron;
 mod jobs_queue;
 mod jobs_workers;

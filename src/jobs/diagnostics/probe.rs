@@ -1,6 +1,8 @@
 //! `jobs.probe`: a diagnostic job kind built into every levee process. It checks a
 //! deployment's workers end to end, drives `levee jobs bench`, and — with `record` — writes
 //! one `job_probe_runs` row per execution, so a crash test can count lost and repeated runs.
+//! With `fail_with` it fails every attempt, to make a dead job on purpose (checking the
+//! dead-letter queue, its alerts and the admin console's retry).
 
 use crate::jobs::{JobContext, JobKind, Outcome, Registry};
 use sea_orm::ConnectionTrait;
@@ -15,6 +17,10 @@ pub struct Probe {
     /// Record the run (before the simulated work, so runs cut short by a crash count too).
     #[serde(default)]
     pub record: bool,
+    /// Fail every attempt with this error (after recording and the simulated work), so
+    /// the job retries with the configured backoff and ends dead once attempts run out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_with: Option<String>,
 }
 
 impl JobKind for Probe {
@@ -31,7 +37,10 @@ pub(in crate::jobs) fn register(registry: &mut Registry) {
         if probe.sleep_ms > 0 {
             tokio::time::sleep(Duration::from_millis(probe.sleep_ms)).await;
         }
-        Outcome::Done
+        match probe.fail_with {
+            Some(error) => Outcome::Retry(error),
+            None => Outcome::Done,
+        }
     });
 }
 

@@ -8,7 +8,7 @@
 use super::super::entity::{Column, JobState, Model};
 use super::{release, to_chrono};
 use crate::db::ids::JobId;
-use crate::db::{Backend, Db};
+use crate::db::{Backend, Db, clock};
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -36,7 +36,9 @@ fn claim_sql(backend: Backend, kinds: usize) -> String {
 }
 
 /// Leases up to `limit` due jobs of `queue` whose kind is one of `kinds` to `owner` for
-/// `lease`, highest priority first.
+/// `lease`, highest priority first. "Due" and the lease's expiry are on the database's
+/// clock, so a worker whose own clock runs ahead neither runs jobs early nor hands out
+/// leases that others see as expired.
 pub async fn claim(
     db: &Db,
     queue: &str,
@@ -48,7 +50,8 @@ pub async fn claim(
     if kinds.is_empty() {
         return Ok(Vec::new());
     }
-    let now = Utc::now();
+    let txn = bookkeeping(db).await?;
+    let now = clock::now(&txn).await?;
     let expires = now + to_chrono(lease);
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let mut values = vec![
@@ -60,7 +63,6 @@ pub async fn claim(
     ];
     values.extend(kinds.iter().map(|&kind| kind.into()));
     let statement = db.statement(&claim_sql(db.backend(), kinds.len()), values);
-    let txn = bookkeeping(db).await?;
     let claimed = Model::find_by_statement(statement).all(&txn).await?;
     txn.commit().await?;
     Ok(claimed)

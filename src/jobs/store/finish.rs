@@ -1,25 +1,26 @@
 //! The end of a run other than success (failure, retry, snooze) and the lease renewal
 //! that keeps a long run from being rescued; each applies only while its worker still
-//! holds the lease.
+//! holds the lease. New run times and lease expiries are on the database's clock.
 
 use super::super::entity::{Column, Entity as Jobs, JobState, Model};
 use super::{release, to_chrono};
-use crate::db::Db;
 use crate::db::ids::JobId;
-use chrono::Utc;
+use crate::db::{Db, clock};
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter};
 use serde_json::json;
 use std::time::Duration;
 
-/// The update that ends a run, applied only while `owner` still holds the lease.
+/// The update that ends a run at `now`, applied only while `owner` still holds the lease.
 async fn finish(
     db: &Db,
     job: &Model,
     owner: &str,
+    now: DateTime<Utc>,
     set: Vec<(Column, Expr)>,
 ) -> Result<bool, DbErr> {
-    let mut update = release(Utc::now())
+    let mut update = release(now)
         .filter(Column::Id.eq(job.id))
         .filter(Column::LeaseOwner.eq(owner))
         .filter(Column::State.eq(JobState::Running));
@@ -29,9 +30,9 @@ async fn finish(
     Ok(update.exec(db.write()).await?.rows_affected == 1)
 }
 
-fn with_error(job: &Model, error: &str) -> String {
+fn with_error(job: &Model, error: &str, now: DateTime<Utc>) -> String {
     let mut errors: Vec<serde_json::Value> = serde_json::from_str(&job.errors).unwrap_or_default();
-    errors.push(json!({"attempt": job.attempt, "at": Utc::now(), "error": error}));
+    errors.push(json!({"attempt": job.attempt, "at": now, "error": error}));
     serde_json::Value::Array(errors).to_string()
 }
 
@@ -45,23 +46,24 @@ pub async fn fail(
     retry_in: Duration,
     permanent: bool,
 ) -> Result<JobState, DbErr> {
-    let errors = Expr::value(with_error(job, error));
+    let now = clock::now(db.write()).await?;
+    let errors = Expr::value(with_error(job, error, now));
     let dead = permanent || job.attempt >= job.max_attempts;
     let set = if dead {
         vec![
             (Column::State, Expr::value(JobState::Dead)),
-            (Column::FinishedAt, Expr::value(Utc::now())),
+            (Column::FinishedAt, Expr::value(now)),
             (Column::Errors, errors),
         ]
     } else {
-        let run_at = Utc::now() + to_chrono(retry_in);
+        let run_at = now + to_chrono(retry_in);
         vec![
             (Column::State, Expr::value(JobState::Retryable)),
             (Column::RunAt, Expr::value(run_at)),
             (Column::Errors, errors),
         ]
     };
-    finish(db, job, owner, set).await?;
+    finish(db, job, owner, now, set).await?;
     Ok(if dead {
         JobState::Dead
     } else {
@@ -72,7 +74,8 @@ pub async fn fail(
 /// Puts the job back without using up an attempt: a snooze, or a shutdown that could not
 /// wait for it.
 pub async fn requeue(db: &Db, job: &Model, owner: &str, after: Duration) -> Result<bool, DbErr> {
-    let run_at = Utc::now() + to_chrono(after);
+    let now = clock::now(db.write()).await?;
+    let run_at = now + to_chrono(after);
     let state = if after.is_zero() {
         JobState::Available
     } else {
@@ -83,7 +86,7 @@ pub async fn requeue(db: &Db, job: &Model, owner: &str, after: Duration) -> Resu
         (Column::RunAt, Expr::value(run_at)),
         (Column::Attempt, Expr::col(Column::Attempt).sub(1)),
     ];
-    finish(db, job, owner, set).await
+    finish(db, job, owner, now, set).await
 }
 
 /// Extends the leases of `ids` held by `owner`.
@@ -96,11 +99,9 @@ pub async fn heartbeat(
     if ids.is_empty() {
         return Ok(0);
     }
+    let expires = clock::now(db.write()).await? + to_chrono(lease);
     Ok(Jobs::update_many()
-        .col_expr(
-            Column::LeaseExpiresAt,
-            Expr::value(Utc::now() + to_chrono(lease)),
-        )
+        .col_expr(Column::LeaseExpiresAt, Expr::value(expires))
         .filter(Column::Id.is_in(ids))
         .filter(Column::LeaseOwner.eq(owner))
         .filter(Column::State.eq(JobState::Running))

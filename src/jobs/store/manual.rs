@@ -4,6 +4,7 @@
 
 use super::super::entity::{Column, Entity as Jobs, JobState};
 use super::WAITING;
+use crate::db::clock;
 use crate::db::ids::JobId;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
@@ -12,7 +13,8 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, Query
 /// Makes finished or failed jobs run again with fresh attempts: `dead`, `cancelled`,
 /// `completed` or `retryable` ones matching `condition`. Returns how many.
 async fn reset(conn: &impl ConnectionTrait, condition: Condition) -> Result<u64, DbErr> {
-    let now = Utc::now();
+    // Due now on the database's clock, which decides when jobs are claimed.
+    let now = clock::now(conn).await?;
     let states = [
         JobState::Dead,
         JobState::Cancelled,

@@ -13,6 +13,7 @@ pub use manual::{cancel, restart, restart_dead};
 pub use upkeep::{depth, prune, rescue_expired};
 
 use super::entity::{ActiveModel, Column, Entity as Jobs, JobState, Model};
+use crate::db::clock;
 use crate::db::ids::JobId;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
@@ -60,12 +61,13 @@ fn to_chrono(d: Duration) -> chrono::Duration {
 
 /// Inserts the job — inside the caller's transaction when `conn` is one, so it commits or
 /// rolls back with the caller's own writes. A pending duplicate (same unique key) is
-/// returned instead of a new job.
+/// returned instead of a new job. "Now" is the database's: a job enqueued for now by a
+/// process whose clock runs ahead must not wait for that clock.
 pub async fn enqueue<C: ConnectionTrait + TransactionTrait>(
     conn: &C,
     job: NewJob,
 ) -> Result<Model, DbErr> {
-    let now = Utc::now();
+    let now = clock::now(conn).await?;
     let run_at = Ord::max(job.run_at.unwrap_or(now), now);
     let state = if run_at > now {
         JobState::Scheduled

@@ -3,7 +3,7 @@
 
 use super::super::entity::{Column, Entity as Jobs, JobState};
 use super::{release, to_chrono};
-use crate::db::Db;
+use crate::db::{Db, clock};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -11,10 +11,11 @@ use sea_orm::{
 };
 use std::time::Duration;
 
-/// Jobs whose worker vanished (lease expired): back to the queue, or dead when their
-/// attempts are used up. Returns how many were rescued.
+/// Jobs whose worker vanished (lease expired on the database's clock, which every
+/// worker's lease is set by): back to the queue, or dead when their attempts are used up.
+/// Returns how many were rescued.
 pub async fn rescue_expired(db: &Db) -> Result<u64, DbErr> {
-    let now = Utc::now();
+    let now = clock::now(db.write()).await?;
     let expired = || {
         release(now)
             .filter(Column::State.eq(JobState::Running))

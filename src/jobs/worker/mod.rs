@@ -1,7 +1,7 @@
 //! The worker runtime: per queue, claim as many due jobs as there are free slots, run each
 //! in its own task (a panic counts as a failure), renew leases while they run, rescue jobs
-//! whose worker died, and on shutdown stop claiming, let running jobs finish for a while and
-//! put the rest back in the queue.
+//! whose worker died, and on shutdown stop claiming, let running jobs finish for a while,
+//! abort the rest and put them back in the queue.
 
 mod completer;
 mod run;
@@ -140,7 +140,9 @@ impl Workers {
         self.drain(&queue, running, claimed_jobs).await;
     }
 
-    /// Shutdown: running jobs get `jobs.shutdown_timeout`; the rest return to the queue.
+    /// Shutdown: running jobs get `jobs.shutdown_timeout`; the rest are aborted — their
+    /// handlers stop at their next `.await` — and return to the queue at once, as not
+    /// attempted (like a snooze), rather than waiting out their leases.
     async fn drain(
         &self,
         queue: &str,
@@ -158,8 +160,12 @@ impl Workers {
             }
         }
         running.abort_all();
-        for (handle, job) in claimed {
-            if !handle.is_finished() || self.running_ids().contains(&job.id) {
+        // Each run's task owns its handler's future: once the task is joined, the handler
+        // is dropped and can no longer write, so it is safe to hand its job to others.
+        while running.join_next().await.is_some() {}
+        // A run leaves `running_ids` once its outcome is recorded; the aborted ones did not.
+        for (_, job) in claimed {
+            if self.running_ids().contains(&job.id) {
                 match store::requeue(&self.db, &job, &self.owner, Duration::ZERO).await {
                     Ok(true) => {
                         tracing::info!(job.id = %job.id, queue, "unfinished job returned to the queue")

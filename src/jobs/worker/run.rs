@@ -1,4 +1,4 @@
-//! One run of a job: the handler in its own task (a panic counts as a failure), then its
+//! One run of a job: the handler (a panic counts as a failure), then its
 //! outcome recorded — completed, retried with backoff, snoozed or dead — with metrics and
 //! one tracing span per job.
 
@@ -6,6 +6,7 @@ use super::Workers;
 use crate::jobs::entity::{JobState, Model};
 use crate::jobs::registry::{JobContext, Outcome};
 use crate::jobs::store;
+use futures_util::FutureExt;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
@@ -23,17 +24,14 @@ impl Workers {
                     db: self.db.clone(),
                     worker: self.owner.clone(),
                 };
-                // Its own task, so a panic is caught and counted as a failure.
-                match tokio::spawn(tracing::Instrument::instrument(
-                    handler(payload, ctx),
-                    span.clone(),
-                ))
-                .await
-                {
-                    Ok(outcome) => outcome,
-                    Err(e) if e.is_panic() => Outcome::Retry("the handler panicked".into()),
-                    Err(e) => Outcome::Retry(format!("the handler was cancelled: {e}")),
-                }
+                // A panic is caught and counted as a failure. The handler runs inside this
+                // run's task, not a task of its own, so aborting the run (a drain that gave
+                // up on it) drops the handler too instead of leaving it running detached.
+                let run = tracing::Instrument::instrument(handler(payload, ctx), span.clone());
+                std::panic::AssertUnwindSafe(run)
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|_| Outcome::Retry("the handler panicked".into()))
             }
         };
         let elapsed = started.elapsed().as_secs_f64();

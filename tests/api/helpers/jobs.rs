@@ -45,7 +45,7 @@ pub fn fast(c: &mut Config) {
     c.jobs.shutdown_timeout = ConfigDuration::millis(500);
 }
 
-/// Runs `action`s: "ok", "fail", "fail-hard", "panic", "snooze-once", "sleep-3s", and
+/// Runs `action`s: "ok", "fail", "fail-hard", "panic", "snooze-once", and
 /// "fail-until-fixed" (fails for good until `fixed` is set).
 pub fn handlers(runs: Arc<AtomicUsize>) -> impl FnOnce(&mut Registry) {
     handlers_fixed(runs, Arc::default())
@@ -72,10 +72,6 @@ pub fn handlers_fixed(
                     "fail-until-fixed" if !fixed.load(Ordering::SeqCst) => {
                         Outcome::Fail("not fixed yet".into())
                     }
-                    "sleep-3s" => {
-                        tokio::time::sleep(Duration::from_secs(3)).await;
-                        Outcome::Done
-                    }
                     _ => Outcome::Done,
                 }
             }
@@ -91,7 +87,8 @@ pub async fn enqueue(app: &TestApp, action: &str, options: Enqueue) -> levee::jo
         .expect("enqueue")
 }
 
-async fn wait_for(
+/// The job once `done` holds for it (or as it is after `limit`).
+pub async fn wait_for(
     app: &TestApp,
     id: JobId,
     done: impl Fn(&levee::jobs::Model) -> bool,

@@ -37,18 +37,29 @@ impl LeveeProcess {
 
     /// Starts `levee serve --config <config_path>` and waits until it is listening.
     pub fn serve(config_path: &std::path::Path) -> LeveeProcess {
-        Self::start("serve", config_path, "levee is serving")
+        Self::start("serve", config_path, "levee is serving", &[])
     }
 
     /// Starts `levee worker --config <config_path>` and waits until its workers run.
     pub fn worker(config_path: &std::path::Path) -> LeveeProcess {
-        Self::start("worker", config_path, "job workers started")
+        Self::worker_with_env(config_path, &[])
+    }
+
+    /// `worker` with extra environment variables (e.g. a preloaded fake clock).
+    pub fn worker_with_env(config_path: &std::path::Path, env: &[(&str, &str)]) -> LeveeProcess {
+        Self::start("worker", config_path, "job workers started", env)
     }
 
     /// Starts `levee <command> --config <config_path>` and waits for the log line `ready`.
-    fn start(command: &str, config_path: &std::path::Path, ready: &'static str) -> LeveeProcess {
+    fn start(
+        command: &str,
+        config_path: &std::path::Path,
+        ready: &'static str,
+        env: &[(&str, &str)],
+    ) -> LeveeProcess {
         let config = config_path.to_str().expect("utf-8 path");
         let mut child = levee_command(&[command, "--config", config])
+            .envs(env.iter().copied())
             .env("LEVEE_LOG__FORMAT", "json")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
