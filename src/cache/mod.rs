@@ -16,17 +16,18 @@ mod entry;
 mod generation;
 mod invalidation;
 mod l2;
+mod lookups;
 
 use crate::config::CacheConfig;
 use crate::redis_conn::RedisConn;
 use entry::{Entry, jittered};
 use generation::Generations;
 use l2::L2;
+use lookups::Lookups;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::HashSet;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -60,7 +61,7 @@ struct Inner {
     l1: moka::future::Cache<String, Arc<Entry>>,
     l2: Option<L2>,
     refreshing: Mutex<HashSet<String>>,
-    fetches: AtomicU64,
+    lookups: Lookups,
     generations: Generations,
     /// With replicas: how long after an invalidation to invalidate again.
     replica_lag: Option<Duration>,
@@ -68,11 +69,6 @@ struct Inner {
 
 fn decode<T: DeserializeOwned, E: From<CacheError>>(entry: &Entry) -> Result<Option<T>, E> {
     entry.decode().map_err(|e| E::from(CacheError::Decode(e)))
-}
-
-fn count(tier: &'static str, namespace: &'static str, entry: &Entry) {
-    let result = if entry.is_fresh() { "hit" } else { "stale" };
-    metrics::counter!("levee_cache_requests_total", "tier" => tier, "namespace" => namespace, "result" => result).increment(1);
 }
 
 impl Cache {
@@ -101,7 +97,7 @@ impl Cache {
             l1,
             l2,
             refreshing: Mutex::new(HashSet::new()),
-            fetches: AtomicU64::new(0),
+            lookups: Lookups::default(),
             generations: Generations::new(),
             replica_lag,
         }))
@@ -118,7 +114,12 @@ impl Cache {
 
     /// Fetches this process ran (tests count stampedes with it).
     pub fn fetch_count(&self) -> u64 {
-        self.0.fetches.load(Ordering::Relaxed)
+        self.lookups().misses
+    }
+
+    /// Lookups answered by a cache tier, and fetches, since the process started.
+    pub fn lookups(&self) -> crate::stats::CacheStats {
+        self.0.lookups.totals()
     }
 
     /// The value of `namespace`/`key`: from L1, else L2, else `fetch`, whose `None` (not
@@ -141,7 +142,7 @@ impl Cache {
         }
         let key = format!("{namespace}:{key}");
         if let Some(entry) = self.0.l1.get(&key).await {
-            count("l1", namespace, &entry);
+            self.0.lookups.hit("l1", namespace, &entry);
             if !entry.is_fresh() {
                 self.refresh_in_background(namespace, key, fetch);
             }
@@ -186,7 +187,7 @@ impl Cache {
                 .await;
         };
         if let Some(entry) = l2.get(&key).await {
-            count("l2", namespace, &entry);
+            self.0.lookups.hit("l2", namespace, &entry);
             if !entry.is_fresh() {
                 self.refresh_in_background(namespace, key, fetch);
             }
@@ -198,7 +199,7 @@ impl Cache {
             while Instant::now() < deadline {
                 tokio::time::sleep(LOCK_POLL).await;
                 if let Some(entry) = l2.get(&key).await {
-                    count("l2", namespace, &entry);
+                    self.0.lookups.hit("l2", namespace, &entry);
                     return Ok(entry);
                 }
             }
@@ -223,8 +224,7 @@ impl Cache {
         Fut: Future<Output = Result<Option<T>, E>>,
         E: FetchError,
     {
-        self.0.fetches.fetch_add(1, Ordering::Relaxed);
-        metrics::counter!("levee_cache_requests_total", "tier" => "db", "namespace" => namespace, "result" => "miss").increment(1);
+        self.0.lookups.fetched(namespace);
         let started = Instant::now();
         let value = fetch().await?;
         metrics::histogram!("levee_cache_fetch_duration_seconds", "namespace" => namespace)

@@ -1,6 +1,7 @@
 //! Typed configuration: built-in defaults, then a TOML file, then `LEVEE_<SECTION>__<KEY>`
 //! environment overrides. Every field documents itself; `config.example.toml` mirrors them.
 
+mod admin;
 mod auth;
 mod cache;
 mod jobs;
@@ -11,6 +12,7 @@ mod redact;
 mod validate;
 mod values;
 
+pub use admin::AdminConfig;
 pub use auth::{AuthConfig, PasswordHashConfig};
 pub use cache::CacheConfig;
 pub use jobs::{CronEntry, JobsConfig};
@@ -40,6 +42,7 @@ pub struct Config {
     pub cache: CacheConfig,
     pub jobs: JobsConfig,
     pub mail: MailConfig,
+    pub admin: AdminConfig,
 }
 
 /// The public HTTP listener.

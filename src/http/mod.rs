@@ -7,6 +7,7 @@
 pub mod conn;
 mod consistency;
 mod guard;
+mod headers;
 mod observe;
 mod problem_doc;
 mod rate_limit;
@@ -17,7 +18,7 @@ pub mod tls;
 pub use observe::{REQUEST_ID_HEADER, RequestId, TraceContext, error_response};
 
 use crate::state::AppState;
-use crate::{auth, inventory, job_admin, mail, posts, products, users};
+use crate::{admin, auth, inventory, job_admin, mail, posts, products, users};
 use poem::endpoint::BoxEndpoint;
 use poem::middleware::{Compression, Cors};
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
@@ -60,7 +61,10 @@ pub fn router(
     if let Some((prefix, endpoint)) = extra {
         routes = routes.nest(prefix, endpoint);
     }
-    let routes = routes.nest("/", api).data(state.clone());
+    let routes = routes
+        .nest("/admin", admin::routes())
+        .nest("/", api)
+        .data(state.clone());
 
     let routes = consistency_layer(routes, state);
     let guarded = rate_limit::RateLimit::new(routes, state.clone());
@@ -72,7 +76,7 @@ pub fn router(
         Some(cors) => rendered.with(cors).boxed(),
         None => rendered.boxed(),
     };
-    observe::Observe::new(with_cors, config.tls.is_some()).boxed()
+    observe::Observe::new(with_cors, config.tls.is_some(), state.stats().clone()).boxed()
 }
 
 /// Per-request read routing (read-your-writes tokens, fast replica failover), when
