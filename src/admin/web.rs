@@ -2,24 +2,14 @@
 //! pages and redirects.
 
 use crate::state::AppState;
+use poem::Response;
 use poem::http::{HeaderValue, StatusCode, header};
-use poem::{Request, Response};
+
+pub use crate::rest::cookies::cookie;
 
 pub const SESSION_COOKIE: &str = "levee_admin";
 /// The sign-in form's double-submit CSRF value.
 pub const LOGIN_COOKIE: &str = "levee_admin_login";
-
-/// The value of cookie `name` in the request.
-pub fn cookie<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
-    req.headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value)
-}
 
 /// Cookies are `Secure` when levee serves TLS or is reached over https behind a proxy.
 fn secure(state: &AppState) -> bool {

@@ -188,3 +188,37 @@ async fn forms_without_a_valid_csrf_token_are_forbidden(backend: Backend) {
     let other_page = app.get_with_cookie("/admin/", Some(&other.cookie)).await;
     assert_eq!(other_page.status(), 200, "other sessions live on");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_sign_ins_share_the_login_rate_limit_and_failed_login_throttle() {
+    let Some(app) =
+        TestApp::spawn_with(Backend::Sqlite, |c| c.rate_limit.enabled = true, None).await
+    else {
+        return;
+    };
+    let (_, email) = app.new_account(Role::Admin).await;
+    // Failures through the API lock the account for the console too (auth.max_failed_logins = 5).
+    for _ in 0..5 {
+        assert_eq!(app.login(&email, "wrong password").await.status(), 401);
+    }
+    let locked = app.console_sign_in(&email, PASSWORD).await;
+    assert_eq!(locked.status(), 429);
+    assert!(locked.headers().contains_key("retry-after"));
+    assert!(session_set_cookie(&locked).is_none());
+    // The sign-in form's POST is limited by the `login` policy (5 a minute), like /auth/login.
+    let (_, other) = app.new_account(Role::Editor).await;
+    let policy = |resp: &reqwest::Response| {
+        resp.headers()
+            .get("ratelimit-policy")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        let resp = app.console_sign_in(&other, "wrong password").await;
+        statuses.push(resp.status().as_u16());
+        assert!(policy(&resp).starts_with("\"login\""), "{}", policy(&resp));
+    }
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+}

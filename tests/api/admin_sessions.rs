@@ -189,3 +189,44 @@ async fn session_cookies_are_http_only_strict_and_scoped_to_the_console() {
     let cookie = session_set_cookie(&resp).expect("session cookie");
     assert!(cookie.contains("; Secure"), "{cookie}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_prune_job_deletes_expired_sessions_only() {
+    let Some(app) = TestApp::spawn_with_jobs(
+        Backend::Sqlite,
+        |c| {
+            crate::helpers::jobs::fast(c);
+            c.admin.session_idle_timeout = Duration::secs(1);
+            c.admin.session_touch_interval = Duration::secs(0);
+        },
+        |_| {},
+    )
+    .await
+    else {
+        return;
+    };
+    let (_, idle) = app.console(Role::Admin).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    let (_, active) = app.console(Role::Editor).await;
+    let job = app
+        .state
+        .jobs()
+        .enqueue(
+            app.state.db().write(),
+            &levee::admin::PruneSessions {},
+            levee::jobs::Enqueue::default(),
+        )
+        .await
+        .expect("enqueue");
+    let done =
+        crate::helpers::jobs::wait_for_state(&app, job.id, levee::jobs::JobState::Completed, 10)
+            .await;
+    assert_eq!(done.state, levee::jobs::JobState::Completed);
+    let rows = admin_session::Entity::find()
+        .all(app.state.db().write())
+        .await
+        .expect("sessions");
+    assert_eq!(rows.len(), 1, "only the live session is left");
+    assert_eq!(status_of(&app, &active.cookie).await, 200);
+    assert_eq!(status_of(&app, &idle.cookie).await, 303);
+}
