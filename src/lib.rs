@@ -1,6 +1,7 @@
 //! levee: one binary serving a storefront and content API that survives traffic surges.
 //! See README.md for the tour; each module's doc says what it owns.
 
+pub mod admin;
 pub mod app;
 pub mod auth;
 pub mod build_info;
@@ -21,6 +22,7 @@ pub mod redis_conn;
 pub mod resilience;
 pub mod rest;
 pub mod state;
+pub mod stats;
 pub mod telemetry;
 pub mod users;
 pub mod validate;

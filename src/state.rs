@@ -9,6 +9,7 @@ use crate::db::Db;
 use crate::jobs::JobQueue;
 use crate::rate_limit::RateLimiter;
 use crate::redis_conn::RedisConn;
+use crate::stats::Recorder;
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -36,6 +37,7 @@ struct Inner {
     started: Instant,
     shutting_down: AtomicBool,
     readiness: Readiness,
+    stats: Arc<Recorder>,
 }
 
 impl AppState {
@@ -45,6 +47,7 @@ impl AppState {
             started: Instant::now(),
             shutting_down: AtomicBool::new(false),
             readiness: Readiness::default(),
+            stats: Arc::new(Recorder::default()),
         }))
     }
 
@@ -78,6 +81,11 @@ impl AppState {
 
     pub fn metrics(&self) -> &PrometheusHandle {
         &self.0.parts.metrics
+    }
+
+    /// Request statistics of this process, fed by the HTTP layer.
+    pub fn stats(&self) -> &Arc<Recorder> {
+        &self.0.stats
     }
 
     pub fn uptime(&self) -> Duration {

@@ -30,6 +30,7 @@ pub fn job_registry(config: &Config) -> Result<Registry, AppError> {
     let mut registry = crate::jobs::builtin_registry(&config.jobs);
     crate::mail::register_jobs(&mut registry, &config.mail)?;
     crate::auth::register_jobs(&mut registry);
+    crate::admin::register_jobs(&mut registry, &config.admin);
     Ok(registry)
 }
 

@@ -14,7 +14,7 @@ mod key_verdicts;
 pub mod password;
 mod principal;
 pub mod refresh;
-mod secret;
+pub mod secret;
 mod service;
 mod throttle;
 

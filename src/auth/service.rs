@@ -114,6 +114,27 @@ impl Auth {
         password: &str,
         ip: Option<&str>,
     ) -> Result<TokenPair, AuthError> {
+        let user = self.check_credentials(db, email, password, ip).await?;
+        let refresh_token = refresh::issue(
+            db.write(),
+            user.id,
+            Uuid::now_v7(),
+            self.config.refresh_token_ttl.get(),
+        )
+        .await?;
+        Ok(self.pair(user.id, user.role, refresh_token))
+    }
+
+    /// The active account `email` + `password` sign in as: the one password check of
+    /// every sign-in (API and admin console), with the failed-login throttle and
+    /// disabled-account refusal. Failures are counted per account and IP.
+    pub async fn check_credentials(
+        &self,
+        db: &Db,
+        email: &str,
+        password: &str,
+        ip: Option<&str>,
+    ) -> Result<users::Model, AuthError> {
         let email = Email::parse(email).map_err(AuthError::Field)?;
         if let Err(retry_after) = self.throttle.check(email.as_str(), ip) {
             metrics::counter!("levee_auth_logins_total", "outcome" => "locked").increment(1);
@@ -138,14 +159,7 @@ impl Auth {
         }
         self.throttle.record_success(email.as_str());
         metrics::counter!("levee_auth_logins_total", "outcome" => "success").increment(1);
-        let refresh_token = refresh::issue(
-            db.write(),
-            user.id,
-            Uuid::now_v7(),
-            self.config.refresh_token_ttl.get(),
-        )
-        .await?;
-        Ok(self.pair(user.id, user.role, refresh_token))
+        Ok(user)
     }
 
     fn pair(&self, user_id: UserId, role: Role, refresh_token: String) -> TokenPair {

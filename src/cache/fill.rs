@@ -7,7 +7,6 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 impl Cache {
@@ -24,9 +23,8 @@ impl Cache {
         Fut: Future<Output = Result<Option<T>, E>>,
         E: FetchError,
     {
-        self.0.fetches.fetch_add(1, Ordering::Relaxed);
+        self.0.lookups.fetched(namespace);
         let filled_at = now_ms();
-        metrics::counter!("levee_cache_requests_total", "tier" => "db", "namespace" => namespace, "result" => "miss").increment(1);
         let started = Instant::now();
         let value = fetch().await?;
         metrics::histogram!("levee_cache_fetch_duration_seconds", "namespace" => namespace)

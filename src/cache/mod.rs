@@ -19,6 +19,7 @@ mod generation;
 mod invalidation;
 mod l2;
 mod own_writes;
+mod lookups;
 
 use crate::config::CacheConfig;
 use crate::db::consistency::ReadRouting;
@@ -27,11 +28,11 @@ use backlog::Backlog;
 use entry::Entry;
 use generation::Generations;
 use l2::L2;
+use lookups::Lookups;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::HashSet;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -65,7 +66,7 @@ struct Inner {
     l1: moka::future::Cache<String, Arc<Entry>>,
     l2: Option<L2>,
     refreshing: Mutex<HashSet<String>>,
-    fetches: AtomicU64,
+    lookups: Lookups,
     generations: Generations,
     /// Invalidations waiting for Redis.
     backlog: Backlog,
@@ -75,11 +76,6 @@ struct Inner {
 
 fn decode<T: DeserializeOwned, E: From<CacheError>>(entry: &Entry) -> Result<Option<T>, E> {
     entry.decode().map_err(|e| E::from(CacheError::Decode(e)))
-}
-
-fn count(tier: &'static str, namespace: &'static str, entry: &Entry) {
-    let result = if entry.is_fresh() { "hit" } else { "stale" };
-    metrics::counter!("levee_cache_requests_total", "tier" => tier, "namespace" => namespace, "result" => result).increment(1);
 }
 
 impl Cache {
@@ -108,7 +104,7 @@ impl Cache {
             l1,
             l2,
             refreshing: Mutex::new(HashSet::new()),
-            fetches: AtomicU64::new(0),
+            lookups: Lookups::default(),
             generations: Generations::new(),
             backlog: Backlog::new(config.invalidation_backlog.get() as usize),
             replica_lag,
@@ -126,7 +122,12 @@ impl Cache {
 
     /// Fetches this process ran (tests count stampedes with it).
     pub fn fetch_count(&self) -> u64 {
-        self.0.fetches.load(Ordering::Relaxed)
+        self.lookups().misses
+    }
+
+    /// Lookups answered by a cache tier, and fetches, since the process started.
+    pub fn lookups(&self) -> crate::stats::CacheStats {
+        self.0.lookups.totals()
     }
 
     /// The value of `namespace`/`key`: from L1, else L2, else `fetch`, whose `None` (not
@@ -156,7 +157,7 @@ impl Cache {
             }
         }
         if let Some(entry) = self.0.l1.get(&key).await {
-            count("l1", namespace, &entry);
+            self.0.lookups.hit("l1", namespace, &entry);
             if !entry.is_fresh() {
                 self.refresh_in_background(namespace, key, fetch);
             }
@@ -201,7 +202,7 @@ impl Cache {
                 .await;
         };
         if let Some(entry) = l2.get(&key).await {
-            count("l2", namespace, &entry);
+            self.0.lookups.hit("l2", namespace, &entry);
             if !entry.is_fresh() {
                 self.refresh_in_background(namespace, key, fetch);
             }
@@ -213,7 +214,7 @@ impl Cache {
             while Instant::now() < deadline {
                 tokio::time::sleep(LOCK_POLL).await;
                 if let Some(entry) = l2.get(&key).await {
-                    count("l2", namespace, &entry);
+                    self.0.lookups.hit("l2", namespace, &entry);
                     return Ok(entry);
                 }
             }

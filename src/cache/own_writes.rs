@@ -6,7 +6,7 @@
 //! serve everyone else).
 
 use super::entry::Entry;
-use super::{Cache, FetchError, count, decode};
+use super::{Cache, FetchError, decode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::future::Future;
@@ -51,7 +51,7 @@ impl Cache {
         }
         match cached {
             Some((tier, entry)) => {
-                count(tier, namespace, &entry);
+                self.0.lookups.hit(tier, namespace, &entry);
                 decode(&entry)
             }
             None => fetch().await,

@@ -69,6 +69,11 @@ impl Default for JobsConfig {
                     schedule: "47 * * * *".into(),
                     kind: "auth.prune".into(),
                 },
+                CronEntry {
+                    name: "prune-admin-sessions".into(),
+                    schedule: "53 * * * *".into(),
+                    kind: "admin.prune".into(),
+                },
             ],
         }
     }

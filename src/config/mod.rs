@@ -1,6 +1,7 @@
 //! Typed configuration: built-in defaults, then a TOML file, then `LEVEE_<SECTION>__<KEY>`
 //! environment overrides. Every field documents itself; `config.example.toml` mirrors them.
 
+mod admin;
 mod auth;
 mod breaker;
 mod cache;
@@ -12,6 +13,7 @@ mod redact;
 mod validate;
 mod values;
 
+pub use admin::AdminConfig;
 pub use auth::{AuthConfig, PasswordHashConfig};
 pub use breaker::BreakerConfig;
 pub use cache::CacheConfig;
@@ -42,6 +44,7 @@ pub struct Config {
     pub cache: CacheConfig,
     pub jobs: JobsConfig,
     pub mail: MailConfig,
+    pub admin: AdminConfig,
 }
 
 /// The public HTTP listener.

@@ -31,11 +31,14 @@ impl Default for RateLimitConfig {
             enabled: true,
             fail_open: true,
             policies: builtin_policies(),
-            routes: vec![RouteRule {
-                path: "/auth/login".into(),
-                methods: vec!["POST".into()],
-                policy: "login".into(),
-            }],
+            // The console's sign-in is a login like the API's.
+            routes: ["/auth/login", "/admin/login"]
+                .map(|path| RouteRule {
+                    path: path.into(),
+                    methods: vec!["POST".into()],
+                    policy: "login".into(),
+                })
+                .to_vec(),
             authenticated_policy: "authenticated".into(),
             anonymous_policy: "public".into(),
             exempt: [
@@ -44,7 +47,7 @@ impl Default for RateLimitConfig {
                 "/metrics",
                 "/docs",
                 "/openapi.json",
-                "/admin",
+                "/admin/static",
             ]
             .map(String::from)
             .to_vec(),

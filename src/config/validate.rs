@@ -84,6 +84,7 @@ impl Config {
                 "issuer and audience must not be empty",
             ));
         }
+        self.admin.validate()?;
         let limits = &self.rate_limit;
         let named = |key: &str, name: &str| {
             if limits.policies.contains_key(name) {

@@ -225,6 +225,11 @@ impl Db {
             .map_or_else(Vec::new, |r| r.reachability())
     }
 
+    /// Each replica's last sampled lag and rotation state; empty without replicas.
+    pub fn replica_stats(&self) -> Vec<crate::stats::ReplicaStats> {
+        self.replicas.as_ref().map_or_else(Vec::new, |r| r.stats())
+    }
+
     /// A cheap round trip to the primary.
     pub async fn ping(&self) -> Result<(), DbErr> {
         self.write.execute_unprepared("SELECT 1").await.map(|_| ())

@@ -10,7 +10,7 @@ use super::guarded::pool_breaker;
 use crate::config::BreakerConfig;
 use crate::resilience::{Breaker, State};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -26,6 +26,8 @@ pub(super) struct Replica {
     in_rotation: AtomicBool,
     /// Whether the monitor's last sample reached it (`levee_db_replica_up`).
     up: AtomicBool,
+    /// Seconds behind at the last sample, as `f64` bits; NaN when it was not reached.
+    lag_seconds: AtomicU64,
     /// When the monitor first saw it behind the primary, while it still is.
     behind_since: Mutex<Option<Instant>>,
 }
@@ -65,6 +67,7 @@ impl Replicas {
                 // Out until the first sample shows it is current.
                 in_rotation: AtomicBool::new(false),
                 up: AtomicBool::new(false),
+                lag_seconds: AtomicU64::new(f64::NAN.to_bits()),
                 behind_since: Mutex::new(None),
             })
             .collect();
@@ -86,6 +89,19 @@ impl Replicas {
         self.members
             .iter()
             .map(|r| (r.name.clone(), r.up.load(Ordering::Relaxed)))
+            .collect()
+    }
+
+    /// Each replica's last sampled lag and whether it is in rotation (admin console).
+    pub fn stats(&self) -> Vec<crate::stats::ReplicaStats> {
+        self.members
+            .iter()
+            .map(|r| crate::stats::ReplicaStats {
+                name: r.name.clone(),
+                lag_seconds: Some(f64::from_bits(r.lag_seconds.load(Ordering::Relaxed)))
+                    .filter(|lag| !lag.is_nan()),
+                in_rotation: r.in_rotation.load(Ordering::Relaxed),
+            })
             .collect()
     }
 
@@ -180,6 +196,8 @@ impl Replica {
             Err(_) => false,
         };
         self.up.store(sample.is_ok(), Ordering::Relaxed);
+        let lag = sample.as_ref().map_or(f64::NAN, |lag| lag.seconds);
+        self.lag_seconds.store(lag.to_bits(), Ordering::Relaxed);
         metrics::gauge!("levee_db_replica_up", "replica" => name.clone())
             .set(f64::from(u8::from(sample.is_ok())));
         let was = self.in_rotation.swap(healthy, Ordering::Relaxed);

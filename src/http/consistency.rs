@@ -115,16 +115,7 @@ fn presented_token(req: &Request) -> Option<&str> {
         .get(TOKEN_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::trim);
-    from_header.or_else(|| {
-        req.headers()
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == COOKIE)
-            .map(|(_, value)| value)
-    })
+    from_header.or_else(|| crate::rest::cookies::cookie(req, COOKIE))
 }
 
 fn now_millis() -> u128 {

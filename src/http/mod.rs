@@ -8,6 +8,7 @@ mod allow;
 pub mod conn;
 mod consistency;
 mod guard;
+mod headers;
 mod observe;
 mod problem_doc;
 mod rate_limit;
@@ -18,7 +19,7 @@ pub mod tls;
 pub use observe::{REQUEST_ID_HEADER, RequestId, TraceContext, error_response};
 
 use crate::state::AppState;
-use crate::{auth, inventory, job_admin, mail, posts, products, users};
+use crate::{admin, auth, inventory, job_admin, mail, posts, products, users};
 use allow::AllowedMethods;
 use poem::endpoint::BoxEndpoint;
 use poem::middleware::{Compression, Cors};
@@ -63,7 +64,10 @@ pub fn router(
     if let Some((prefix, endpoint)) = extra {
         routes = routes.nest(prefix, endpoint);
     }
-    let routes = routes.nest("/", api).data(state.clone());
+    let routes = routes
+        .nest("/admin", admin::routes())
+        .nest("/", api)
+        .data(state.clone());
 
     let routes = consistency_layer(routes, state);
     let guarded = rate_limit::RateLimit::new(routes, state.clone());
@@ -78,7 +82,7 @@ pub fn router(
         Some(cors) => rendered.with(cors).boxed(),
         None => rendered.boxed(),
     };
-    observe::Observe::new(with_cors, config.tls.is_some()).boxed()
+    observe::Observe::new(with_cors, config.tls.is_some(), state.stats().clone()).boxed()
 }
 
 /// Per-request read routing (read-your-writes tokens, fast replica failover), when

@@ -2,9 +2,11 @@
 //! (`http_server_request_duration_seconds`) and standard response headers.
 
 use crate::error::problem_for;
+use crate::stats::Recorder;
 use poem::PathPattern;
 use poem::http::{HeaderValue, Method};
 use poem::{Endpoint, IntoResponse, Request, Response, Result};
+use std::sync::Arc;
 use std::time::Instant;
 use tracing::Instrument;
 
@@ -114,11 +116,12 @@ fn valid_request_id(v: &str) -> bool {
 pub struct Observe<E> {
     inner: E,
     hsts: bool,
+    stats: Arc<Recorder>,
 }
 
 impl<E> Observe<E> {
-    pub fn new(inner: E, hsts: bool) -> Self {
-        Self { inner, hsts }
+    pub fn new(inner: E, hsts: bool, stats: Arc<Recorder>) -> Self {
+        Self { inner, hsts, stats }
     }
 }
 
@@ -174,7 +177,8 @@ impl<E: Endpoint> Endpoint for Observe<E> {
             "status" => status.to_string(),
         )
         .record(elapsed.as_secs_f64());
-        set_standard_headers(&mut resp, &request_id, self.hsts);
+        self.stats.record(method_label, &route, status, elapsed);
+        super::headers::set_standard(&mut resp, &request_id, self.hsts);
         if !resp
             .headers()
             .contains_key(poem::http::header::CACHE_CONTROL)
@@ -217,37 +221,6 @@ pub fn error_response(err: &poem::Error, path: &str, request_id: &str) -> Respon
         resp.set_data(pattern.clone());
     }
     resp
-}
-
-fn set_standard_headers(resp: &mut Response, request_id: &str, hsts: bool) {
-    let is_html = resp
-        .headers()
-        .get(poem::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"));
-    let csp = if is_html {
-        // The docs page uses inline scripts and styles, all served by levee itself.
-        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
-    } else {
-        "default-src 'none'; frame-ancestors 'none'"
-    };
-    let headers = resp.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(request_id) {
-        headers.insert(REQUEST_ID_HEADER, v);
-    }
-    headers.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-    headers.insert("content-security-policy", HeaderValue::from_static(csp));
-    if hsts {
-        headers.insert(
-            "strict-transport-security",
-            HeaderValue::from_static("max-age=31536000"),
-        );
-    }
 }
 
 #[cfg(test)]

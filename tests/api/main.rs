@@ -2,6 +2,9 @@
 
 mod helpers;
 
+mod admin_access;
+mod admin_overview;
+mod admin_sessions;
 mod api_keys;
 mod auth;
 mod backup;

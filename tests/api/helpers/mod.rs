@@ -5,10 +5,12 @@
 //! - `processes`: `LeveeProcess`, the compiled binary for tests that need signals or stdout;
 //! - `requests`: sending requests to a `TestApp`, accounts and sessions made through the API;
 //! - `assertions`: RFC 9457 problem bodies;
+//! - `console`: the admin console driven like a browser (forms, cookies, CSRF);
 //! - `jobs`: a test job kind, its handlers, enqueueing and waiting for job states.
 
 mod app;
 mod assertions;
+mod console;
 mod databases;
 pub mod jobs;
 mod processes;
@@ -16,6 +18,7 @@ mod requests;
 
 pub use app::{CHEAP_HASHING_TOML, TestApp, test_config};
 pub use assertions::{pointers, problem};
+pub use console::{console_cookie, csrf_field, session_set_cookie, sign_in};
 pub use databases::{Backend, DB_ENV, PGBOUNCER_ENV, REDIS_ENV, TestDb, env_url, skip, through};
 pub use processes::{LeveeProcess, levee_command};
 pub use requests::{PASSWORD, Session, unique_email};

@@ -136,6 +136,12 @@ impl TestApp {
 
     /// A new account with `role` (created as the CLI does), signed in.
     pub async fn account(&self, role: Role) -> Session {
+        let (_, email) = self.new_account(role).await;
+        self.session(&email, PASSWORD).await
+    }
+
+    /// A new account with `role` (created as the CLI does), not signed in anywhere.
+    pub async fn new_account(&self, role: Role) -> (users::Model, String) {
         let email = unique_email(role.as_str());
         let hash = self
             .state
@@ -150,9 +156,9 @@ impl TestApp {
             role,
             password_hash: hash,
         };
-        users::create(self.state.db().write(), new)
+        let user = users::create(self.state.db().write(), new)
             .await
             .expect("create account");
-        self.session(&email, PASSWORD).await
+        (user, email)
     }
 }

@@ -1,0 +1,98 @@
+//! The admin console at `/admin`: server-rendered pages (askama, `web/templates/admin/`)
+//! with embedded, content-hashed assets (`web/static/`), for staff only. Sessions live in
+//! the database (`sessions`), forms carry CSRF tokens bound to the session (`csrf`), and
+//! the overview shows this process's statistics (`overview`, from `crate::stats`). The
+//! console is not part of the OpenAPI document.
+
+mod assets;
+mod charts;
+mod csrf;
+pub mod entity;
+mod overview;
+mod pages;
+mod routes;
+mod service;
+mod sessions;
+mod web;
+
+pub use service::{AdminError, is_staff};
+
+use crate::config::AdminConfig;
+use crate::jobs::{JobKind, Outcome, Registry};
+use crate::state::AppState;
+use poem::http::StatusCode;
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, get, post};
+
+/// The console's routes, to be nested at `/admin`: all but the sign-in form and the
+/// static assets need a session.
+pub fn routes() -> impl Endpoint<Output = Response> {
+    Route::new()
+        .at("/login", get(routes::login_form).post(routes::login))
+        .at("/static/:name", get(assets::serve))
+        .at("/", get(routes::overview_page))
+        .at("/overview/live", get(routes::overview_live))
+        .at("/logout", post(routes::logout))
+        .around(require_session)
+}
+
+/// Lets requests with a live staff session through (with `Staff` in the request data);
+/// everything else — no cookie, an expired session, a bearer token — gets 303 to the
+/// sign-in form, whether or not the page exists.
+async fn require_session<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Response> {
+    let path = req.uri().path();
+    if path == "/login" || path.starts_with("/static/") {
+        return Ok(next.call(req).await?.into_response());
+    }
+    let state = req
+        .data::<AppState>()
+        .cloned()
+        .ok_or_else(|| poem::Error::from_status(StatusCode::INTERNAL_SERVER_ERROR))?;
+    let token = web::cookie(&req, web::SESSION_COOKIE).map(str::to_string);
+    let staff = match token {
+        Some(token) => service::resume(&state, &token).await,
+        None => Ok(None),
+    };
+    match staff {
+        Ok(Some(staff)) => {
+            req.set_data(staff);
+            Ok(next.call(req).await?.into_response())
+        }
+        Ok(None) => Ok(web::see_other("/admin/login", &[])),
+        Err(e) => {
+            tracing::error!(error = %e, "resuming an admin session failed");
+            let text = "The console cannot reach its database; try again shortly.".to_string();
+            Ok(routes::message(
+                StatusCode::SERVICE_UNAVAILABLE,
+                None,
+                "Unavailable",
+                text,
+            ))
+        }
+    }
+}
+
+/// Deletes console sessions past their idle or absolute expiry. Scheduled by the
+/// built-in `prune-admin-sessions` cron entry.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct PruneSessions {}
+
+impl JobKind for PruneSessions {
+    const NAME: &'static str = "admin.prune";
+}
+
+/// Registers the console's job kinds.
+pub fn register_jobs(registry: &mut Registry, config: &AdminConfig) {
+    let config = config.clone();
+    registry.register::<PruneSessions, _, _>(move |_, ctx| {
+        let config = config.clone();
+        async move {
+            match sessions::prune(ctx.db.write(), &config).await {
+                Ok(deleted) => {
+                    tracing::info!(deleted, "pruned expired admin console sessions");
+                    Outcome::Done
+                }
+                Err(e) => Outcome::Retry(e.to_string()),
+            }
+        }
+    });
+}

@@ -1,0 +1,76 @@
+//! The askama templates of the console (`web/templates/admin/`) and the page chrome every
+//! one of them shares: asset URLs by content hash, the CSP nonce, the signed-in user.
+
+use super::assets;
+use super::csrf;
+use super::overview::Overview;
+use super::service::Staff;
+use askama::Template;
+
+/// The signed-in user as the header shows them, with the sign-out form's CSRF token.
+pub struct UserChrome {
+    pub email: String,
+    pub role: &'static str,
+    pub csrf_token: String,
+}
+
+/// What the layout needs on every page.
+pub struct Chrome {
+    pub nonce: String,
+    pub css: String,
+    pub js: String,
+    pub icon: String,
+    pub user: Option<UserChrome>,
+}
+
+impl Chrome {
+    pub fn new(nonce: &str, staff: Option<&Staff>) -> Self {
+        Self {
+            nonce: nonce.to_string(),
+            css: assets::url("app.css"),
+            js: assets::url("app.js"),
+            icon: assets::url("icon.svg"),
+            user: staff.map(|staff| UserChrome {
+                email: staff.user.email.as_str().to_string(),
+                role: staff.user.role.as_str(),
+                csrf_token: csrf::token(&staff.session),
+            }),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/login.html")]
+pub struct LoginPage {
+    pub chrome: Chrome,
+    pub csrf_token: String,
+    pub email: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/overview.html")]
+pub struct OverviewPage {
+    pub chrome: Chrome,
+    pub overview: Overview,
+    pub version: &'static str,
+    pub uptime: String,
+    pub refresh_ms: u128,
+    pub taken_at: String,
+}
+
+/// The overview's live panel alone, for the refresh script.
+#[derive(Template)]
+#[template(path = "admin/overview_live.html")]
+pub struct OverviewLive {
+    pub overview: Overview,
+    pub taken_at: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/message.html")]
+pub struct MessagePage {
+    pub chrome: Chrome,
+    pub title: &'static str,
+    pub message: String,
+}

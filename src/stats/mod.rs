@@ -1,0 +1,11 @@
+//! Request statistics of this process for the admin console: the HTTP layer records each
+//! answered request here beside its Prometheus metrics (the exporter is write-only), and
+//! the console reads a `StatsSnapshot` — the unit a fleet will publish and merge.
+
+mod histogram;
+mod recorder;
+mod snapshot;
+
+pub use histogram::{AtomicHistogram, BOUNDS_MS, Histogram};
+pub use recorder::{MINUTES, Recorder, epoch_minute};
+pub use snapshot::{CacheStats, MinuteStats, QueueStats, ReplicaStats, RouteStats, StatsSnapshot};
