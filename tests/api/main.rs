@@ -25,6 +25,7 @@ mod jobs_cron;
 mod jobs_queue;
 mod jobs_workers;
 mod lifecycle;
+mod login_limits;
 mod mail;
 mod migrations;
 mod observability;
