@@ -26,6 +26,7 @@ mod jobs_queue;
 mod jobs_workers;
 mod lifecycle;
 mod login_limits;
+mod login_throttle;
 mod mail;
 mod migrations;
 mod observability;
