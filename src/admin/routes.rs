@@ -120,8 +120,8 @@ pub async fn login(req: &Request, state: Data<&AppState>, Form(form): Form<Login
         let fresh = crate::auth::secret::random_token(24);
         return login_page(&state, fresh, form.email, Some(&AdminError::Csrf));
     }
-    let ip = client_ip(req, &state.config().server).map(|ip| ip.to_string());
-    match service::sign_in(&state, &form.email, &form.password, ip.as_deref()).await {
+    let ip = client_ip(req, &state.config().server);
+    match service::sign_in(&state, &form.email, &form.password, ip).await {
         Ok(token) => {
             let lifetime = state.config().admin.session_lifetime.get().as_secs();
             see_other(

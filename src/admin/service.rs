@@ -56,7 +56,7 @@ pub async fn sign_in(
     state: &AppState,
     email: &str,
     password: &str,
-    ip: Option<&str>,
+    ip: Option<std::net::IpAddr>,
 ) -> Result<String, AdminError> {
     let user = state
         .auth()

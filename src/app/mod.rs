@@ -9,7 +9,7 @@ mod worker;
 pub use error::AppError;
 pub use worker::run_worker;
 
-use crate::auth::Auth;
+use crate::auth::{Auth, LoginThrottle};
 use crate::cache::Cache;
 use crate::config::{Config, JobsConfig};
 use crate::db::{self, Db};
@@ -133,8 +133,9 @@ impl Application {
             }
         }
         db::migrate::check(&db).await?;
-        let auth = Auth::load(&config.auth, &db).await?;
         let redis = open_redis(&config)?;
+        let throttle = LoginThrottle::new(&config.auth, redis.clone(), config.rate_limit.fail_open);
+        let auth = Auth::load(&config.auth, &db, throttle).await?;
         let rate_limiter = RateLimiter::new(&config.rate_limit, redis.clone());
         // A replica in rotation trails by at most max_replica_lag, plus one sample.
         let replica_lag = (!config.database.replicas.is_empty()).then(|| {

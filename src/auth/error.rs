@@ -3,6 +3,7 @@
 
 use super::TokenError;
 use super::password::HashError;
+use super::throttle::Refused;
 use crate::error::{ApiError, FieldError};
 use crate::mail::MailError;
 use crate::users::UsersError;
@@ -22,6 +23,8 @@ pub enum AuthError {
     Disabled,
     #[error("too many failed logins; try again later")]
     Throttled { retry_after: u64 },
+    #[error("failed logins cannot be counted right now; retry shortly")]
+    ThrottleUnavailable,
     #[error("the refresh token is invalid, expired or revoked; sign in again")]
     BadRefreshToken,
     #[error("the API key is unknown, revoked or expired")]
@@ -49,6 +52,15 @@ impl From<TokenError> for AuthError {
     }
 }
 
+impl From<Refused> for AuthError {
+    fn from(refused: Refused) -> Self {
+        match refused {
+            Refused::Locked(retry_after) => AuthError::Throttled { retry_after },
+            Refused::Unavailable => AuthError::ThrottleUnavailable,
+        }
+    }
+}
+
 impl From<AuthError> for ApiError {
     fn from(err: AuthError) -> Self {
         match err {
@@ -63,6 +75,7 @@ impl From<AuthError> for ApiError {
                 detail: err.to_string(),
                 retry_after,
             },
+            AuthError::ThrottleUnavailable => ApiError::Unavailable(err.to_string()),
             AuthError::NoSuchApiKey => ApiError::NotFound(err.to_string()),
             AuthError::Users(e) => e.into(),
             AuthError::Hash(e) => ApiError::Internal(e.to_string()),

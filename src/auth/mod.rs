@@ -24,3 +24,4 @@ pub use jobs::{PruneRefreshTokens, register_jobs};
 pub use jwt::{Claims, TokenError, TokenIssuer};
 pub use principal::{Permission, Principal, Scope};
 pub use service::{Auth, AuthSetupError, TokenPair};
+pub use throttle::LoginThrottle;

@@ -7,7 +7,7 @@ use super::key_verdicts::KeyVerdicts;
 use super::password::{HashError, PasswordHasher};
 use super::principal::Principal;
 use super::refresh::{self, Refusal, Rotation};
-use super::throttle::LoginThrottle;
+use super::throttle::{LoginThrottle, Refused};
 use super::{api_keys, api_keys::KEY_PREFIX};
 use crate::config::AuthConfig;
 use crate::db::Db;
@@ -15,6 +15,7 @@ use crate::db::ids::UserId;
 use crate::error::FieldError;
 use crate::users::{self, Email, Role, UserStatus};
 use sea_orm::DbErr;
+use std::net::IpAddr;
 use uuid::Uuid;
 
 #[derive(Debug, thiserror::Error)]
@@ -42,18 +43,19 @@ pub struct Auth {
 }
 
 impl Auth {
-    pub async fn load(config: &AuthConfig, db: &Db) -> Result<Self, AuthSetupError> {
+    /// `throttle` counts failed logins (in Redis for a fleet, see `LoginThrottle::new`).
+    pub async fn load(
+        config: &AuthConfig,
+        db: &Db,
+        throttle: LoginThrottle,
+    ) -> Result<Self, AuthSetupError> {
         Ok(Self {
             tokens: TokenIssuer::load(db.write(), config).await?,
             hasher: PasswordHasher::new(
                 &config.password_hash,
                 config.max_concurrent_hashes.get() as usize,
             )?,
-            throttle: LoginThrottle::new(
-                config.max_failed_logins.get(),
-                config.max_failed_logins_per_ip.get(),
-                config.login_lockout.get(),
-            ),
+            throttle,
             key_verdicts: KeyVerdicts::new(),
             config: config.clone(),
         })
@@ -106,13 +108,14 @@ impl Auth {
         Some(format!("user:{}", claims.sub))
     }
 
-    /// Email + password → a new session family. Failures are counted per account and IP.
+    /// Email + password → a new session family. Failures are counted per account and client
+    /// address.
     pub async fn login(
         &self,
         db: &Db,
         email: &str,
         password: &str,
-        ip: Option<&str>,
+        ip: Option<IpAddr>,
     ) -> Result<TokenPair, AuthError> {
         let user = self.check_credentials(db, email, password, ip).await?;
         let refresh_token = refresh::issue(
@@ -133,12 +136,14 @@ impl Auth {
         db: &Db,
         email: &str,
         password: &str,
-        ip: Option<&str>,
+        ip: Option<IpAddr>,
     ) -> Result<users::Model, AuthError> {
         let email = Email::parse(email).map_err(AuthError::Field)?;
-        if let Err(retry_after) = self.throttle.check(email.as_str(), ip) {
-            metrics::counter!("levee_auth_logins_total", "outcome" => "locked").increment(1);
-            return Err(AuthError::Throttled { retry_after });
+        if let Err(refused) = self.throttle.check(email.as_str(), ip).await {
+            if matches!(refused, Refused::Locked(_)) {
+                metrics::counter!("levee_auth_logins_total", "outcome" => "locked").increment(1);
+            }
+            return Err(refused.into());
         }
         let user = users::find_by_email(&db.read(), &email).await?;
         let matches = self
@@ -148,7 +153,7 @@ impl Auth {
         let user = match user {
             Some(user) if matches => user,
             _ => {
-                self.throttle.record_failure(email.as_str(), ip);
+                self.throttle.record_failure(email.as_str(), ip).await?;
                 metrics::counter!("levee_auth_logins_total", "outcome" => "failure").increment(1);
                 return Err(AuthError::BadCredentials);
             }
@@ -157,7 +162,7 @@ impl Auth {
             metrics::counter!("levee_auth_logins_total", "outcome" => "disabled").increment(1);
             return Err(AuthError::Disabled);
         }
-        self.throttle.record_success(email.as_str());
+        self.throttle.record_success(email.as_str()).await;
         metrics::counter!("levee_auth_logins_total", "outcome" => "success").increment(1);
         Ok(user)
     }

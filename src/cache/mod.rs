@@ -18,8 +18,8 @@ mod fill;
 mod generation;
 mod invalidation;
 mod l2;
-mod own_writes;
 mod lookups;
+mod own_writes;
 
 use crate::config::CacheConfig;
 use crate::db::consistency::ReadRouting;

@@ -3,7 +3,7 @@
 //! standard input when it is not a terminal — never from the command line.
 
 use super::{CliError, connect};
-use crate::auth::Auth;
+use crate::auth::{Auth, LoginThrottle};
 use crate::config::Config;
 use crate::db::{Db, migrate};
 use crate::users::{self, Email, Role};
@@ -50,9 +50,14 @@ async fn act(config: &Config, db: &Db, action: Action) -> Result<(), CliError> {
         migrate::up(db).await.map_err(CliError::runtime)?;
     }
     migrate::check(db).await.map_err(CliError::runtime)?;
-    let auth = Auth::load(&config.auth, db)
-        .await
-        .map_err(CliError::runtime)?;
+    // The CLI never logs in: in-process failure counters are never consulted.
+    let auth = Auth::load(
+        &config.auth,
+        db,
+        LoginThrottle::new(&config.auth, None, true),
+    )
+    .await
+    .map_err(CliError::runtime)?;
     let invalid = |field: &str, detail: String| CliError::Invalid(format!("--{field}: {detail}"));
     match action {
         Action::Create { email, role, name } => {

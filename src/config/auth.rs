@@ -24,7 +24,8 @@ pub struct AuthConfig {
     pub max_concurrent_hashes: IntIn<1, 256>,
     /// Failed logins for one account within `login_lockout` before it is locked (429).
     pub max_failed_logins: IntIn<1, 1000>,
-    /// Failed logins from one IP address within `login_lockout` before it is locked (429).
+    /// Failed logins from one client address (IPv6: one /64) within `login_lockout` before
+    /// it is locked (429). In Redis when `redis.url` is set, so the fleet counts together.
     pub max_failed_logins_per_ip: IntIn<1, 100_000>,
     /// How long failures are remembered and a lock lasts.
     pub login_lockout: Duration,

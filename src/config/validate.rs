@@ -85,34 +85,7 @@ impl Config {
             ));
         }
         self.admin.validate()?;
-        let limits = &self.rate_limit;
-        let named = |key: &str, name: &str| {
-            if limits.policies.contains_key(name) {
-                Ok(())
-            } else {
-                let known: Vec<&str> = limits.policies.keys().map(String::as_str).collect();
-                Err(ConfigError::key(
-                    key,
-                    format!("no policy named {name:?} (policies: {})", known.join(", ")),
-                ))
-            }
-        };
-        named(
-            "rate_limit.authenticated_policy",
-            &limits.authenticated_policy,
-        )?;
-        named("rate_limit.anonymous_policy", &limits.anonymous_policy)?;
-        for (i, route) in limits.routes.iter().enumerate() {
-            named(&format!("rate_limit.routes[{i}].policy"), &route.policy)?;
-        }
-        for (name, policy) in &limits.policies {
-            if policy.period.get().is_zero() {
-                return Err(ConfigError::key(
-                    format!("rate_limit.policies.{name}.period"),
-                    "expected a duration above zero",
-                ));
-            }
-        }
+        self.rate_limit.validate()?;
         for (i, entry) in self.jobs.cron.iter().enumerate() {
             if let Err(e) = entry.schedule.parse::<croner::Cron>() {
                 return Err(ConfigError::key(

@@ -2,9 +2,10 @@
 //! stack every request passes through (outermost first):
 //! observe → CORS → compression → error rendering → load shedding → body limit → deadline
 //! → rate limit → routes. The deadline sits outside the rate limiter because the limiter may
-//! read the body (login keys on its email): a trickled body must not outlive the deadline.
+//! read the body (login keys on its email; `body_field`): a trickled body must not outlive the deadline.
 
 mod allow;
+mod body_field;
 pub mod conn;
 mod consistency;
 mod guard;

@@ -1,16 +1,16 @@
-//! The HTTP layer: picks the policy for a request, derives the caller's key, answers 429
-//! (with Retry-After) past the quota, and puts the RateLimit header fields on every
-//! limited response.
+//! The HTTP layer: picks the policies for a request, derives the caller's key for each,
+//! answers 429 (with Retry-After) when any of them refuses, and puts the RateLimit header
+//! fields of the most restrictive one on every limited response.
 
+use super::body_field::KeyedBody;
 use super::{RequestId, error_response};
 use crate::config::KeyKind;
 use crate::error::ApiError;
 use crate::rate_limit::{Decision, Policy, policy_header};
-use crate::rest::client_ip::client_ip;
+use crate::rest::client_ip::{client_ip, client_key};
 use crate::state::AppState;
 use poem::http::HeaderValue;
-use poem::{Body, Endpoint, IntoResponse, Request, Response, Result};
-use std::net::IpAddr;
+use poem::{Endpoint, IntoResponse, Request, Response, Result};
 
 pub struct RateLimit<E> {
     inner: E,
@@ -23,31 +23,24 @@ impl<E> RateLimit<E> {
     }
 }
 
-/// IPv6 clients are keyed by their /64: one host usually holds the whole prefix. An
-/// IPv4-mapped address is an IPv4 client, keyed alone rather than in `::ffff:0:0/96`'s /64.
-fn ip_key(ip: Option<IpAddr>) -> String {
-    match ip.map(|ip| ip.to_canonical()) {
-        Some(IpAddr::V6(v6)) => {
-            let s = v6.segments();
-            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-        }
-        Some(v4) => v4.to_string(),
-        None => "unknown".into(),
-    }
-}
-
-/// The lower-cased `email` of a JSON body; the body is put back for the handler.
-async fn take_email(req: &mut Request) -> Option<String> {
-    let bytes = req.take_body().into_bytes().await.ok()?;
-    let email = serde_json::from_slice::<serde_json::Value>(&bytes)
-        .ok()
-        .and_then(|v| {
-            v.get("email")
-                .and_then(|e| e.as_str())
-                .map(|e| e.trim().to_lowercase())
-        });
-    req.set_body(Body::from(bytes));
-    email
+/// What the caller is counted as under `policy`.
+async fn key_for(
+    policy: &Policy,
+    caller: Option<&String>,
+    ip: &str,
+    req: &mut Request,
+    body: &mut KeyedBody,
+) -> Result<String> {
+    Ok(match (&policy.key, caller) {
+        (KeyKind::User, Some(caller)) => caller.clone(),
+        (KeyKind::ApiKey, Some(caller)) if caller.starts_with("key:") => caller.clone(),
+        (KeyKind::BodyField { field, with_ip }, _) => match body.field(req, field).await? {
+            Some(value) if *with_ip => format!("{ip}|{field}={value}"),
+            Some(value) => format!("{field}={value}"),
+            None => ip.to_string(),
+        },
+        _ => ip.to_string(),
+    })
 }
 
 impl<E: Endpoint> Endpoint for RateLimit<E> {
@@ -74,35 +67,44 @@ impl<E: Endpoint> Endpoint for RateLimit<E> {
             }
             None => None,
         };
-        let Some(policy) =
-            limiter.policy_for(req.method().as_str(), req.uri().path(), caller.is_some())
-        else {
+        let policies =
+            limiter.policies_for(req.method().as_str(), req.uri().path(), caller.is_some());
+        let ip = client_key(client_ip(&req, &self.state.config().server));
+        let mut body = KeyedBody::default();
+        // The refusing policy, else the one with the fewest requests left. A refusal stops
+        // the checks: later policies keep their quota for requests that get through.
+        let mut verdict: Option<(&Policy, Decision)> = None;
+        for policy in policies {
+            let key = key_for(policy, caller.as_ref(), &ip, &mut req, &mut body).await?;
+            let decision = match limiter.check(policy, &key).await {
+                Ok(decision) => decision,
+                Err(unavailable) => {
+                    return Err(ApiError::Unavailable(unavailable.to_string()).into());
+                }
+            };
+            if verdict.is_none_or(|(_, d)| !decision.allowed || decision.remaining < d.remaining) {
+                verdict = Some((policy, decision));
+            }
+            if !decision.allowed {
+                break;
+            }
+        }
+        let Some((policy, decision)) = verdict else {
             return self.inner.call(req).await.map(IntoResponse::into_response);
         };
-        let ip = ip_key(client_ip(&req, &self.state.config().server));
-        let key = match (policy.key, &caller) {
-            (KeyKind::User, Some(caller)) => caller.clone(),
-            (KeyKind::ApiKey, Some(caller)) if caller.starts_with("key:") => caller.clone(),
-            (KeyKind::IpEmail, _) => match take_email(&mut req).await {
-                Some(email) => format!("{ip}|{email}"),
-                None => ip,
-            },
-            _ => ip,
-        };
-        let decision = match limiter.check(policy, &key).await {
-            Ok(decision) => decision,
-            Err(unavailable) => return Err(ApiError::Unavailable(unavailable.to_string()).into()),
-        };
+        let path = req.uri().path().to_string();
+        let request_id = req
+            .data::<RequestId>()
+            .map(|r| r.0.clone())
+            .unwrap_or_default();
+        // Errors are rendered here (as the outer layer would) so that they carry the
+        // RateLimit fields too: a failed login is as limited as a successful one.
         let mut resp = if decision.allowed {
-            self.inner
-                .call(req)
-                .await
-                .map(IntoResponse::into_response)?
+            match self.inner.call(req).await {
+                Ok(resp) => resp.into_response(),
+                Err(err) => error_response(&err, &path, &request_id),
+            }
         } else {
-            let request_id = req
-                .data::<RequestId>()
-                .map(|r| r.0.clone())
-                .unwrap_or_default();
             let rejection = ApiError::TooManyRequests {
                 detail: format!(
                     "rate limit \"{}\" exceeded: {} requests per {} s; retry later",
@@ -112,7 +114,7 @@ impl<E: Endpoint> Endpoint for RateLimit<E> {
                 ),
                 retry_after: decision.retry_after_secs(),
             };
-            error_response(&rejection.into(), req.uri().path(), &request_id)
+            error_response(&rejection.into(), &path, &request_id)
         };
         set_headers(&mut resp, policy, &decision);
         Ok(resp)
@@ -127,20 +129,5 @@ fn set_headers(resp: &mut Response, policy: &Policy, decision: &Decision) {
     }
     if let Ok(v) = HeaderValue::from_str(&decision.header(&policy.name)) {
         headers.insert("ratelimit", v);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ipv6_clients_share_their_64() {
-        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().expect("ip");
-        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().expect("ip");
-        assert_eq!(ip_key(Some(a)), ip_key(Some(b)));
-        assert_eq!(ip_key(Some(a)), "2001:db8:1:2::/64");
-        assert_eq!(ip_key("192.0.2.7".parse().ok()), "192.0.2.7");
-        assert_eq!(ip_key("::ffff:192.0.2.7".parse().ok()), "192.0.2.7");
     }
 }

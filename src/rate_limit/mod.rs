@@ -51,7 +51,7 @@ impl RateLimiter {
                 let emission = p.period.get() / u32::try_from(p.quota.get()).unwrap_or(u32::MAX);
                 let policy = Policy {
                     name: name.clone(),
-                    key: p.key,
+                    key: p.key.clone(),
                     quota: p.quota.get(),
                     window: p.period.get(),
                     burst: p.burst.get(),
@@ -79,23 +79,25 @@ impl RateLimiter {
                 .any(|prefix| path.starts_with(prefix.as_str()))
     }
 
-    /// The policy guarding `method path`, or `None` when limiting is off or the path is exempt.
-    pub fn policy_for(&self, method: &str, path: &str, signed_in: bool) -> Option<&Policy> {
+    /// The policies guarding `method path`, each of which must allow the request: the first
+    /// matching route rule's, else the signed-in or anonymous default. Empty when limiting
+    /// is off or the path is exempt.
+    pub fn policies_for(&self, method: &str, path: &str, signed_in: bool) -> Vec<&Policy> {
         let config = &self.config;
         if !self.guards(path) {
-            return None;
+            return Vec::new();
         }
         let routed = config.routes.iter().find(|r| {
             path.starts_with(r.path.as_str())
                 && (r.methods.is_empty()
                     || r.methods.iter().any(|m| m.eq_ignore_ascii_case(method)))
         });
-        let name = match routed {
-            Some(rule) => &rule.policy,
-            None if signed_in => &config.authenticated_policy,
-            None => &config.anonymous_policy,
+        let names = match routed {
+            Some(rule) => rule.policies.as_slice(),
+            None if signed_in => std::slice::from_ref(&config.authenticated_policy),
+            None => std::slice::from_ref(&config.anonymous_policy),
         };
-        self.policies.get(name)
+        names.iter().filter_map(|n| self.policies.get(n)).collect()
     }
 
     /// Counts one request of `key` against `policy`.

@@ -19,6 +19,20 @@ pub fn client_ip(req: &Request, server: &ServerConfig) -> Option<IpAddr> {
     ))
 }
 
+/// The key a client is counted under (rate limits, failed logins). IPv6 clients are keyed
+/// by their /64: one host usually holds the whole prefix. An IPv4-mapped address is an IPv4
+/// client, keyed alone rather than in `::ffff:0:0/96`'s /64.
+pub fn client_key(ip: Option<IpAddr>) -> String {
+    match ip.map(|ip| ip.to_canonical()) {
+        Some(IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Some(v4) => v4.to_string(),
+        None => "unknown".into(),
+    }
+}
+
 /// Walks the hops from the nearest outwards, each trusted proxy vouching for the next. The
 /// first untrusted address is the client. A hop that is not an address (`unknown`, an
 /// obfuscated `_id`, garbage) ends the walk: what lies left of it was never vouched for, so
@@ -100,6 +114,16 @@ mod tests {
         }
         let trusted = ["10.0.0.0/8".parse().expect("cidr")];
         resolve(peer.parse().expect("peer"), &map, &trusted, header).to_string()
+    }
+
+    #[test]
+    fn ipv6_clients_share_their_64() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().expect("ip");
+        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().expect("ip");
+        assert_eq!(client_key(Some(a)), client_key(Some(b)));
+        assert_eq!(client_key(Some(a)), "2001:db8:1:2::/64");
+        assert_eq!(client_key("192.0.2.7".parse().ok()), "192.0.2.7");
+        assert_eq!(client_key("::ffff:192.0.2.7".parse().ok()), "192.0.2.7");
     }
 
     #[test]

@@ -33,6 +33,8 @@ mod jobs_cron;
 mod jobs_queue;
 mod jobs_workers;
 mod lifecycle;
+mod login_limits;
+mod login_throttle;
 mod mail;
 mod migrations;
 mod observability;

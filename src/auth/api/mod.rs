@@ -171,10 +171,10 @@ impl AuthApi {
         req: &Request,
         body: Json<LoginRequest>,
     ) -> Result<Issued, ApiError> {
-        let ip = client_ip(req, &state.config().server).map(|ip| ip.to_string());
+        let ip = client_ip(req, &state.config().server);
         let pair = state
             .auth()
-            .login(state.db(), &body.email, &body.password, ip.as_deref())
+            .login(state.db(), &body.email, &body.password, ip)
             .await?;
         Ok(pair.into())
     }
