@@ -95,8 +95,8 @@ pub fn metrics_handle() -> PrometheusHandle {
         .clone()
 }
 
-/// Counters that move only on an event (shedding, timeouts, Redis errors, TLS reloads,
-/// login outcomes), created at zero at start so dashboards and alerts see them before the
+/// Series that move only on an event (shedding, timeouts, Redis errors, TLS reloads,
+/// login outcomes, invalidations waiting for Redis), created at zero at start so dashboards and alerts see them before the
 /// first event rather than a gap.
 fn register_event_series() {
     for name in [
@@ -105,9 +105,11 @@ fn register_event_series() {
         "levee_http_header_timeouts_total",
         "levee_rate_limit_backend_errors_total",
         "levee_cache_subscriber_reconnects_total",
+        "levee_cache_invalidations_dropped_total",
     ] {
         metrics::counter!(name).increment(0);
     }
+    metrics::gauge!("levee_cache_invalidations_pending").set(0.0);
     for user in ["cache", "jobs"] {
         metrics::counter!("levee_redis_errors_total", "user" => user).increment(0);
     }
