@@ -114,30 +114,32 @@ pub async fn verify_backup(backup: &Path) -> Result<(), SqliteFileError> {
         path: shown.clone(),
         why,
     };
-    let check = conn
-        .query_one_raw(sea_orm::Statement::from_string(
-            conn.get_database_backend(),
-            "PRAGMA integrity_check",
-        ))
-        .await?
-        .map(|row| row.try_get_by_index::<String>(0))
-        .transpose()?;
+    let check: Option<String> = scalar(&conn, "PRAGMA integrity_check").await?;
     if check.as_deref() != Some("ok") {
         return Err(unusable(format!("integrity check: {check:?}")));
     }
-    let migrations = conn
-        .query_one_raw(sea_orm::Statement::from_string(
-            conn.get_database_backend(),
-            "SELECT count(*) FROM sqlite_master WHERE name = 'seaql_migrations'",
-        ))
-        .await?
-        .map(|row| row.try_get_by_index::<i64>(0))
-        .transpose()?;
+    let migrations: Option<i64> = scalar(
+        &conn,
+        "SELECT count(*) FROM sqlite_master WHERE name = 'seaql_migrations'",
+    )
+    .await?;
     conn.close().await?;
     if migrations != Some(1) {
         return Err(unusable("it has no seaql_migrations table".into()));
     }
     Ok(())
+}
+
+/// The first column of the first row `sql` answers.
+async fn scalar<T: sea_orm::TryGetable>(
+    conn: &DatabaseConnection,
+    sql: &str,
+) -> Result<Option<T>, DbErr> {
+    let statement = sea_orm::Statement::from_string(conn.get_database_backend(), sql);
+    conn.query_one_raw(statement)
+        .await?
+        .map(|row| row.try_get_by_index::<T>(0))
+        .transpose()
 }
 
 /// Replaces `database` with a copy of `backup` while no process holds it. The database it
