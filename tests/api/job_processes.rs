@@ -26,7 +26,7 @@ fn write_config(dir: &Path, url: &str, shutdown_timeout: &str) -> std::path::Pat
     let path = dir.join(format!("levee-{shutdown_timeout}.toml"));
     let toml = format!(
         "[database]\nurl = \"{url}\"\n[server]\nport = 0\n\
-         [jobs]\npoll_interval = \"100ms\"\nlease = \"2s\"\nshutdown_timeout = \"{shutdown_timeout}\"\n\
+         [jobs]\ncron = []\npoll_interval = \"100ms\"\nlease = \"2s\"\nshutdown_timeout = \"{shutdown_timeout}\"\n\
          [jobs.queues]\ndefault = {CONCURRENCY}\n"
     );
     std::fs::write(&path, toml).expect("write config");

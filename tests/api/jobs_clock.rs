@@ -123,7 +123,7 @@ async fn a_worker_whose_clock_runs_ahead_steals_no_lease_and_runs_no_job_early()
     let dir = tempfile::tempdir().expect("tempdir");
     let config = dir.path().join("levee.toml");
     let toml = format!(
-        "[database]\nurl = \"{}\"\n[server]\nport = 0\n[jobs]\npoll_interval = \"100ms\"\nlease = \"1s\"\n[jobs.queues]\ndefault = 4\n",
+        "[database]\nurl = \"{}\"\n[server]\nport = 0\n[jobs]\ncron = []\npoll_interval = \"100ms\"\nlease = \"1s\"\n[jobs.queues]\ndefault = 4\n",
         app.db_url
     );
     std::fs::write(&config, toml).expect("write config");
