@@ -27,11 +27,14 @@ use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, get, p
 /// static assets need a session.
 pub fn routes() -> impl Endpoint<Output = Response> {
     Route::new()
-        .at("/login", get(routes::login_form).post(routes::login))
+        .at(
+            "/login",
+            get(routes::session::login_form).post(routes::session::login),
+        )
         .at("/static/:name", get(assets::serve))
-        .at("/", get(routes::overview_page))
-        .at("/overview/live", get(routes::overview_live))
-        .at("/logout", post(routes::logout))
+        .at("/", get(routes::overview::show))
+        .at("/overview/live", get(routes::overview::live))
+        .at("/logout", post(routes::session::logout))
         .around(require_session)
 }
 

@@ -5,13 +5,25 @@ use super::assets;
 use super::csrf;
 use super::overview::Overview;
 use super::service::Staff;
+use crate::auth::Permission;
 use askama::Template;
+
+/// The console's pages in menu order, each with the permission that opens it (`None`:
+/// every staff member). A page a role may not open is not in that role's menu.
+const NAV: &[(&str, &str, Option<Permission>)] = &[("/admin/", "Overview", None)];
+
+/// One menu entry.
+pub struct NavLink {
+    pub href: &'static str,
+    pub label: &'static str,
+}
 
 /// The signed-in user as the header shows them, with the sign-out form's CSRF token.
 pub struct UserChrome {
     pub email: String,
     pub role: &'static str,
     pub csrf_token: String,
+    pub nav: Vec<NavLink>,
 }
 
 /// What the layout needs on every page.
@@ -34,6 +46,11 @@ impl Chrome {
                 email: staff.user.email.as_str().to_string(),
                 role: staff.user.role.as_str(),
                 csrf_token: csrf::token(&staff.session),
+                nav: NAV
+                    .iter()
+                    .filter(|(_, _, needs)| needs.is_none_or(|p| p.granted_to(staff.user.role)))
+                    .map(|&(href, label, _)| NavLink { href, label })
+                    .collect(),
             }),
         }
     }

@@ -66,6 +66,9 @@ pub enum Permission {
     ManageJobs,
     /// Read the outbox (the dev mailbox), which holds personal data.
     ReadMail,
+    /// See how the service runs — routes, cache, pools, limits, settings — and purge the
+    /// cache: the console's operations pages. No API route needs it.
+    Operate,
 }
 
 impl Permission {
@@ -85,7 +88,8 @@ impl Permission {
             | Permission::ReadInventory
             | Permission::AdjustInventory
             | Permission::ManageJobs
-            | Permission::ReadMail => &[Role::Admin],
+            | Permission::ReadMail
+            | Permission::Operate => &[Role::Admin],
         }
     }
 
@@ -93,7 +97,7 @@ impl Permission {
         match self {
             Permission::ReadUsers => Some(Scope::UsersRead),
             Permission::ManageUsers => Some(Scope::UsersWrite),
-            Permission::ChangeRoles | Permission::ManageApiKeys => None,
+            Permission::ChangeRoles | Permission::ManageApiKeys | Permission::Operate => None,
             Permission::ManagePosts => Some(Scope::PostsWrite),
             Permission::ManageProducts => Some(Scope::ProductsWrite),
             Permission::ReadInventory => Some(Scope::InventoryRead),

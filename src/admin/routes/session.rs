@@ -1,49 +1,19 @@
-//! The console's handlers: thin, as everywhere — parse the form, call the service, render.
+//! Signing in and out.
 
-use super::pages::{Chrome, LoginPage, MessagePage, OverviewLive, OverviewPage};
-use super::service::{self, AdminError, Staff};
-use super::web::{LOGIN_COOKIE, SESSION_COOKIE, cookie, html, nonce, see_other, set_cookie};
-use super::{csrf, overview};
+use super::{csrf_checked, failed, render};
+use crate::admin::csrf;
+use crate::admin::pages::{Chrome, LoginPage};
+use crate::admin::service::{self, AdminError, Staff};
+use crate::admin::web::{LOGIN_COOKIE, SESSION_COOKIE, cookie, nonce, see_other, set_cookie};
 use crate::rest::client_ip::client_ip;
 use crate::state::AppState;
-use askama::Template;
 use poem::http::StatusCode;
 use poem::web::{Data, Form};
 use poem::{Request, Response, handler};
 use serde::Deserialize;
-use std::time::Instant;
 
 /// How long the sign-in form's CSRF cookie lives.
 const LOGIN_FORM_TTL: u64 = 3600;
-
-/// Renders `page`, or a plain 500 when the template fails (logged).
-fn render(status: StatusCode, page: &impl Template, nonce: &str) -> Response {
-    match page.render() {
-        Ok(body) => html(status, body, nonce),
-        Err(e) => {
-            tracing::error!(error = %e, "rendering an admin page failed");
-            Response::builder()
-                .status(StatusCode::INTERNAL_SERVER_ERROR)
-                .finish()
-        }
-    }
-}
-
-/// A page with a title and one message.
-pub fn message(
-    status: StatusCode,
-    staff: Option<&Staff>,
-    title: &'static str,
-    text: String,
-) -> Response {
-    let nonce = nonce();
-    let page = MessagePage {
-        chrome: Chrome::new(&nonce, staff),
-        title,
-        message: text,
-    };
-    render(status, &page, &nonce)
-}
 
 fn login_page(
     state: &AppState,
@@ -136,10 +106,11 @@ pub async fn login(req: &Request, state: Data<&AppState>, Form(form): Form<Login
     }
 }
 
+/// A form that carries only its CSRF token (sign-out, confirmations).
 #[derive(Deserialize)]
 pub struct CsrfForm {
     #[serde(default)]
-    csrf_token: String,
+    pub csrf_token: String,
 }
 
 /// `POST /admin/logout`: ends the session.
@@ -149,70 +120,14 @@ pub async fn logout(
     staff: Data<&Staff>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if !csrf::verify(&staff.session, &form.csrf_token) {
-        return message(
-            StatusCode::FORBIDDEN,
-            Some(&staff),
-            "Forbidden",
-            AdminError::Csrf.to_string(),
-        );
+    if let Err(resp) = csrf_checked(&staff, &form.csrf_token) {
+        return resp;
     }
     if let Err(e) = service::sign_out(&state, &staff).await {
-        tracing::error!(error = %e, "ending an admin session failed");
-        return message(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            Some(&staff),
-            "Error",
-            "Signing out failed; try again.".into(),
-        );
+        return failed(&staff, "Signing out", &e);
     }
     see_other(
         "/admin/login",
         &[set_cookie(&state, SESSION_COOKIE, "", "/admin", 0)],
     )
-}
-
-/// `Server-Timing` for the time spent building a page.
-fn timed(mut resp: Response, started: Instant) -> Response {
-    let value = format!("render;dur={:.2}", started.elapsed().as_secs_f64() * 1000.0);
-    if let Ok(value) = value.parse() {
-        resp.headers_mut().insert("server-timing", value);
-    }
-    resp
-}
-
-/// `GET /admin/`: the overview of this process.
-#[handler]
-pub async fn overview_page(state: Data<&AppState>, staff: Data<&Staff>) -> Response {
-    let started = Instant::now();
-    let snap = overview::snapshot(&state).await;
-    let nonce = nonce();
-    let page = OverviewPage {
-        chrome: Chrome::new(&nonce, Some(&staff)),
-        overview: overview::Overview::new(&snap, staff.user.role),
-        version: env!("CARGO_PKG_VERSION"),
-        uptime: humantime::format_duration(std::time::Duration::from_secs(snap.uptime_secs))
-            .to_string(),
-        refresh_ms: state.config().admin.refresh_interval.get().as_millis(),
-        taken_at: taken_at(snap.taken_at),
-    };
-    timed(render(StatusCode::OK, &page, &nonce), started)
-}
-
-/// `GET /admin/overview/live`: the overview's live panel alone.
-#[handler]
-pub async fn overview_live(state: Data<&AppState>, staff: Data<&Staff>) -> Response {
-    let started = Instant::now();
-    let snap = overview::snapshot(&state).await;
-    let page = OverviewLive {
-        overview: overview::Overview::new(&snap, staff.user.role),
-        taken_at: taken_at(snap.taken_at),
-    };
-    timed(render(StatusCode::OK, &page, &nonce()), started)
-}
-
-fn taken_at(unix: u64) -> String {
-    chrono::DateTime::from_timestamp(i64::try_from(unix).unwrap_or(0), 0)
-        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
-        .unwrap_or_default()
 }
