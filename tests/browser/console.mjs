@@ -223,7 +223,8 @@ async function replayDeadJob(page) {
     return (await row.count()) === 1;
   }, 500);
   await screenshot(page, 'queues-dead-job');
-  await sleep(Math.max(0, enqueuedBy + PROBE_FAIL_MS + 1000 - Date.now()));
+  // fail_until is rounded up to a whole second: up to a second past the window.
+  await sleep(Math.max(0, enqueuedBy + PROBE_FAIL_MS + 1500 - Date.now()));
   const resp = await press(page, row.locator('[data-action=retry]'), 'POST', `/admin/queues/jobs/${id}/retry`);
   check(resp.status() === 303, `the retry button's form answered ${resp.status()}, expected 303`);
   let state = '';
