@@ -4,6 +4,7 @@
 //! the overview shows this process's statistics (`overview`, from `crate::stats`). The
 //! console is not part of the OpenAPI document.
 
+mod api_keys;
 mod assets;
 mod charts;
 mod csrf;
@@ -13,6 +14,8 @@ mod pages;
 mod routes;
 mod service;
 mod sessions;
+mod settings;
+mod users;
 mod web;
 
 pub use service::{AdminError, is_staff};
@@ -35,6 +38,17 @@ pub fn routes() -> impl Endpoint<Output = Response> {
         .at("/", get(routes::overview::show))
         .at("/overview/live", get(routes::overview::live))
         .at("/logout", post(routes::session::logout))
+        .at("/users", get(routes::users::search))
+        .at("/users/:id", get(routes::users::show))
+        .at("/users/:id/role", post(routes::users::change_role))
+        .at(
+            "/users/:id/disable",
+            get(routes::users::confirm_disable).post(routes::users::disable),
+        )
+        .at("/users/:id/enable", post(routes::users::enable))
+        .at("/api-keys", get(routes::api_keys::list))
+        .at("/api-keys/:id/revoke", post(routes::api_keys::revoke))
+        .at("/settings", get(routes::settings::show))
         .around(require_session)
 }
 

@@ -10,7 +10,16 @@ use askama::Template;
 
 /// The console's pages in menu order, each with the permission that opens it (`None`:
 /// every staff member). A page a role may not open is not in that role's menu.
-const NAV: &[(&str, &str, Option<Permission>)] = &[("/admin/", "Overview", None)];
+const NAV: &[(&str, &str, Option<Permission>)] = &[
+    ("/admin/", "Overview", None),
+    ("/admin/users", "Users", Some(Permission::ReadUsers)),
+    (
+        "/admin/api-keys",
+        "API keys",
+        Some(Permission::ManageApiKeys),
+    ),
+    ("/admin/settings", "Settings", Some(Permission::Operate)),
+];
 
 /// One menu entry.
 pub struct NavLink {

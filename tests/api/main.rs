@@ -5,6 +5,8 @@ mod helpers;
 mod admin_access;
 mod admin_overview;
 mod admin_sessions;
+mod admin_settings;
+mod admin_users;
 mod api_keys;
 mod auth;
 mod backup;
