@@ -6,11 +6,16 @@
 
 mod api_keys;
 mod assets;
+mod cache;
 mod charts;
 mod csrf;
+mod database;
 pub mod entity;
+mod figures;
 mod overview;
 mod pages;
+mod ratelimits;
+mod route_stats;
 mod routes;
 mod service;
 mod sessions;
@@ -37,6 +42,11 @@ pub fn routes() -> impl Endpoint<Output = Response> {
         .at("/static/:name", get(assets::serve))
         .at("/", get(routes::overview::show))
         .at("/overview/live", get(routes::overview::live))
+        .at("/routes", get(routes::route_stats::show))
+        .at("/cache", get(routes::cache::show))
+        .at("/cache/purge", post(routes::cache::purge))
+        .at("/database", get(routes::database::show))
+        .at("/ratelimits", get(routes::ratelimits::show))
         .at("/logout", post(routes::session::logout))
         .at("/users", get(routes::users::search))
         .at("/users/:id", get(routes::users::show))

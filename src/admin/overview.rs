@@ -47,6 +47,10 @@ pub async fn snapshot(state: &AppState) -> StatsSnapshot {
         cache: state.cache().lookups(),
         replicas: state.db().replica_stats(),
         queue,
+        cache_detail: state.cache().detail(),
+        pools: state.db().pool_stats(),
+        replica_history: state.db().replica_history(now),
+        rate_limits: state.rate_limiter().decisions(now),
     }
 }
 

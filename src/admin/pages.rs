@@ -18,6 +18,14 @@ const NAV: &[(&str, &str, Option<Permission>)] = &[
         "API keys",
         Some(Permission::ManageApiKeys),
     ),
+    ("/admin/routes", "Routes", Some(Permission::Operate)),
+    ("/admin/cache", "Cache", Some(Permission::Operate)),
+    ("/admin/database", "Database", Some(Permission::Operate)),
+    (
+        "/admin/ratelimits",
+        "Rate limits",
+        Some(Permission::Operate),
+    ),
     ("/admin/settings", "Settings", Some(Permission::Operate)),
 ];
 

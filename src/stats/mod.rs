@@ -4,8 +4,15 @@
 
 mod histogram;
 mod recorder;
+mod resources;
+mod ring;
 mod snapshot;
 
 pub use histogram::{AtomicHistogram, BOUNDS_MS, Histogram};
 pub use recorder::{MINUTES, Recorder, epoch_minute};
+pub use resources::{
+    CacheDetail, DecisionMinute, LagMinute, NamespaceLookups, PolicyDecisions, PoolStats,
+    ReplicaHistory,
+};
+pub use ring::MinuteRing;
 pub use snapshot::{CacheStats, MinuteStats, QueueStats, ReplicaStats, RouteStats, StatsSnapshot};

@@ -3,7 +3,12 @@
 //! every page shares.
 
 pub mod api_keys;
+pub mod cache;
+pub mod database;
+mod ops;
 pub mod overview;
+pub mod ratelimits;
+pub mod route_stats;
 pub mod session;
 pub mod settings;
 pub mod users;
