@@ -105,7 +105,7 @@ pub async fn purge(
     })
 }
 
-/// Whether L2 exists: `Some(hits of L2 among L1's misses)` is meaningful only then.
+/// Whether this process has an L2 (Redis); without one, L2 has no hit ratio to show.
 pub fn has_l2(state: &AppState) -> bool {
     state.redis().is_some()
 }

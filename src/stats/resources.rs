@@ -18,6 +18,22 @@ pub struct NamespaceLookups {
     pub fetches: u64,
 }
 
+/// Merges `theirs` into `ours`: a row `same` as one of ours is absorbed into it, any
+/// other is added.
+fn merge_rows<T: Clone>(
+    ours: &mut Vec<T>,
+    theirs: &[T],
+    same: impl Fn(&T, &T) -> bool,
+    absorb: impl Fn(&mut T, &T),
+) {
+    for row in theirs {
+        match ours.iter_mut().find(|mine| same(mine, row)) {
+            Some(mine) => absorb(mine, row),
+            None => ours.push(row.clone()),
+        }
+    }
+}
+
 fn ratio(part: u64, whole: u64) -> Option<f64> {
     (whole > 0).then(|| part as f64 / whole as f64)
 }
@@ -65,16 +81,12 @@ pub struct CacheDetail {
 
 impl CacheDetail {
     pub fn merge(&mut self, other: &Self) {
-        for theirs in &other.namespaces {
-            match self
-                .namespaces
-                .iter_mut()
-                .find(|n| n.namespace == theirs.namespace)
-            {
-                Some(ours) => ours.merge(theirs),
-                None => self.namespaces.push(theirs.clone()),
-            }
-        }
+        merge_rows(
+            &mut self.namespaces,
+            &other.namespaces,
+            |a, b| a.namespace == b.namespace,
+            NamespaceLookups::merge,
+        );
         self.namespaces
             .sort_by(|a, b| a.namespace.cmp(&b.namespace));
         self.l1_entries += other.l1_entries;
@@ -104,18 +116,18 @@ pub struct PoolStats {
 impl PoolStats {
     /// Merges `other`'s pools into `ours` by name: a fleet's pools of one name add up.
     pub fn merge(ours: &mut Vec<PoolStats>, other: &[PoolStats]) {
-        for theirs in other {
-            match ours.iter_mut().find(|p| p.name == theirs.name) {
-                Some(pool) => {
-                    pool.in_use += theirs.in_use;
-                    pool.idle += theirs.idle;
-                    pool.max += theirs.max;
-                    pool.acquire.merge(&theirs.acquire);
-                    pool.timeouts += theirs.timeouts;
-                }
-                None => ours.push(theirs.clone()),
-            }
-        }
+        merge_rows(
+            ours,
+            other,
+            |a, b| a.name == b.name,
+            |pool, theirs| {
+                pool.in_use += theirs.in_use;
+                pool.idle += theirs.idle;
+                pool.max += theirs.max;
+                pool.acquire.merge(&theirs.acquire);
+                pool.timeouts += theirs.timeouts;
+            },
+        );
     }
 }
 
@@ -127,12 +139,7 @@ trait Minute: Clone {
 
 /// `ours` and `theirs` (each oldest first) as one list by minute, the newest `keep`.
 fn merge_minutes<T: Minute>(ours: &mut Vec<T>, theirs: &[T], keep: usize) {
-    for row in theirs {
-        match ours.iter_mut().find(|m| m.minute() == row.minute()) {
-            Some(mine) => mine.absorb(row),
-            None => ours.push(row.clone()),
-        }
-    }
+    merge_rows(ours, theirs, |a, b| a.minute() == b.minute(), T::absorb);
     ours.sort_by_key(Minute::minute);
     let excess = ours.len().saturating_sub(keep);
     ours.drain(..excess);
@@ -192,12 +199,14 @@ pub struct ReplicaHistory {
 impl ReplicaHistory {
     /// Merges by replica name and minute: the worst lag, all the samples.
     pub fn merge(ours: &mut Vec<ReplicaHistory>, other: &[ReplicaHistory]) {
-        for theirs in other {
-            match ours.iter_mut().find(|r| r.name == theirs.name) {
-                Some(mine) => merge_minutes(&mut mine.minutes, &theirs.minutes, super::MINUTES),
-                None => ours.push(theirs.clone()),
-            }
-        }
+        merge_rows(
+            ours,
+            other,
+            |a, b| a.name == b.name,
+            |mine, theirs| {
+                merge_minutes(&mut mine.minutes, &theirs.minutes, super::MINUTES);
+            },
+        );
     }
 }
 
@@ -243,12 +252,14 @@ pub struct PolicyDecisions {
 impl PolicyDecisions {
     /// Merges by policy name and minute: the fleet's decisions add up.
     pub fn merge(ours: &mut Vec<PolicyDecisions>, other: &[PolicyDecisions]) {
-        for theirs in other {
-            match ours.iter_mut().find(|p| p.policy == theirs.policy) {
-                Some(mine) => merge_minutes(&mut mine.minutes, &theirs.minutes, super::MINUTES),
-                None => ours.push(theirs.clone()),
-            }
-        }
+        merge_rows(
+            ours,
+            other,
+            |a, b| a.policy == b.policy,
+            |mine, theirs| {
+                merge_minutes(&mut mine.minutes, &theirs.minutes, super::MINUTES);
+            },
+        );
     }
 
     pub fn allowed(&self) -> u64 {

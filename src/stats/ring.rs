@@ -6,6 +6,17 @@ use super::recorder::{MINUTES, epoch_minute};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
+/// Moves a ring slot whose counter of minutes is `slot_minute` on to `minute`; `true`
+/// for the one caller that did, which must then clear the slot's counts. An update
+/// racing that reset may be lost: a few per hour, from the history only.
+pub(super) fn claim(slot_minute: &AtomicU64, minute: u64) -> bool {
+    let seen = slot_minute.load(Ordering::Acquire);
+    seen != minute
+        && slot_minute
+            .compare_exchange(seen, minute, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+}
+
 struct Slot<const N: usize> {
     /// Minutes since the Unix epoch this slot counts; a slot from an older lap of the
     /// ring is cleared by the first update of its new minute.
@@ -37,14 +48,7 @@ impl<const N: usize> MinuteRing<N> {
     pub fn update(&self, at: SystemTime, update: impl FnOnce(&[AtomicU64; N])) {
         let minute = epoch_minute(at);
         let slot = self.slot(minute);
-        let seen = slot.minute.load(Ordering::Acquire);
-        if seen != minute
-            && slot
-                .minute
-                .compare_exchange(seen, minute, Ordering::AcqRel, Ordering::Acquire)
-                .is_ok()
-        {
-            // An update racing this reset may be lost: a few per hour, history only.
+        if claim(&slot.minute, minute) {
             slot.values
                 .iter()
                 .for_each(|v| v.store(0, Ordering::Relaxed));

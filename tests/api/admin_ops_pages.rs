@@ -4,10 +4,12 @@
 
 use crate::backend_tests;
 use crate::cache::published;
+use crate::cache_redis::fleet;
 use crate::helpers::{Backend, TestApp, csrf_field};
-use crate::rate_limit::limited;
-use levee::config::{Duration as ConfigDuration, IntIn, KeyKind, PolicyConfig, RouteRule};
+use crate::rate_limit::{limited, per_minute};
+use levee::config::{Duration as ConfigDuration, KeyKind, RouteRule};
 use levee::users::Role;
+use std::time::{Duration, Instant};
 
 backend_tests!(
     the_routes_page_lists_each_route_with_its_count_sorted_as_asked,
@@ -170,15 +172,9 @@ async fn the_database_page_lists_the_pools_of_each_role(backend: Backend) {
 async fn the_rate_limits_page_counts_rejections_per_policy(backend: Backend) {
     let tight = |c: &mut levee::config::Config| {
         limited((1000, 60, 1000))(c);
-        c.rate_limit.policies.insert(
-            "tight".into(),
-            PolicyConfig {
-                key: KeyKind::Ip,
-                quota: IntIn::new_checked(2),
-                period: ConfigDuration::secs(60),
-                burst: IntIn::new_checked(2),
-            },
-        );
+        c.rate_limit
+            .policies
+            .insert("tight".into(), per_minute(KeyKind::Ip, 2));
         c.rate_limit.routes.insert(
             0,
             RouteRule {
@@ -242,4 +238,38 @@ async fn editors_get_403_and_no_menu_entry_for_the_operations_pages(backend: Bac
         );
         page(&app, &admin.cookie, path).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_namespace_purged_on_one_instance_is_a_miss_on_the_other() {
+    // A long L1 TTL: only the purge's message can make B drop its copy.
+    let long_l1 = |c: &mut levee::config::Config| c.cache.l1_ttl = ConfigDuration::secs(300);
+    let Some((a, b)) = fleet(long_l1).await else {
+        return;
+    };
+    let editor = a.account(Role::Editor).await;
+    let slug = published(&a, &editor, "Fleet purge").await;
+    let path = format!("/posts/{slug}");
+    assert_eq!(b.get(&path).await.status(), 200);
+    let before = b.state.cache().fetch_count();
+    assert_eq!(b.get(&path).await.status(), 200);
+    assert_eq!(b.state.cache().fetch_count(), before, "B holds it in L1");
+
+    let (_, admin) = a.console(Role::Admin).await;
+    let token = csrf_field(&page(&a, &admin.cookie, "/admin/cache").await);
+    let fields = [("namespace", "post"), ("key", ""), ("csrf_token", &token)];
+    let purged = a
+        .post_form("/admin/cache/purge", &admin.cookie, &fields)
+        .await;
+    assert_eq!(purged.headers()["location"], "/admin/cache?notice=purged");
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while b.state.cache().fetch_count() == before && Instant::now() < deadline {
+        assert_eq!(b.get(&path).await.status(), 200);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        b.state.cache().fetch_count(),
+        before + 1,
+        "B's next read after the purge went to the database"
+    );
 }
