@@ -52,13 +52,15 @@ fn remaining_and_reset(value: &str) -> (u64, u64) {
 }
 
 async fn the_101st_request_gets_429_with_standard_headers(backend: Backend) {
-    let Some(app) = TestApp::spawn_with(backend, limited((100, 60, 100)), None).await else {
+    // A one-hour window: a token refills every 36 s, so a slow, loaded machine cannot
+    // refill one mid-loop and shift the counts (it did with a one-minute window).
+    let Some(app) = TestApp::spawn_with(backend, limited((100, 3600, 100)), None).await else {
         return;
     };
     for i in 0..100u64 {
         let resp = app.get("/posts").await;
         assert_eq!(resp.status(), 200, "request {i}");
-        assert_eq!(header(&resp, "ratelimit-policy"), "\"public\";q=100;w=60");
+        assert_eq!(header(&resp, "ratelimit-policy"), "\"public\";q=100;w=3600");
         assert_eq!(remaining_and_reset(&header(&resp, "ratelimit")).0, 99 - i);
     }
     let rejected = app.get("/posts").await;
