@@ -6,6 +6,9 @@
 use super::{Call, ProviderError, Receipt};
 use crate::config::ProviderConfig;
 
+/// The longest provider reference kept (the column's width).
+const MAX_REFERENCE: usize = 200;
+
 pub struct HttpProvider {
     client: reqwest::Client,
     base: String,
@@ -49,6 +52,10 @@ impl HttpProvider {
                 "the provider answered {status}"
             )));
         }
-        response.json::<Receipt>().await.map_err(unavailable)
+        let receipt = response.json::<Receipt>().await.map_err(unavailable)?;
+        // The reference is stored with the order: bounded like every outside value.
+        Ok(Receipt {
+            reference: receipt.reference.chars().take(MAX_REFERENCE).collect(),
+        })
     }
 }
