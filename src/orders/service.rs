@@ -1,6 +1,7 @@
 //! What the order endpoints ask for: placing an order (the order, its lines and the first
-//! saga step in one transaction — a caller may add its own writes to that transaction, as
-//! the idempotency layer does), reading orders as their owner or as staff, and cancelling.
+//! saga step in one transaction, which `place_in` lets a caller share — the idempotency
+//! layer's claim for `Idempotency-Key` belongs in it), reading orders as their owner or as
+//! staff, and cancelling.
 
 use super::entity::{event, line, order};
 use super::error::OrdersError;
