@@ -1,12 +1,13 @@
 //! `AppState`: what features may use while serving — pools, cache, job queue, auth keys,
-//! rate limiter, Redis and config. Features depend on this, never on `app`, which builds it.
-//! It also holds the readiness checker's last report, which `/ready` answers from.
+//! rate limiter, Redis, the outside providers and config. Features depend on this, never on
+//! `app`, which builds it. It also holds the readiness checker's last report, which `/ready` answers from.
 
 use crate::auth::Auth;
 use crate::cache::Cache;
 use crate::config::Config;
 use crate::db::Db;
 use crate::jobs::JobQueue;
+use crate::providers::Providers;
 use crate::rate_limit::RateLimiter;
 use crate::redis_conn::RedisConn;
 use crate::stats::Recorder;
@@ -30,6 +31,8 @@ pub struct Parts {
     pub jobs: JobQueue,
     pub redis: Option<RedisConn>,
     pub metrics: PrometheusHandle,
+    /// The payment and shipping providers orders call.
+    pub providers: Providers,
 }
 
 struct Inner {
@@ -77,6 +80,10 @@ impl AppState {
 
     pub fn redis(&self) -> Option<&RedisConn> {
         self.0.parts.redis.as_ref()
+    }
+
+    pub fn providers(&self) -> &Providers {
+        &self.0.parts.providers
     }
 
     pub fn metrics(&self) -> &PrometheusHandle {

@@ -25,6 +25,8 @@ pub enum AppError {
     Tls(#[from] TlsError),
     #[error(transparent)]
     Mail(#[from] crate::mail::MailError),
+    #[error("providers: cannot build the HTTP client: {0}")]
+    Providers(#[from] reqwest::Error),
     #[error("server failed: {0}")]
     Serve(std::io::Error),
 }

@@ -15,6 +15,7 @@ use crate::config::{Config, JobsConfig};
 use crate::db::{self, Db};
 use crate::http::{self, tls};
 use crate::jobs::{JobQueue, Registry, Workers};
+use crate::providers::Providers;
 use crate::rate_limit::RateLimiter;
 use crate::redis_conn::RedisConn;
 use crate::state::{AppState, Parts};
@@ -25,12 +26,27 @@ use std::net::SocketAddr;
 use std::time::Duration;
 use tasks::{StopSignal, Tasks};
 
+/// What job handlers use besides the database: the queue (a step enqueues the next), the
+/// cache (stock moves change `available`) and the outside providers.
+pub struct JobDeps {
+    pub queue: JobQueue,
+    pub cache: Cache,
+    pub providers: Providers,
+}
+
 /// Every job kind this binary runs: the queue's own and each feature's.
-pub fn job_registry(config: &Config) -> Result<Registry, AppError> {
+pub fn job_registry(config: &Config, deps: &JobDeps) -> Result<Registry, AppError> {
     let mut registry = crate::jobs::builtin_registry(&config.jobs);
     crate::mail::register_jobs(&mut registry, &config.mail)?;
     crate::auth::register_jobs(&mut registry);
     crate::admin::register_jobs(&mut registry, &config.admin);
+    let saga = crate::orders::Saga {
+        jobs: deps.queue.clone(),
+        cache: deps.cache.clone(),
+        providers: deps.providers.clone(),
+        mail: config.mail.clone(),
+    };
+    crate::orders::register_jobs(&mut registry, saga);
     Ok(registry)
 }
 
@@ -148,16 +164,22 @@ impl Application {
             None => None,
         };
         let addr = listener.local_addr().map_err(AppError::Serve)?;
-        let registry = job_registry(&config)?;
+        let deps = JobDeps {
+            queue: JobQueue::new(redis.clone(), &db),
+            cache,
+            providers: Providers::new(&config.providers)?,
+        };
+        let registry = job_registry(&config, &deps)?;
         let state = AppState::new(Parts {
             config,
             auth,
             rate_limiter,
-            cache,
-            jobs: JobQueue::new(redis.clone(), &db),
+            cache: deps.cache,
+            jobs: deps.queue,
             db,
             redis,
             metrics: crate::telemetry::metrics_handle(),
+            providers: deps.providers,
         });
         Ok(Self {
             state,

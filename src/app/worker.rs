@@ -1,10 +1,14 @@
 //! The `levee worker` process: job workers without the public API. With `metrics.listen`
 //! set it also serves `/health` and `/metrics` there, for probes and scrapers.
 
-use super::{AppError, Tasks, bind, job_registry, open_redis, start_side_listener, start_workers};
+use super::{
+    AppError, JobDeps, Tasks, bind, job_registry, open_redis, start_side_listener, start_workers,
+};
+use crate::cache::Cache;
 use crate::config::Config;
 use crate::db::{Db, migrate};
 use crate::jobs::JobQueue;
+use crate::providers::Providers;
 use poem::web::Json;
 use poem::{Route, handler};
 use std::future::Future;
@@ -39,10 +43,17 @@ pub async fn run_worker(
     let db = Db::connect(&config.database).await?;
     migrate::check(&db).await?;
     let redis = open_redis(&config)?;
-    let registry = job_registry(&config)?;
     // Enqueues elsewhere in the fleet wake these workers (Redis, else PostgreSQL NOTIFY);
     // on SQLite they find new jobs by polling every `jobs.poll_interval`.
-    let queue = JobQueue::new(redis, &db);
+    let queue = JobQueue::new(redis.clone(), &db);
+    // The cache only to invalidate: with Redis that reaches every `serve` of the fleet;
+    // without it their L1 entries expire by `cache.l1_ttl`.
+    let deps = JobDeps {
+        queue: queue.clone(),
+        cache: Cache::new(&config.cache, redis, None),
+        providers: Providers::new(&config.providers)?,
+    };
+    let registry = job_registry(&config, &deps)?;
     let mut tasks = Tasks::default();
     if let Some(addr) = config.metrics.listen {
         let listener = bind(addr).await?;

@@ -16,10 +16,12 @@ pub enum Scope {
     InventoryWrite,
     JobsAdmin,
     MailRead,
+    OrdersRead,
+    OrdersWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 8] = [
+    pub const ALL: [Scope; 10] = [
         Scope::UsersRead,
         Scope::UsersWrite,
         Scope::PostsWrite,
@@ -28,6 +30,8 @@ impl Scope {
         Scope::InventoryWrite,
         Scope::JobsAdmin,
         Scope::MailRead,
+        Scope::OrdersRead,
+        Scope::OrdersWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -40,6 +44,8 @@ impl Scope {
             Scope::InventoryWrite => "inventory:write",
             Scope::JobsAdmin => "jobs:admin",
             Scope::MailRead => "mail:read",
+            Scope::OrdersRead => "orders:read",
+            Scope::OrdersWrite => "orders:write",
         }
     }
 
@@ -66,6 +72,10 @@ pub enum Permission {
     ManageJobs,
     /// Read the outbox (the dev mailbox), which holds personal data.
     ReadMail,
+    /// See and filter every customer's orders.
+    ReadOrders,
+    /// Cancel any customer's order.
+    ManageOrders,
     /// See how the service runs — routes, cache, pools, limits, settings — and purge the
     /// cache: the console's operations pages. No API route needs it.
     Operate,
@@ -89,6 +99,8 @@ impl Permission {
             | Permission::AdjustInventory
             | Permission::ManageJobs
             | Permission::ReadMail
+            | Permission::ReadOrders
+            | Permission::ManageOrders
             | Permission::Operate => &[Role::Admin],
         }
     }
@@ -104,6 +116,8 @@ impl Permission {
             Permission::AdjustInventory => Some(Scope::InventoryWrite),
             Permission::ManageJobs => Some(Scope::JobsAdmin),
             Permission::ReadMail => Some(Scope::MailRead),
+            Permission::ReadOrders => Some(Scope::OrdersRead),
+            Permission::ManageOrders => Some(Scope::OrdersWrite),
         }
     }
 }

@@ -9,6 +9,7 @@ mod jobs;
 mod limit_key;
 mod load;
 mod mail;
+mod orders;
 mod rate_limit;
 mod redact;
 mod validate;
@@ -22,6 +23,7 @@ pub use jobs::{CronEntry, JobsConfig};
 pub use limit_key::KeyKind;
 pub use load::{ConfigError, ConfigSource, load};
 pub use mail::MailConfig;
+pub use orders::{OrdersConfig, ProviderConfig, ProviderKind, ProvidersConfig};
 pub use rate_limit::{PolicyConfig, RateLimitConfig, RouteRule};
 pub use redact::redact_url;
 pub use redact::{redacted, redacted_toml};
@@ -47,6 +49,8 @@ pub struct Config {
     pub jobs: JobsConfig,
     pub mail: MailConfig,
     pub admin: AdminConfig,
+    pub orders: OrdersConfig,
+    pub providers: ProvidersConfig,
 }
 
 /// The public HTTP listener.

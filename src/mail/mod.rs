@@ -13,4 +13,4 @@ mod templates;
 
 pub use error::MailError;
 pub use model::SendEmail;
-pub use service::{register_jobs, welcome};
+pub use service::{order_confirmation, register_jobs, welcome};

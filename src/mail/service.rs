@@ -23,6 +23,27 @@ pub fn welcome(config: &MailConfig, user: &crate::users::Model) -> Result<SendEm
     })
 }
 
+/// The confirmation of a completed order, to its customer; `total` as it should read.
+pub fn order_confirmation(
+    config: &MailConfig,
+    user: &crate::users::Model,
+    order_id: Uuid,
+    total: &str,
+) -> Result<SendEmail, MailError> {
+    let rendered = templates::order_confirmed(templates::OrderConfirmedText {
+        name: &user.name,
+        order_id: &order_id.to_string(),
+        total,
+        site_name: &config.site_name,
+    })?;
+    Ok(SendEmail {
+        to: user.email.to_string(),
+        subject: rendered.subject,
+        text: rendered.text,
+        html: rendered.html,
+    })
+}
+
 /// Registers the `email.send` handler, delivering through the mailer `config` describes.
 pub fn register_jobs(registry: &mut Registry, config: &MailConfig) -> Result<(), MailError> {
     let mailer = Mailer::new(config)?;

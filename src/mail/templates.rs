@@ -19,6 +19,25 @@ struct WelcomeHtml<'a> {
     site_name: &'a str,
 }
 
+/// What the order confirmation shows.
+#[derive(Template)]
+#[template(path = "email/order_confirmed.txt")]
+pub struct OrderConfirmedText<'a> {
+    pub name: &'a str,
+    pub order_id: &'a str,
+    pub total: &'a str,
+    pub site_name: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/order_confirmed.html")]
+struct OrderConfirmedHtml<'a> {
+    name: &'a str,
+    order_id: &'a str,
+    total: &'a str,
+    site_name: &'a str,
+}
+
 /// A rendered message, ready to send.
 pub struct Rendered {
     pub subject: String,
@@ -42,6 +61,22 @@ pub fn welcome(name: &str, email: &str, site_name: &str) -> Result<Rendered, ask
             site_name,
         }
         .render()?,
+    })
+}
+
+/// The confirmation of a completed order.
+pub fn order_confirmed(fields: OrderConfirmedText<'_>) -> Result<Rendered, askama::Error> {
+    let html = OrderConfirmedHtml {
+        name: fields.name,
+        order_id: fields.order_id,
+        total: fields.total,
+        site_name: fields.site_name,
+    }
+    .render()?;
+    Ok(Rendered {
+        subject: format!("Your order at {}", fields.site_name),
+        text: fields.render()?,
+        html,
     })
 }
 

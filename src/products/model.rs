@@ -20,6 +20,7 @@ macro_rules! text_value {
             Clone,
             PartialEq,
             Eq,
+            Hash,
             serde::Serialize,
             serde::Deserialize,
             sea_orm::DeriveValueType,

@@ -96,8 +96,14 @@ pub async fn archive(
 
 /// After a change to the products at `skus` (old and new SKU on a rename, or their stock).
 pub async fn invalidate(state: &AppState, skus: &[&Sku]) {
+    invalidate_in(state.cache(), skus).await;
+}
+
+/// The same, for code that holds the cache but no `AppState` (job handlers: orders move
+/// stock, and `available` is part of a product's representation).
+pub async fn invalidate_in(cache: &crate::cache::Cache, skus: &[&Sku]) {
     let keys: Vec<&str> = skus.iter().map(|s| s.as_str()).collect();
-    PRODUCTS.invalidate(state.cache(), &keys).await;
+    PRODUCTS.invalidate(cache, &keys).await;
 }
 
 async fn with_levels(state: &AppState, product: super::Model) -> Result<Stocked, ProductsError> {

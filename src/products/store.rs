@@ -233,3 +233,11 @@ pub async fn existing_skus(conn: &impl ConnectionTrait, skus: Vec<Sku>) -> Resul
         .map(|p| p.sku)
         .collect())
 }
+
+/// The products at `skus`, archived ones included (orders say why a SKU cannot be bought).
+pub async fn find_many(conn: &impl ConnectionTrait, skus: Vec<Sku>) -> Result<Vec<Model>, DbErr> {
+    Products::find()
+        .filter(Column::Sku.is_in(skus))
+        .all(conn)
+        .await
+}

@@ -6,13 +6,16 @@
 //! - `requests`: sending requests to a `TestApp`, accounts and sessions made through the API;
 //! - `assertions`: RFC 9457 problem bodies;
 //! - `console`: the admin console driven like a browser (forms, cookies, CSRF);
-//! - `jobs`: a test job kind, its handlers, enqueueing and waiting for job states.
+//! - `jobs`: a test job kind, its handlers, enqueueing and waiting for job states;
+//! - `orders`: products with stock, customers in bulk, orders placed and settled, and stock
+//!   reconciled with its ledger.
 
 mod app;
 mod assertions;
 mod console;
 mod databases;
 pub mod jobs;
+pub mod orders;
 mod processes;
 mod requests;
 

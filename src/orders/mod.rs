@@ -1,0 +1,17 @@
+//! Orders: checkout answered at once (202), then a durable saga — reserve stock, charge,
+//! ship, confirm — with compensation when a step fails, and an event log of every
+//! transition. Outside providers are reached through `crate::providers`.
+
+pub mod api;
+pub mod entity;
+mod error;
+mod model;
+mod saga;
+pub mod service;
+mod steps;
+mod store;
+
+pub use error::OrdersError;
+pub use model::{Address, OrderStatus, StockHold};
+pub use saga::{OrderStep, Saga, Step, register_jobs};
+pub use store::{OrderFilter, Placed};

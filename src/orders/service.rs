@@ -1,0 +1,225 @@
+//! What the order endpoints ask for: placing an order (the order, its lines and the first
+//! saga step in one transaction, which `place_in` lets a caller share — the idempotency
+//! layer's claim for `Idempotency-Key` belongs in it), reading orders as their owner or as
+//! staff, and cancelling.
+
+use super::entity::{event, line, order};
+use super::error::OrdersError;
+use super::model::{Address, OrderStatus, StockHold, WantedLine};
+use super::saga::{self, Step, counted};
+use super::store::{self, Changes, OrderFilter, Placed};
+use crate::db::ids::UserId;
+use crate::db::pagination::{Page, PageRequest};
+use crate::error::FieldError;
+use crate::products::{Currency, Sku};
+use crate::state::AppState;
+use chrono::Utc;
+use sea_orm::{ConnectionTrait, DatabaseTransaction};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// A validated order from a customer, before prices are looked up.
+#[derive(Debug, Clone)]
+pub struct NewOrder {
+    pub user: UserId,
+    pub lines: Vec<WantedLine>,
+    pub address: Address,
+}
+
+/// Who is looking at (or cancelling) orders: a customer sees their own, staff every one.
+#[derive(Debug, Clone, Copy)]
+pub struct Viewer {
+    pub user: Option<UserId>,
+    pub staff: bool,
+}
+
+impl Viewer {
+    fn may_see(&self, order: &order::Model) -> bool {
+        self.staff || self.user == Some(order.user_id)
+    }
+}
+
+/// Places the order in its own transaction; the saga starts once it commits.
+pub async fn place(state: &AppState, new: NewOrder) -> Result<Placed, OrdersError> {
+    let txn = state.db().begin_write().await?;
+    let placed = place_in(state, &txn, new).await?;
+    txn.commit().await?;
+    counted(OrderStatus::Pending);
+    Ok(placed)
+}
+
+/// Inserts the order priced from the current catalog and enqueues its first saga step, in
+/// `txn`. Lines naming unknown, archived or inactive products, or a second currency, are
+/// refused with a pointer to the line.
+pub async fn place_in(
+    state: &AppState,
+    txn: &DatabaseTransaction,
+    new: NewOrder,
+) -> Result<Placed, OrdersError> {
+    let skus = new.lines.iter().map(|l| l.sku.clone()).collect();
+    let products: HashMap<Sku, crate::products::Model> = crate::products::find_many(txn, skus)
+        .await?
+        .into_iter()
+        .map(|p| (p.sku.clone(), p))
+        .collect();
+    let id = Uuid::now_v7();
+    let (mut errors, mut lines) = (Vec::new(), Vec::new());
+    let mut currency: Option<&Currency> = None;
+    let mut total: Option<i64> = Some(0);
+    for (i, wanted) in new.lines.iter().enumerate() {
+        let pointer = format!("/items/{i}/sku");
+        let product = match products.get(&wanted.sku) {
+            None => Err("no such product"),
+            Some(p) if p.archived_at.is_some() => Err("this product has been withdrawn"),
+            Some(p) if !p.active => Err("this product is not on sale"),
+            Some(p) => Ok(p),
+        };
+        let product = match product {
+            Ok(p) => p,
+            Err(why) => {
+                errors.push(FieldError::at(pointer, why));
+                continue;
+            }
+        };
+        match currency {
+            Some(c) if *c != product.currency => errors.push(FieldError::at(
+                pointer,
+                format!(
+                    "is priced in {}; an order is in one currency ({c})",
+                    product.currency
+                ),
+            )),
+            _ => currency = Some(&product.currency),
+        }
+        total =
+            total.and_then(|t| t.checked_add(product.price_amount.checked_mul(wanted.quantity)?));
+        lines.push(line::Model {
+            order_id: id,
+            line_no: i32::try_from(i).unwrap_or(i32::MAX),
+            product_id: product.id,
+            sku: product.sku.clone(),
+            quantity: wanted.quantity,
+            unit_price: product.price_amount,
+        });
+    }
+    let (Some(currency), Some(total), true) = (currency, total, errors.is_empty()) else {
+        if errors.is_empty() {
+            errors.push(FieldError::at("/items", "the total is too large"));
+        }
+        return Err(OrdersError::Lines(errors));
+    };
+    let now = Utc::now();
+    let deadline = chrono::Duration::from_std(state.config().orders.deadline.get())
+        .unwrap_or(chrono::Duration::MAX);
+    let order = order::Model {
+        id,
+        user_id: new.user,
+        status: OrderStatus::Pending,
+        stock: StockHold::None,
+        currency: currency.clone(),
+        total_amount: total,
+        shipping_address: serde_json::to_string(&new.address).unwrap_or_default(),
+        payment_ref: None,
+        shipment_ref: None,
+        reason: None,
+        deadline_at: now + deadline,
+        created_at: now,
+        updated_at: now,
+    };
+    let placed = store::insert(txn, order, lines).await?;
+    saga::enqueue(state.jobs(), txn, id, Step::Reserve).await?;
+    Ok(placed)
+}
+
+/// One order with its lines, if `viewer` may see it (others get 404, as if it did not exist).
+pub async fn get(state: &AppState, viewer: Viewer, id: Uuid) -> Result<Placed, OrdersError> {
+    load(&state.db().read(), viewer, id).await
+}
+
+async fn load(
+    conn: &impl ConnectionTrait,
+    viewer: Viewer,
+    id: Uuid,
+) -> Result<Placed, OrdersError> {
+    let order = store::find(conn, id)
+        .await?
+        .filter(|o| viewer.may_see(o))
+        .ok_or(OrdersError::NotFound)?;
+    let lines = store::lines_of(conn, vec![id]).await?;
+    Ok(Placed { order, lines })
+}
+
+/// The event log of an order `viewer` may see, oldest first.
+pub async fn events(
+    state: &AppState,
+    viewer: Viewer,
+    id: Uuid,
+) -> Result<Vec<event::Model>, OrdersError> {
+    let placed = get(state, viewer, id).await?;
+    Ok(store::events(&state.db().read(), placed.order.id).await?)
+}
+
+/// A page of orders matching `filter`, newest first, each with its lines.
+pub async fn list(
+    state: &AppState,
+    filter: OrderFilter,
+    page: PageRequest<Uuid>,
+) -> Result<Page<Placed>, OrdersError> {
+    let db = state.db().read();
+    let orders = store::list(&db, filter, page.after, page.rows()).await?;
+    let mut lines: HashMap<Uuid, Vec<line::Model>> = HashMap::new();
+    for l in store::lines_of(&db, orders.iter().map(|o| o.id).collect()).await? {
+        lines.entry(l.order_id).or_default().push(l);
+    }
+    let placed = orders
+        .into_iter()
+        .map(|order| Placed {
+            lines: lines.remove(&order.id).unwrap_or_default(),
+            order,
+        })
+        .collect();
+    Ok(Page::from_rows(placed, page.limit, |p| p.order.id))
+}
+
+/// Cancels the order if it has no shipment yet. One conditional UPDATE decides a race with
+/// a running saga step: if the step moved the order first, the cancel looks again and
+/// compensates for the new state (reserved: release now; paid: refund, then release).
+pub async fn cancel(state: &AppState, viewer: Viewer, id: Uuid) -> Result<Placed, OrdersError> {
+    // Each lost race means a step moved the order forward; there are only so many steps.
+    for _ in 0..OrderStatus::CANCELLABLE.len() + 1 {
+        let order = store::find(state.db().write(), id)
+            .await?
+            .filter(|o| viewer.may_see(o))
+            .ok_or(OrdersError::NotFound)?;
+        if !OrderStatus::CANCELLABLE.contains(&order.status) {
+            return Err(OrdersError::NotCancellable(order.status));
+        }
+        let txn = state.db().begin_write().await?;
+        let who = if viewer.staff && viewer.user != Some(order.user_id) {
+            "cancelled by staff"
+        } else {
+            "cancelled by the customer"
+        };
+        let changes = Changes {
+            reason: Some(who.into()),
+            ..Changes::default()
+        };
+        if !store::transition(&txn, id, order.status, OrderStatus::Cancelled, changes).await? {
+            txn.rollback().await?;
+            continue;
+        }
+        let released = match order.status {
+            OrderStatus::Reserved => saga::settle_stock(&txn, id, StockHold::Released).await?,
+            OrderStatus::Paid => {
+                saga::enqueue(state.jobs(), &txn, id, Step::Refund).await?;
+                Vec::new()
+            }
+            _ => Vec::new(),
+        };
+        txn.commit().await?;
+        counted(OrderStatus::Cancelled);
+        saga::invalidate(state.cache(), &released).await;
+        return load(state.db().write(), viewer, id).await;
+    }
+    Err(OrdersError::NotCancellable(OrderStatus::Cancelled))
+}

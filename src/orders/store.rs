@@ -1,0 +1,188 @@
+//! The queries of orders: plain functions of a connection. Every change of state is one
+//! conditional UPDATE (`… WHERE status = from`), so of two racing writers exactly one wins,
+//! and its event row is written in the same transaction.
+
+use super::entity::{event, line, order};
+use super::model::{OrderStatus, StockHold};
+use crate::db::ids::UserId;
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use uuid::Uuid;
+
+/// An order and its lines.
+#[derive(Debug, Clone)]
+pub struct Placed {
+    pub order: order::Model,
+    pub lines: Vec<line::Model>,
+}
+
+/// Inserts the order, its lines and its first event. Run in a transaction.
+pub async fn insert(
+    conn: &impl ConnectionTrait,
+    order: order::Model,
+    lines: Vec<line::Model>,
+) -> Result<Placed, DbErr> {
+    let order = order::ActiveModel::from(order).insert(conn).await?;
+    line::Entity::insert_many(lines.iter().cloned().map(line::ActiveModel::from))
+        .exec(conn)
+        .await?;
+    record(conn, order.id, None, OrderStatus::Pending, None, None).await?;
+    Ok(Placed { order, lines })
+}
+
+/// Appends an event to the order's log.
+async fn record(
+    conn: &impl ConnectionTrait,
+    order_id: Uuid,
+    from: Option<OrderStatus>,
+    to: OrderStatus,
+    domain_event: Option<&str>,
+    detail: Option<String>,
+) -> Result<(), DbErr> {
+    event::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        order_id: Set(order_id),
+        from_status: Set(from),
+        to_status: Set(to),
+        event: Set(domain_event.map(str::to_string)),
+        detail: Set(detail),
+        created_at: Set(Utc::now()),
+    }
+    .insert(conn)
+    .await
+    .map(|_| ())
+}
+
+/// Appends a note to the order's log without a change of state (a refund went through).
+pub async fn note(
+    conn: &impl ConnectionTrait,
+    order_id: Uuid,
+    status: OrderStatus,
+    detail: String,
+) -> Result<(), DbErr> {
+    let detail = detail.chars().take(200).collect();
+    record(conn, order_id, Some(status), status, None, Some(detail)).await
+}
+
+/// What a transition sets besides the status.
+#[derive(Debug, Default)]
+pub struct Changes {
+    pub payment_ref: Option<String>,
+    pub shipment_ref: Option<String>,
+    /// Why; kept on the order (rejections, failures, cancels) and in the event.
+    pub reason: Option<String>,
+}
+
+/// Moves the order from `from` to `to` if it is still in `from`, with its event. `false`
+/// when another writer moved it first.
+pub async fn transition(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    from: OrderStatus,
+    to: OrderStatus,
+    changes: Changes,
+) -> Result<bool, DbErr> {
+    let mut update = order::Entity::update_many()
+        .col_expr(order::Column::Status, Expr::value(to))
+        .col_expr(order::Column::UpdatedAt, Expr::value(Utc::now()));
+    if let Some(reference) = changes.payment_ref {
+        update = update.col_expr(order::Column::PaymentRef, Expr::value(reference));
+    }
+    if let Some(reference) = changes.shipment_ref {
+        update = update.col_expr(order::Column::ShipmentRef, Expr::value(reference));
+    }
+    // Bounded: reasons are levee's own messages or a provider's, cut to the column.
+    let reason: Option<String> = changes.reason.map(|r| r.chars().take(200).collect());
+    if let Some(reason) = &reason {
+        update = update.col_expr(order::Column::Reason, Expr::value(reason.clone()));
+    }
+    let moved = update
+        .filter(order::Column::Id.eq(id))
+        .filter(order::Column::Status.eq(from))
+        .exec(conn)
+        .await?
+        .rows_affected
+        == 1;
+    if moved {
+        record(conn, id, Some(from), to, to.domain_event(), reason).await?;
+    }
+    Ok(moved)
+}
+
+/// Moves the order's stock from `from` to `to` if it is still there: the guard that lets a
+/// compensation run twice but release once.
+pub async fn move_stock(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    from: StockHold,
+    to: StockHold,
+) -> Result<bool, DbErr> {
+    Ok(order::Entity::update_many()
+        .col_expr(order::Column::Stock, Expr::value(to))
+        .filter(order::Column::Id.eq(id))
+        .filter(order::Column::Stock.eq(from))
+        .exec(conn)
+        .await?
+        .rows_affected
+        == 1)
+}
+
+pub async fn find(conn: &impl ConnectionTrait, id: Uuid) -> Result<Option<order::Model>, DbErr> {
+    order::Entity::find_by_id(id).one(conn).await
+}
+
+/// The lines of the given orders, by order then line number.
+pub async fn lines_of(
+    conn: &impl ConnectionTrait,
+    ids: Vec<Uuid>,
+) -> Result<Vec<line::Model>, DbErr> {
+    line::Entity::find()
+        .filter(line::Column::OrderId.is_in(ids))
+        .order_by_asc(line::Column::OrderId)
+        .order_by_asc(line::Column::LineNo)
+        .all(conn)
+        .await
+}
+
+/// The order's event log, oldest first.
+pub async fn events(conn: &impl ConnectionTrait, id: Uuid) -> Result<Vec<event::Model>, DbErr> {
+    event::Entity::find()
+        .filter(event::Column::OrderId.eq(id))
+        .order_by_asc(event::Column::Id)
+        .all(conn)
+        .await
+}
+
+/// Which orders a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    /// One customer's orders; `None` for all (staff).
+    pub user: Option<UserId>,
+    pub status: Option<OrderStatus>,
+}
+
+/// Orders matching `filter`, newest first, older than the `before` id (ids are UUIDv7).
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    filter: OrderFilter,
+    before: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<order::Model>, DbErr> {
+    let mut query = order::Entity::find()
+        .order_by_desc(order::Column::Id)
+        .limit(limit);
+    if let Some(user) = filter.user {
+        query = query.filter(order::Column::UserId.eq(user));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(order::Column::Status.eq(status));
+    }
+    if let Some(before) = before {
+        query = query.filter(order::Column::Id.lt(before));
+    }
+    query.all(conn).await
+}

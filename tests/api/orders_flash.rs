@@ -1,0 +1,128 @@
+//! The flash sale: hundreds of customers buying one hot product at once, with and without a
+//! failing payment provider. Stock never oversells, and it reconciles with its ledger.
+
+use crate::backend_tests;
+use crate::helpers::orders::{SETTLED, basket, for_orders, product, reconciled_stock};
+use crate::helpers::{Backend, Session, TestApp};
+use levee::orders::OrderStatus;
+use levee::orders::entity::order;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+/// Every buyer orders one unit of `sku` at once; all are accepted with 202 and a relative
+/// `Location`.
+async fn rush(app: &TestApp, buyers: &[Session], sku: &str) {
+    let started = Instant::now();
+    let orders = buyers.iter().map(|b| async move {
+        let resp = app.place_order(&b.access, basket(&[(sku, 1)])).await;
+        assert_eq!(resp.status(), 202);
+        let location = resp.headers()["location"]
+            .to_str()
+            .expect("location")
+            .to_string();
+        let order: Value = resp.json().await.expect("json");
+        assert_eq!(order["status"], "pending");
+        assert_eq!(
+            location,
+            format!("/orders/{}", order["id"].as_str().expect("id"))
+        );
+    });
+    futures_util::future::join_all(orders).await;
+    eprintln!(
+        "{} orders accepted in {:?}",
+        buyers.len(),
+        started.elapsed()
+    );
+}
+
+async fn count(app: &TestApp, status: OrderStatus) -> u64 {
+    order::Entity::find()
+        .filter(order::Column::Status.eq(status))
+        .count(app.state.db().write())
+        .await
+        .expect("count")
+}
+
+/// Waits until no order is still on its way, then returns the count in each state.
+async fn settle(app: &TestApp, limit: Duration) -> Vec<(OrderStatus, u64)> {
+    let started = Instant::now();
+    loop {
+        let unsettled = order::Entity::find()
+            .filter(order::Column::Status.is_not_in(SETTLED))
+            .count(app.state.db().write())
+            .await
+            .expect("count");
+        if unsettled == 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < limit,
+            "{unsettled} orders never settled"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    eprintln!("settled in {:?}", started.elapsed());
+    let mut counts = Vec::new();
+    for status in [
+        OrderStatus::Completed,
+        OrderStatus::Rejected,
+        OrderStatus::Failed,
+        OrderStatus::Cancelled,
+    ] {
+        counts.push((status, count(app, status).await));
+    }
+    counts
+}
+
+async fn a_flash_sale_sells_exactly_the_stock_and_rejects_the_rest(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(backend, for_orders, None).await else {
+        return;
+    };
+    product(&app, "HOT-1", 1999, "EUR", 100).await;
+    let buyers = app.customers(500).await;
+    rush(&app, &buyers, "HOT-1").await;
+    let counts = settle(&app, Duration::from_secs(240)).await;
+    assert_eq!(
+        counts,
+        [
+            (OrderStatus::Completed, 100),
+            (OrderStatus::Rejected, 400),
+            (OrderStatus::Failed, 0),
+            (OrderStatus::Cancelled, 0)
+        ]
+    );
+    assert_eq!(reconciled_stock(&app, "HOT-1").await, (0, 0, 100));
+    let public: Value = app.get_json("/products/HOT-1").await;
+    assert_eq!(public["available"], 0, "the cached figure was invalidated");
+    let metrics = app.get("/metrics").await.text().await.expect("metrics");
+    assert!(metrics.contains("levee_orders_total{status=\"completed\"}"));
+    assert!(metrics.contains("levee_saga_step_duration_seconds"));
+}
+
+async fn a_declining_payment_provider_fails_orders_and_returns_their_stock(backend: Backend) {
+    let tweak = |c: &mut levee::config::Config| {
+        for_orders(c);
+        c.providers.payment.failure_rate = 0.3;
+    };
+    let Some(app) = TestApp::spawn_with(backend, tweak, None).await else {
+        return;
+    };
+    product(&app, "HOT-2", 500, "EUR", 200).await;
+    let buyers = app.customers(150).await;
+    rush(&app, &buyers, "HOT-2").await;
+    let counts = settle(&app, Duration::from_secs(180)).await;
+    let (completed, failed) = (counts[0].1 as i64, counts[2].1 as i64);
+    assert_eq!(completed + failed, 150, "{counts:?}");
+    assert!(
+        (20..=70).contains(&failed),
+        "about 30% declined: {counts:?}"
+    );
+    let (on_hand, reserved, sold) = reconciled_stock(&app, "HOT-2").await;
+    assert_eq!((on_hand, reserved, sold), (200 - completed, 0, completed));
+}
+
+backend_tests!(
+    a_flash_sale_sells_exactly_the_stock_and_rejects_the_rest,
+    a_declining_payment_provider_fails_orders_and_returns_their_stock,
+);
