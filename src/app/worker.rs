@@ -1,14 +1,16 @@
-//! The `levee worker` process: job workers without the public API. With `metrics.listen`
+//! The `levee worker` process: job workers without the public API, publishing its
+//! statistics for the console's fleet view like `serve` does. With `metrics.listen`
 //! set it also serves `/health` and `/metrics` there, for probes and scrapers.
 
 use super::{AppError, Tasks, bind, job_registry, open_redis, start_side_listener, start_workers};
+use crate::admin::fleet::{Fleet, process_snapshot};
 use crate::config::Config;
 use crate::db::{Db, migrate};
 use crate::jobs::JobQueue;
 use poem::web::Json;
 use poem::{Route, handler};
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long probe requests get to finish at shutdown.
 const PROBE_GRACE: Duration = Duration::from_secs(1);
@@ -27,6 +29,14 @@ async fn metrics_upkeep() {
     }
 }
 
+/// Publishes this worker's snapshot every `admin.publish_interval`, until aborted.
+async fn publish_stats(fleet: Fleet, db: Db) {
+    let (instance, started) = (crate::stats::Instance::current("worker"), Instant::now());
+    fleet
+        .publish_every(|| process_snapshot(&db, &instance, started.elapsed()))
+        .await;
+}
+
 /// Works the configured queues until `shutdown`, then drains: running jobs get
 /// `jobs.shutdown_timeout`, the rest return to the queue.
 pub async fn run_worker(
@@ -42,7 +52,7 @@ pub async fn run_worker(
     let registry = job_registry(&config)?;
     // Enqueues elsewhere in the fleet wake these workers (Redis, else PostgreSQL NOTIFY);
     // on SQLite they find new jobs by polling every `jobs.poll_interval`.
-    let queue = JobQueue::new(redis, &db);
+    let queue = JobQueue::new(redis.clone(), &db);
     let mut tasks = Tasks::default();
     if let Some(addr) = config.metrics.listen {
         let listener = bind(addr).await?;
@@ -55,6 +65,11 @@ pub async fn run_worker(
         start_side_listener(&mut tasks, "probe listener", listener, routes, PROBE_GRACE)?;
     }
     tasks.spawn_loop("metrics upkeep", metrics_upkeep());
+    let fleet = Fleet::new(&db, redis.as_ref(), &config.admin);
+    tasks.spawn_loop(
+        "fleet statistics publisher",
+        publish_stats(fleet, db.clone()),
+    );
     let stopper = tasks.stopper();
     tokio::spawn(async move {
         shutdown.await;
