@@ -3,6 +3,7 @@
 
 use crate::config::RedisConfig;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -15,6 +16,8 @@ pub struct RedisConn {
     backoff: Duration,
     /// Shared by every clone: after an error all users skip Redis until this passes.
     down_until: Arc<Mutex<Option<Instant>>>,
+    /// Failed calls by user, as `levee_redis_errors_total` counts them (admin console).
+    errors: Arc<Mutex<BTreeMap<&'static str, u64>>>,
 }
 
 impl RedisConn {
@@ -36,6 +39,7 @@ impl RedisConn {
             prefix: config.key_prefix.clone(),
             backoff: config.backoff.get(),
             down_until: Arc::new(Mutex::new(None)),
+            errors: Arc::default(),
         })
     }
 
@@ -70,6 +74,12 @@ impl RedisConn {
         let result = op.await;
         if let Err(e) = &result {
             metrics::counter!("levee_redis_errors_total", "user" => user).increment(1);
+            *self
+                .errors
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(user)
+                .or_default() += 1;
             let mut down = self.down_until.lock().unwrap_or_else(|e| e.into_inner());
             if down.is_none_or(|until| Instant::now() >= until) {
                 tracing::warn!(error = %e, backoff_s = self.backoff.as_secs_f64(), "Redis failed; bypassing it for a while");
@@ -77,6 +87,12 @@ impl RedisConn {
             *down = Some(Instant::now() + self.backoff);
         }
         result
+    }
+
+    /// Failed calls by user since the process started.
+    pub fn error_counts(&self) -> BTreeMap<String, u64> {
+        let errors = self.errors.lock().unwrap_or_else(|e| e.into_inner());
+        errors.iter().map(|(u, n)| ((*u).to_string(), *n)).collect()
     }
 
     pub async fn ping(&self) -> Result<(), redis::RedisError> {

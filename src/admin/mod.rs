@@ -5,16 +5,24 @@
 //! every process to a shared store: `fleet`). The
 //! console is not part of the OpenAPI document.
 
+mod api_keys;
 mod assets;
+mod cache;
 mod charts;
 mod csrf;
+mod database;
 pub mod entity;
+mod figures;
 pub mod fleet;
 mod overview;
 mod pages;
+mod ratelimits;
+mod route_stats;
 mod routes;
 mod service;
 mod sessions;
+mod settings;
+mod users;
 mod web;
 
 pub use service::{AdminError, is_staff};
@@ -36,7 +44,23 @@ pub fn routes() -> impl Endpoint<Output = Response> {
         .at("/static/:name", get(assets::serve))
         .at("/", get(routes::overview::show))
         .at("/overview/live", get(routes::overview::live))
+        .at("/routes", get(routes::route_stats::show))
+        .at("/cache", get(routes::cache::show))
+        .at("/cache/purge", post(routes::cache::purge))
+        .at("/database", get(routes::database::show))
+        .at("/ratelimits", get(routes::ratelimits::show))
         .at("/logout", post(routes::session::logout))
+        .at("/users", get(routes::users::search))
+        .at("/users/:id", get(routes::users::show))
+        .at("/users/:id/role", post(routes::users::change_role))
+        .at(
+            "/users/:id/disable",
+            get(routes::users::confirm_disable).post(routes::users::disable),
+        )
+        .at("/users/:id/enable", post(routes::users::enable))
+        .at("/api-keys", get(routes::api_keys::list))
+        .at("/api-keys/:id/revoke", post(routes::api_keys::revoke))
+        .at("/settings", get(routes::settings::show))
         .around(require_session)
 }
 

@@ -1,8 +1,7 @@
 //! The overview: the fleet's merged `StatsSnapshot` (per process, the numbers `/metrics`
 //! reports, from the same recording points) turned into tiles, charts, the instances and
-//! the slowest routes, with the
-//! guides' thresholds: p95 above 200 ms warns and above 500 ms is critical; a cache hit
-//! ratio below 85% warns.
+//! the slowest routes, with the guides' thresholds: p95 above 200 ms warns and above
+//! 500 ms is critical; a cache hit ratio below 85% warns.
 
 use super::charts::{Series, Threshold, line_chart};
 use super::fleet::{FleetView, InstanceRow};
@@ -24,6 +23,10 @@ pub async fn snapshot(state: &AppState) -> StatsSnapshot {
         routes: state.stats().routes(),
         minutes: state.stats().minutes(now),
         cache: state.cache().lookups(),
+        cache_detail: state.cache().detail(),
+        pools: state.db().pool_stats(),
+        replica_history: state.db().replica_history(now),
+        rate_limits: state.rate_limiter().decisions(now),
         ..super::fleet::process_snapshot(state.db(), state.instance(), state.uptime()).await
     }
 }

@@ -10,7 +10,24 @@ use askama::Template;
 
 /// The console's pages in menu order, each with the permission that opens it (`None`:
 /// every staff member). A page a role may not open is not in that role's menu.
-const NAV: &[(&str, &str, Option<Permission>)] = &[("/admin/", "Overview", None)];
+const NAV: &[(&str, &str, Option<Permission>)] = &[
+    ("/admin/", "Overview", None),
+    ("/admin/users", "Users", Some(Permission::ReadUsers)),
+    (
+        "/admin/api-keys",
+        "API keys",
+        Some(Permission::ManageApiKeys),
+    ),
+    ("/admin/routes", "Routes", Some(Permission::Operate)),
+    ("/admin/cache", "Cache", Some(Permission::Operate)),
+    ("/admin/database", "Database", Some(Permission::Operate)),
+    (
+        "/admin/ratelimits",
+        "Rate limits",
+        Some(Permission::Operate),
+    ),
+    ("/admin/settings", "Settings", Some(Permission::Operate)),
+];
 
 /// One menu entry.
 pub struct NavLink {

@@ -25,13 +25,15 @@ pub const CHANNEL: &str = "cache:invalidate";
 /// The message that clears every instance's L1 (no key has this form: keys are
 /// `namespace:key`).
 pub const CLEAR_ALL: &str = "*";
+/// The start of a message that drops one namespace, `*{namespace}`, from every L1.
+pub const NAMESPACE_MARK: &str = "*";
 const RECONNECT_DELAY: Duration = Duration::from_secs(1);
 /// How often waiting invalidations are retried; each try is free while Redis backs off.
 const REPLAY_INTERVAL: Duration = Duration::from_millis(100);
 
 impl Cache {
     /// Forgets `namespace`/`key` everywhere: L1 here, L2, and L1 of every other instance.
-    pub async fn invalidate(&self, namespace: &'static str, key: &str) {
+    pub async fn invalidate(&self, namespace: &str, key: &str) {
         let key = format!("{namespace}:{key}");
         self.forget(&key).await;
         if let Some(lag) = self.0.replica_lag {
@@ -107,6 +109,9 @@ pub async fn subscriber(cache: Cache, redis: RedisConn) {
                     while let Some(message) = messages.next().await {
                         match message.get_payload::<String>() {
                             Ok(key) if key == CLEAR_ALL => cache.clear_l1(),
+                            Ok(key) if key.starts_with(NAMESPACE_MARK) => {
+                                cache.drop_namespace_l1(&key[NAMESPACE_MARK.len()..]).await;
+                            }
                             Ok(key) => cache.drop_l1(&key).await,
                             Err(_) => {}
                         }

@@ -103,7 +103,21 @@ impl L2 {
     /// Deletes every cached entry of this deployment and tells every instance to clear
     /// L1 (after invalidations were dropped); `false` when Redis failed midway.
     pub async fn flush(&self) -> bool {
-        let pattern = format!("{}*", glob_escaped(&self.redis.key("cache:")));
+        self.delete_and_announce("cache:", super::invalidation::CLEAR_ALL.to_string())
+            .await
+    }
+
+    /// Deletes every entry of `namespace` and tells every instance to drop it from L1;
+    /// `false` when Redis failed midway.
+    pub async fn purge_namespace(&self, namespace: &str) -> bool {
+        let message = format!("{}{namespace}", super::invalidation::NAMESPACE_MARK);
+        self.delete_and_announce(&format!("cache:{namespace}:"), message)
+            .await
+    }
+
+    /// Deletes the keys under `prefix` (SCAN, then DEL per batch), then publishes `message`.
+    async fn delete_and_announce(&self, prefix: &str, message: String) -> bool {
+        let pattern = format!("{}*", glob_escaped(&self.redis.key(prefix)));
         let mut conn = self.redis.connection();
         let mut cursor = 0u64;
         loop {
@@ -128,7 +142,7 @@ impl L2 {
             cursor = next;
         }
         let channel = self.redis.key(super::invalidation::CHANNEL);
-        self.guarded(conn.publish::<_, _, ()>(channel, super::invalidation::CLEAR_ALL))
+        self.guarded(conn.publish::<_, _, ()>(channel, message))
             .await
             .is_some()
     }

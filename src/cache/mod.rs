@@ -20,6 +20,7 @@ mod invalidation;
 mod l2;
 mod lookups;
 mod own_writes;
+mod purge;
 
 use crate::config::CacheConfig;
 use crate::db::consistency::ReadRouting;
@@ -33,11 +34,13 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::HashSet;
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub use collection::CachedCollection;
 pub use invalidation::{replayer, subscriber};
+pub use purge::{PurgeError, Purged};
 
 /// The cache could not encode or decode an entry. Fetches return their own error type,
 /// which must be able to carry this one.
@@ -67,6 +70,8 @@ struct Inner {
     l2: Option<L2>,
     refreshing: Mutex<HashSet<String>>,
     lookups: Lookups,
+    /// Entries L1 dropped for size, also `levee_cache_l1_evictions_total`.
+    evictions: Arc<AtomicU64>,
     generations: Generations,
     /// Invalidations waiting for Redis.
     backlog: Backlog,
@@ -86,14 +91,17 @@ impl Cache {
         redis: Option<RedisConn>,
         replica_lag: Option<Duration>,
     ) -> Self {
+        let evictions = Arc::new(AtomicU64::new(0));
+        let evicted = evictions.clone();
         let l1 = moka::future::Cache::builder()
             .max_capacity(config.l1_capacity.bytes())
             .weigher(|key: &String, entry: &Arc<Entry>| {
                 u32::try_from(key.len() + entry.weight()).unwrap_or(u32::MAX)
             })
             .time_to_live(config.l1_ttl.get())
-            .eviction_listener(|_, _, cause| {
+            .eviction_listener(move |_, _, cause| {
                 if cause == moka::notification::RemovalCause::Size {
+                    evicted.fetch_add(1, Ordering::Relaxed);
                     metrics::counter!("levee_cache_l1_evictions_total").increment(1);
                 }
             })
@@ -105,6 +113,7 @@ impl Cache {
             l2,
             refreshing: Mutex::new(HashSet::new()),
             lookups: Lookups::default(),
+            evictions,
             generations: Generations::new(),
             backlog: Backlog::new(config.invalidation_backlog.get() as usize),
             replica_lag,

@@ -42,7 +42,11 @@ pub async fn run(config: Config, args: MigrateArgs) -> Result<(), CliError> {
                 for state in states {
                     println!(
                         "{:<8} {}",
-                        if state.applied { "applied" } else { "pending" },
+                        if state.applied() {
+                            "applied"
+                        } else {
+                            "pending"
+                        },
                         state.name
                     );
                 }

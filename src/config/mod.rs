@@ -24,7 +24,7 @@ pub use load::{ConfigError, ConfigSource, load};
 pub use mail::MailConfig;
 pub use rate_limit::{PolicyConfig, RateLimitConfig, RouteRule};
 pub use redact::redact_url;
-pub use redact::redacted_toml;
+pub use redact::{redacted, redacted_toml};
 pub use values::{Duration, IntIn, Size};
 
 use ipnet::IpNet;

@@ -1,13 +1,26 @@
-//! `--print-config`: the effective config as TOML with secrets hidden.
+//! The effective config with secrets hidden, for `--print-config` and the console's
+//! settings page. The secret-bearing keys are `database.url`, `database.direct_url`,
+//! `database.replicas`, `redis.url` and `mail.smtp_url` (credentials inside URLs) and
+//! `metrics.token`; the JWT signing keys live in the database, not in the config.
 
 use super::Config;
 
-const SECRET_SUFFIXES: [&str; 3] = ["token", "password", "secret"];
+/// Keys (and URL query parameters) ending in one of these hold a secret. `pass` is
+/// redis-rs' query parameter for the password of a `redis+unix://` socket.
+const SECRET_SUFFIXES: [&str; 4] = ["token", "password", "secret", "pass"];
+
+/// What a hidden value reads as.
+const REDACTED: &str = "redacted";
 
 pub fn redacted_toml(config: &Config) -> String {
+    toml::to_string_pretty(&redacted(config)).unwrap_or_default()
+}
+
+/// The config as a TOML value with every secret replaced.
+pub fn redacted(config: &Config) -> toml::Value {
     let mut value = toml::Value::try_from(config).unwrap_or(toml::Value::Table(toml::Table::new()));
     redact(&mut value, "");
-    toml::to_string_pretty(&value).unwrap_or_default()
+    value
 }
 
 fn redact(value: &mut toml::Value, key: &str) {
@@ -15,7 +28,7 @@ fn redact(value: &mut toml::Value, key: &str) {
         toml::Value::Table(table) => table.iter_mut().for_each(|(k, v)| redact(v, k)),
         toml::Value::Array(items) => items.iter_mut().for_each(|v| redact(v, key)),
         toml::Value::String(s) if is_secret(key) => {
-            *s = "[redacted]".into();
+            *s = format!("[{REDACTED}]");
         }
         toml::Value::String(s) => *s = redact_url(s),
         _ => {}
@@ -27,21 +40,21 @@ fn redact(value: &mut toml::Value, key: &str) {
 /// clients accept credentials there too).
 pub fn redact_url(raw: &str) -> String {
     let Ok(mut url) = url::Url::parse(raw) else {
-        return raw.to_string();
+        return redact_unparsed(raw);
     };
     let secret_query = url.query_pairs().any(|(k, _)| is_secret(&k));
     if url.password().is_none() && !secret_query {
         return raw.to_string();
     }
     if url.password().is_some() {
-        let _ = url.set_password(Some("redacted"));
+        let _ = url.set_password(Some(REDACTED));
     }
     if secret_query {
         let pairs: Vec<(String, String)> = url
             .query_pairs()
             .map(|(k, v)| {
                 let v = if is_secret(&k) {
-                    "redacted".into()
+                    REDACTED.into()
                 } else {
                     v.into_owned()
                 };
@@ -51,6 +64,19 @@ pub fn redact_url(raw: &str) -> String {
         url.query_pairs_mut().clear().extend_pairs(pairs);
     }
     url.to_string()
+}
+
+/// A string the URL parser refused (a bad port, say) may still carry `user:pass@`: hide
+/// the whole userinfo rather than print it.
+fn redact_unparsed(raw: &str) -> String {
+    let Some((scheme, rest)) = raw.split_once("://") else {
+        return raw.to_string();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://{REDACTED}{}", &rest[at..]),
+        None => raw.to_string(),
+    }
 }
 
 fn is_secret(key: &str) -> bool {
@@ -86,5 +112,31 @@ mod tests {
             assert!(!shown.contains(secret), "{secret} leaked:\n{shown}");
         }
         assert!(shown.contains("postgres://app@db/levee?sslmode=require&password=redacted"));
+    }
+
+    #[test]
+    fn every_secret_bearing_key_is_hidden() {
+        let mut config = Config::default();
+        config.database.url = "postgres://app:s3cret-url@db/levee".into();
+        config.database.direct_url = Some("postgres://app:s3cret-direct@db:6432/levee".into());
+        config.database.replicas = vec!["postgres://app:s3cret-replica@r1/levee".into()];
+        config.redis.url = Some("redis://:s3cret-redis@cache:6379/0".into());
+        config.mail.smtp_url = Some("smtp://mailer:s3cret-smtp@mail.example:587".into());
+        config.metrics.token = Some("s3cret-metrics".into());
+        let shown = redacted_toml(&config);
+        assert!(!shown.contains("s3cret"), "a secret leaked:\n{shown}");
+        let unix = "redis+unix:///run/redis.sock?db=1&pass=s3cret-socket";
+        assert!(!redact_url(unix).contains("s3cret"), "{}", redact_url(unix));
+    }
+
+    #[test]
+    fn credentials_in_urls_the_parser_refuses_are_hidden() {
+        let shown = redact_url("postgres://app:s3cret@db:99999/levee");
+        assert_eq!(shown, "postgres://redacted@db:99999/levee");
+        assert_eq!(redact_url("sqlite:data/levee.db"), "sqlite:data/levee.db");
+        assert_eq!(
+            redact_url("postgres://db:99999/a@b"),
+            "postgres://db:99999/a@b"
+        );
     }
 }

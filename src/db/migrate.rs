@@ -6,7 +6,7 @@ use levee_migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::postgres::PgConnection;
 use sea_orm::sqlx::{self, Connection};
 use sea_orm::{ConnectionTrait, DbErr, IntoDatabaseExecutor};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use thiserror::Error;
 
 /// Arbitrary but fixed key of the PostgreSQL advisory lock held while migrating.
@@ -16,7 +16,15 @@ const MIGRATION_LOCK_KEY: i64 = 0x6c65_7665_656d_6967;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MigrationState {
     pub name: String,
-    pub applied: bool,
+    /// When it was applied (seconds since the Unix epoch, as `seaql_migrations` keeps
+    /// it); `None` while pending.
+    pub applied_at: Option<i64>,
+}
+
+impl MigrationState {
+    pub fn applied(&self) -> bool {
+        self.applied_at.is_some()
+    }
 }
 
 #[derive(Debug, Error)]
@@ -36,21 +44,26 @@ fn known() -> Vec<String> {
         .collect()
 }
 
-async fn applied(conn: &impl ConnectionTrait) -> Result<BTreeSet<String>, DbErr> {
+/// The applied migrations and when each was applied.
+async fn applied_at(conn: &impl ConnectionTrait) -> Result<BTreeMap<String, i64>, DbErr> {
     Ok(Migrator::get_migration_models(conn)
         .await?
         .into_iter()
-        .map(|m| m.version)
+        .map(|m| (m.version, m.applied_at))
         .collect())
 }
 
-/// Every migration this binary knows, and whether it is applied, in order.
+async fn applied(conn: &impl ConnectionTrait) -> Result<BTreeSet<String>, DbErr> {
+    Ok(applied_at(conn).await?.into_keys().collect())
+}
+
+/// Every migration this binary knows, and when it was applied, in order.
 pub async fn status(db: &Db) -> Result<Vec<MigrationState>, DbErr> {
-    let applied = applied(db.write().pool()).await?;
+    let applied = applied_at(db.write().pool()).await?;
     Ok(known()
         .into_iter()
         .map(|name| MigrationState {
-            applied: applied.contains(&name),
+            applied_at: applied.get(&name).copied(),
             name,
         })
         .collect())

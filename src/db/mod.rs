@@ -28,6 +28,7 @@ use sea_orm::{
     TransactionTrait,
 };
 use std::sync::Arc;
+use std::time::SystemTime;
 use thiserror::Error;
 pub use versioned::{SaveError, Versioned, save_next_version};
 
@@ -70,6 +71,7 @@ pub struct Db {
     backend: Backend,
     session_url: Option<String>,
     replicas: Option<Arc<Replicas>>,
+    pools: Arc<pool_stats::Pools>,
     /// Replica lag and pool statistics sampling; stopped by `close`.
     monitors: Arc<Vec<tokio::task::AbortHandle>>,
     /// SQLite: this process's share of the database file (`levee restore` waits for none).
@@ -95,22 +97,23 @@ impl Db {
             let (write, read) = connect::sqlite(path, config).await?;
             let holder = sqlite_file::Holder::acquire(&sqlite_file::path_of(path))
                 .map_err(|e| DbError::Hold(e.to_string()))?;
-            let pools = vec![
-                ("sqlite-writer".to_string(), write.clone()),
-                ("sqlite-readers".to_string(), read.clone()),
-            ];
+            let pools = Arc::new(pool_stats::Pools::new(vec![
+                ("sqlite-writer".to_string(), "write", write.clone()),
+                ("sqlite-readers".to_string(), "read", read.clone()),
+            ]));
             return Ok(Db {
                 write: GuardedConn::unguarded(write),
                 read: GuardedConn::unguarded(read),
                 backend: Backend::Sqlite,
                 session_url: None,
                 replicas: None,
-                monitors: Arc::new(vec![pool_stats::spawn(pools, interval).abort_handle()]),
+                monitors: Arc::new(vec![pools.clone().spawn(interval).abort_handle()]),
+                pools,
                 _holder: Some(Arc::new(holder)),
             });
         }
         let primary = connect::postgres(&config.url, config).await?;
-        let mut pools = vec![("primary".to_string(), primary.clone())];
+        let mut pools = vec![("primary".to_string(), "write, read", primary.clone())];
         let mut monitors = Vec::new();
         let replicas = if config.replicas.is_empty() {
             None
@@ -119,7 +122,7 @@ impl Db {
             for url in &config.replicas {
                 let conn = connect::replica(url, config)?;
                 let name = connect::replica_name(url);
-                pools.push((name.clone(), conn.clone()));
+                pools.push((name.clone(), "read", conn.clone()));
                 members.push((name, conn));
             }
             let replicas = Arc::new(Replicas::new(
@@ -134,7 +137,8 @@ impl Db {
             monitors.push(monitor.abort_handle());
             Some(replicas)
         };
-        monitors.push(pool_stats::spawn(pools, interval).abort_handle());
+        let pools = Arc::new(pool_stats::Pools::new(pools));
+        monitors.push(pools.clone().spawn(interval).abort_handle());
         let breaker = guarded::pool_breaker(
             "primary",
             &config.breaker,
@@ -152,6 +156,7 @@ impl Db {
                     .unwrap_or_else(|| config.url.clone()),
             ),
             replicas,
+            pools,
             monitors: Arc::new(monitors),
             _holder: None,
         })
@@ -228,6 +233,18 @@ impl Db {
     /// Each replica's last sampled lag and rotation state; empty without replicas.
     pub fn replica_stats(&self) -> Vec<crate::stats::ReplicaStats> {
         self.replicas.as_ref().map_or_else(Vec::new, |r| r.stats())
+    }
+
+    /// Each connection pool now, with its sampled acquire times (admin console).
+    pub fn pool_stats(&self) -> Vec<crate::stats::PoolStats> {
+        self.pools.stats()
+    }
+
+    /// Each replica's lag per minute up to `now`; empty without replicas.
+    pub fn replica_history(&self, now: SystemTime) -> Vec<crate::stats::ReplicaHistory> {
+        self.replicas
+            .as_ref()
+            .map_or_else(Vec::new, |r| r.history(now))
     }
 
     /// A cheap round trip to the primary.

@@ -9,10 +9,11 @@
 use super::guarded::pool_breaker;
 use crate::config::BreakerConfig;
 use crate::resilience::{Breaker, State};
+use crate::stats::{LagMinute, MinuteRing, ReplicaHistory};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 pub(super) struct Replica {
     /// `host:port/database`, the `replica` label of its metrics.
@@ -30,6 +31,8 @@ pub(super) struct Replica {
     lag_seconds: AtomicU64,
     /// When the monitor first saw it behind the primary, while it still is.
     behind_since: Mutex<Option<Instant>>,
+    /// Per minute: samples, unreachable, out of rotation, largest lag (µs).
+    history: MinuteRing<4>,
 }
 
 pub(super) struct Replicas {
@@ -69,6 +72,7 @@ impl Replicas {
                 up: AtomicBool::new(false),
                 lag_seconds: AtomicU64::new(f64::NAN.to_bits()),
                 behind_since: Mutex::new(None),
+                history: MinuteRing::default(),
             })
             .collect();
         Self {
@@ -101,6 +105,18 @@ impl Replicas {
                 lag_seconds: Some(f64::from_bits(r.lag_seconds.load(Ordering::Relaxed)))
                     .filter(|lag| !lag.is_nan()),
                 in_rotation: r.in_rotation.load(Ordering::Relaxed),
+            })
+            .collect()
+    }
+
+    /// Each replica's lag per minute, the last hour up to `now` (admin console).
+    pub fn history(&self, now: SystemTime) -> Vec<ReplicaHistory> {
+        let minutes = |r: &Replica| r.history.read(now).into_iter();
+        self.members
+            .iter()
+            .map(|r| ReplicaHistory {
+                name: r.name.clone(),
+                minutes: minutes(r).map(LagMinute::from_counts).collect(),
             })
             .collect()
     }
@@ -200,6 +216,14 @@ impl Replica {
         self.lag_seconds.store(lag.to_bits(), Ordering::Relaxed);
         metrics::gauge!("levee_db_replica_up", "replica" => name.clone())
             .set(f64::from(u8::from(sample.is_ok())));
+        let micros = (lag.max(0.0) * 1e6) as u64;
+        self.history
+            .update(SystemTime::now(), |[samples, unreachable, out, max]| {
+                samples.fetch_add(1, Ordering::Relaxed);
+                unreachable.fetch_add(u64::from(sample.is_err()), Ordering::Relaxed);
+                out.fetch_add(u64::from(!healthy), Ordering::Relaxed);
+                max.fetch_max(micros, Ordering::Relaxed);
+            });
         let was = self.in_rotation.swap(healthy, Ordering::Relaxed);
         self.publish_rotation();
         match (&sample, was, healthy) {

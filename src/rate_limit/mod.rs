@@ -11,11 +11,13 @@ pub use decision::{Decision, policy_header};
 
 use crate::config::{KeyKind, RateLimitConfig};
 use crate::redis_conn::RedisConn;
+use crate::stats::{DecisionMinute, MinuteRing, PolicyDecisions};
 use local::LocalLimiter;
 use redis_gcra::RedisGcra;
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant, SystemTime};
 
 /// How often a failing Redis is logged while requests fall back to local limits.
 const DEGRADED_LOG_INTERVAL: Duration = Duration::from_secs(60);
@@ -28,6 +30,8 @@ pub struct Policy {
     pub burst: u64,
     emission: Duration,
     local: LocalLimiter,
+    /// Per minute: allowed, rejected (beside `levee_rate_limit_decisions_total`).
+    decisions: MinuteRing<2>,
 }
 
 /// Redis could not be asked and the config says to fail closed.
@@ -57,6 +61,7 @@ impl RateLimiter {
                     burst: p.burst.get(),
                     emission,
                     local: LocalLimiter::new(emission, p.burst.get_u32()),
+                    decisions: MinuteRing::default(),
                 };
                 (name.clone(), policy)
             })
@@ -126,6 +131,10 @@ impl RateLimiter {
             "rejected"
         };
         metrics::counter!("levee_rate_limit_decisions_total", "policy" => policy.name.clone(), "decision" => outcome).increment(1);
+        let column = usize::from(!decision.allowed);
+        policy.decisions.update(SystemTime::now(), |counts| {
+            counts[column].fetch_add(1, Ordering::Relaxed);
+        });
         Ok(decision)
     }
 
@@ -143,6 +152,24 @@ impl RateLimiter {
             };
             tracing::warn!(error = %error, fallback, "the Redis rate limiter failed");
         }
+    }
+
+    /// Each policy's decisions per minute, the last hour up to `now`, by policy name.
+    pub fn decisions(&self, now: SystemTime) -> Vec<PolicyDecisions> {
+        let mut all: Vec<PolicyDecisions> = self
+            .policies
+            .values()
+            .map(|p| PolicyDecisions {
+                policy: p.name.clone(),
+                quota: p.quota,
+                window_secs: p.window.as_secs(),
+                minutes: (p.decisions.read(now).into_iter())
+                    .map(DecisionMinute::from_counts)
+                    .collect(),
+            })
+            .collect();
+        all.sort_by(|a, b| a.policy.cmp(&b.policy));
+        all
     }
 
     /// Drops idle in-process buckets; called periodically.

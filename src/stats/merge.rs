@@ -4,6 +4,7 @@
 //! replicas, the job queue) are not added up: each process measures the same thing.
 
 use super::recorder::MINUTES;
+use super::resources::{PolicyDecisions, PoolStats, ReplicaHistory};
 use super::snapshot::{MinuteStats, ReplicaStats, RouteStats, StatsSnapshot};
 use std::collections::BTreeMap;
 
@@ -23,6 +24,10 @@ pub fn merge(snapshots: &[&StatsSnapshot]) -> StatsSnapshot {
     for snap in snapshots {
         merged.cache.hits += snap.cache.hits;
         merged.cache.misses += snap.cache.misses;
+        merged.cache_detail.merge(&snap.cache_detail);
+        PoolStats::merge(&mut merged.pools, &snap.pools);
+        ReplicaHistory::merge(&mut merged.replica_history, &snap.replica_history);
+        PolicyDecisions::merge(&mut merged.rate_limits, &snap.rate_limits);
     }
     merged
 }

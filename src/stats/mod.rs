@@ -5,11 +5,18 @@
 mod histogram;
 mod merge;
 mod recorder;
+mod resources;
+mod ring;
 mod snapshot;
 
 pub use histogram::{AtomicHistogram, BOUNDS_MS, Histogram};
 pub use merge::merge;
 pub use recorder::{MINUTES, Recorder, epoch_minute, epoch_seconds};
+pub use resources::{
+    CacheDetail, DecisionMinute, LagMinute, NamespaceLookups, PolicyDecisions, PoolStats,
+    ReplicaHistory,
+};
+pub use ring::MinuteRing;
 pub use snapshot::{
     CacheStats, Instance, MinuteStats, QueueStats, ReplicaStats, RouteStats, StatsSnapshot,
 };

@@ -85,15 +85,8 @@ impl Recorder {
             .record(server_error, elapsed);
         let minute = epoch_minute(at);
         let slot = &self.minutes[(minute % MINUTES as u64) as usize];
-        let seen = slot.minute.load(Ordering::Acquire);
-        if seen != minute
-            && slot
-                .minute
-                .compare_exchange(seen, minute, Ordering::AcqRel, Ordering::Acquire)
-                .is_ok()
-        {
-            // A request recorded by another thread between the exchange and the reset is
-            // lost from the history (never from the totals): at most a few per hour.
+        if super::ring::claim(&slot.minute, minute) {
+            // A request racing the reset is lost from the history only, never the totals.
             slot.counters.requests.store(0, Ordering::Relaxed);
             slot.counters.errors.store(0, Ordering::Relaxed);
             slot.counters.latency.reset();

@@ -2,6 +2,7 @@
 //! so that a fleet's snapshots can be published to a shared store and merged.
 
 use super::histogram::Histogram;
+use super::resources::{CacheDetail, PolicyDecisions, PoolStats, ReplicaHistory};
 use serde::{Deserialize, Serialize};
 
 /// One process's statistics at one moment.
@@ -23,6 +24,18 @@ pub struct StatsSnapshot {
     pub replicas: Vec<ReplicaStats>,
     /// `None` when the queue could not be measured.
     pub queue: Option<QueueStats>,
+    /// The cache per namespace and tier, L1's size, Redis errors.
+    #[serde(default)]
+    pub cache_detail: CacheDetail,
+    /// Connection pools by name.
+    #[serde(default)]
+    pub pools: Vec<PoolStats>,
+    /// Each replica's lag per minute, the last 60 minutes.
+    #[serde(default)]
+    pub replica_history: Vec<ReplicaHistory>,
+    /// Each rate-limit policy's decisions per minute, the last 60 minutes.
+    #[serde(default)]
+    pub rate_limits: Vec<PolicyDecisions>,
 }
 
 /// A process of the fleet, as the console lists it.

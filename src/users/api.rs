@@ -184,6 +184,7 @@ impl UsersApi {
             role: role.0,
             status: status.0,
             email_prefix: email_prefix.0,
+            email_contains: None,
         };
         Ok(Json(super::list(state.db(), filter, page).await?.into()))
     }

@@ -36,6 +36,15 @@ crate::stored_enum! {
     }
 }
 
+impl UserStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Active => "active",
+            UserStatus::Disabled => "disabled",
+        }
+    }
+}
+
 /// An email address, trimmed and lower-cased so uniqueness is case-insensitive. Stored
 /// as the text it holds; only [`Email::parse`] makes one from input.
 #[derive(Debug, Clone, PartialEq, Eq, sea_orm::DeriveValueType)]

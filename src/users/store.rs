@@ -62,6 +62,20 @@ pub struct UserFilter {
     pub role: Option<Role>,
     pub status: Option<UserStatus>,
     pub email_prefix: Option<String>,
+    /// Emails containing this text anywhere (the console's search box).
+    pub email_contains: Option<String>,
+}
+
+/// A `LIKE` pattern matching `text` literally (lower-cased, as emails are stored), with
+/// `%` before it when `anywhere`, and `%` after it.
+fn like_pattern(text: &str, anywhere: bool) -> LikeExpr {
+    let escaped = text
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    let lead = if anywhere { "%" } else { "" };
+    LikeExpr::new(format!("{lead}{escaped}%")).escape('\\')
 }
 
 /// The rows of one page of users matching `filter`, by email (the cursor is the last email).
@@ -78,14 +92,10 @@ pub(super) async fn list(
         query = query.filter(Column::Status.eq(status));
     }
     if let Some(prefix) = filter.email_prefix {
-        let escaped = prefix
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        query = query.filter(
-            Expr::col(Column::Email).like(LikeExpr::new(format!("{escaped}%")).escape('\\')),
-        );
+        query = query.filter(Expr::col(Column::Email).like(like_pattern(&prefix, false)));
+    }
+    if let Some(text) = filter.email_contains {
+        query = query.filter(Expr::col(Column::Email).like(like_pattern(&text, true)));
     }
     if let Some(after) = &page.after {
         query = query.filter(Column::Email.gt(after.as_str()));

@@ -4,8 +4,11 @@ mod helpers;
 
 mod admin_access;
 mod admin_fleet;
+mod admin_ops_pages;
 mod admin_overview;
 mod admin_sessions;
+mod admin_settings;
+mod admin_users;
 mod api_keys;
 mod auth;
 mod backup;

@@ -146,6 +146,6 @@ async fn concurrent_migrators_on_postgres_apply_the_schema_once() {
         .await
         .expect("connect");
     let status = levee::db::migrate::status(&db).await.expect("status");
-    assert!(status.iter().all(|m| m.applied));
+    assert!(status.iter().all(|m| m.applied()));
     db.close().await;
 }

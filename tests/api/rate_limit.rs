@@ -21,6 +21,16 @@ pub(crate) fn limited(policy: (u64, u64, u64)) -> impl FnOnce(&mut Config) {
     }
 }
 
+/// A policy of `quota` requests a minute, all of them available at once.
+pub(crate) fn per_minute(key: KeyKind, quota: u64) -> PolicyConfig {
+    PolicyConfig {
+        key,
+        quota: IntIn::new_checked(quota),
+        period: ConfigDuration::secs(60),
+        burst: IntIn::new_checked(quota),
+    }
+}
+
 fn header(resp: &reqwest::Response, name: &str) -> String {
     resp.headers()
         .get(name)
@@ -153,15 +163,9 @@ async fn forwarded_addresses_count_only_from_trusted_proxies(backend: Backend) {
 async fn signed_in_callers_use_their_own_quota(backend: Backend) {
     let tweak = |c: &mut Config| {
         limited((1, 60, 1))(c);
-        c.rate_limit.policies.insert(
-            "authenticated".into(),
-            PolicyConfig {
-                key: KeyKind::User,
-                quota: IntIn::new(3),
-                period: ConfigDuration::secs(60),
-                burst: IntIn::new(3),
-            },
-        );
+        c.rate_limit
+            .policies
+            .insert("authenticated".into(), per_minute(KeyKind::User, 3));
     };
     let Some(app) = TestApp::spawn_with(backend, tweak, None).await else {
         return;

@@ -206,6 +206,17 @@ async fn reads_use_the_replica_and_move_to_the_primary_while_it_lags() {
             .expect("bytes")
             > 0.0
     );
+    let history = app.state.db().replica_history(std::time::SystemTime::now());
+    let minutes = &history[0].minutes;
+    assert!(
+        minutes.iter().any(|m| m.out_of_rotation > 0),
+        "the console's history has it out of rotation"
+    );
+    let worst = minutes
+        .iter()
+        .filter_map(|m| m.max_lag_ms())
+        .fold(0.0, f64::max);
+    assert!(worst > 1000.0, "and its lag: {worst} ms");
     eprintln!(
         "replica left the rotation {:?} after the pause, lag {lag:.2}s",
         paused_at.elapsed()

@@ -2,8 +2,16 @@
 //! the permission and the CSRF token, call the service, render. The helpers below are what
 //! every page shares.
 
+pub mod api_keys;
+pub mod cache;
+pub mod database;
+mod ops;
 pub mod overview;
+pub mod ratelimits;
+pub mod route_stats;
 pub mod session;
+pub mod settings;
+pub mod users;
 
 use super::pages::{Chrome, MessagePage};
 use super::service::{AdminError, Staff};
@@ -44,6 +52,10 @@ pub fn message(
 }
 
 /// The 403 page unless `staff` holds `permission` — the same check the API makes.
+#[expect(
+    clippy::result_large_err,
+    reason = "the error is the page to answer with, returned once per request"
+)]
 pub fn permitted(staff: &Staff, permission: Permission) -> Result<(), Response> {
     if permission.granted_to(staff.user.role) {
         return Ok(());
@@ -57,6 +69,10 @@ pub fn permitted(staff: &Staff, permission: Permission) -> Result<(), Response> 
 }
 
 /// The 403 page unless `token` is this session's CSRF token.
+#[expect(
+    clippy::result_large_err,
+    reason = "the error is the page to answer with, returned once per request"
+)]
 pub fn csrf_checked(staff: &Staff, token: &str) -> Result<(), Response> {
     if super::csrf::verify(&staff.session, token) {
         return Ok(());
