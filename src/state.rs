@@ -10,7 +10,7 @@ use crate::jobs::JobQueue;
 use crate::providers::Providers;
 use crate::rate_limit::RateLimiter;
 use crate::redis_conn::RedisConn;
-use crate::stats::Recorder;
+use crate::stats::{Instance, Recorder};
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -41,6 +41,7 @@ struct Inner {
     shutting_down: AtomicBool,
     readiness: Readiness,
     stats: Arc<Recorder>,
+    instance: Instance,
 }
 
 impl AppState {
@@ -51,6 +52,7 @@ impl AppState {
             shutting_down: AtomicBool::new(false),
             readiness: Readiness::default(),
             stats: Arc::new(Recorder::default()),
+            instance: Instance::current("serve"),
         }))
     }
 
@@ -93,6 +95,11 @@ impl AppState {
     /// Request statistics of this process, fed by the HTTP layer.
     pub fn stats(&self) -> &Arc<Recorder> {
         &self.0.stats
+    }
+
+    /// This process as the fleet view lists it.
+    pub fn instance(&self) -> &Instance {
+        &self.0.instance
     }
 
     pub fn uptime(&self) -> Duration {

@@ -1,7 +1,8 @@
 //! The admin console at `/admin`: server-rendered pages (askama, `web/templates/admin/`)
 //! with embedded, content-hashed assets (`web/static/`), for staff only. Sessions live in
 //! the database (`sessions`), forms carry CSRF tokens bound to the session (`csrf`), and
-//! the overview shows this process's statistics (`overview`, from `crate::stats`). The
+//! the overview shows the fleet's statistics (`overview`, from `crate::stats`, published by
+//! every process to a shared store: `fleet`). The
 //! console is not part of the OpenAPI document.
 
 mod api_keys;
@@ -12,6 +13,7 @@ mod csrf;
 mod database;
 pub mod entity;
 mod figures;
+pub mod fleet;
 mod overview;
 mod pages;
 mod ratelimits;

@@ -1,56 +1,33 @@
-//! The overview: this process's `StatsSnapshot` (the numbers `/metrics` reports, from the
-//! same recording points) turned into tiles, charts and the slowest routes, with the
-//! guides' thresholds: p95 above 200 ms warns and above 500 ms is critical; a cache hit
-//! ratio below 85% warns.
+//! The overview: the fleet's merged `StatsSnapshot` (per process, the numbers `/metrics`
+//! reports, from the same recording points) turned into tiles, charts, the instances and
+//! the slowest routes, with the guides' thresholds: p95 above 200 ms warns and above
+//! 500 ms is critical; a cache hit ratio below 85% warns.
 
 use super::charts::{Series, Threshold, line_chart};
+use super::fleet::{FleetView, InstanceRow};
 use crate::auth::Permission;
 use crate::state::AppState;
 use crate::stats::{QueueStats, StatsSnapshot};
 use crate::users::Role;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 const P95_WARN_MS: f64 = 200.0;
 const P95_CRITICAL_MS: f64 = 500.0;
 const HIT_RATIO_WARN: f64 = 0.85;
 const SLOW_ROUTES: usize = 8;
 
-/// What this process reports about itself now.
+/// What this serving process reports about itself now.
 pub async fn snapshot(state: &AppState) -> StatsSnapshot {
     let now = SystemTime::now();
-    let queue = match crate::jobs::store::depth(state.db()).await {
-        Ok((counts, oldest)) => {
-            let sum = |states: &[&str]| -> u64 {
-                let jobs = counts
-                    .iter()
-                    .filter(|(_, s, _)| states.contains(&s.as_str()));
-                jobs.map(|(_, _, n)| u64::try_from(*n).unwrap_or(0)).sum()
-            };
-            Some(QueueStats {
-                waiting: sum(&["available", "scheduled", "retryable"]),
-                running: sum(&["running"]),
-                dead: sum(&["dead"]),
-                oldest_wait_secs: oldest.iter().map(|(_, age)| *age).fold(0.0, f64::max),
-            })
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "measuring the job queue for the console failed");
-            None
-        }
-    };
     StatsSnapshot {
-        taken_at: now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs(),
-        version: env!("CARGO_PKG_VERSION").to_string(),
-        uptime_secs: state.uptime().as_secs(),
         routes: state.stats().routes(),
         minutes: state.stats().minutes(now),
         cache: state.cache().lookups(),
-        replicas: state.db().replica_stats(),
-        queue,
         cache_detail: state.cache().detail(),
         pools: state.db().pool_stats(),
         replica_history: state.db().replica_history(now),
         rate_limits: state.rate_limiter().decisions(now),
+        ..super::fleet::process_snapshot(state.db(), state.instance(), state.uptime()).await
     }
 }
 
@@ -112,6 +89,7 @@ pub struct Overview {
     pub error_chart: String,
     pub latency_chart: String,
     pub slow_routes: Vec<SlowRoute>,
+    pub instances: Vec<InstanceRow>,
 }
 
 fn ms(value: Option<f64>) -> String {
@@ -119,14 +97,16 @@ fn ms(value: Option<f64>) -> String {
 }
 
 impl Overview {
-    /// The overview of `snap` as `role` may see it: the queue is shown to those who may
+    /// The overview of `fleet` as `role` may see it: the queue is shown to those who may
     /// manage jobs, as in the API.
-    pub fn new(snap: &StatsSnapshot, role: Role) -> Self {
+    pub fn new(fleet: &FleetView, role: Role) -> Self {
+        let snap = &fleet.total;
         let recent = snap.recent_latency();
         let p95 = recent.quantile_ms(0.95);
         let last_minute = snap.minutes.iter().rev().nth(1);
         let rate = last_minute.map_or(0.0, |m| m.requests as f64 / 60.0);
         let mut tiles = vec![
+            fleet.tile(),
             Tile {
                 title: "Requests",
                 value: snap.requests_total().to_string(),
@@ -173,6 +153,7 @@ impl Overview {
                     level: Level::of_p95(Some(p95)),
                 })
                 .collect(),
+            instances: fleet.rows(),
         }
     }
 }

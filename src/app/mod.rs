@@ -248,6 +248,8 @@ impl Application {
             start_workers(&mut tasks, state.db(), registry, jobs, state.jobs());
         }
         tasks.spawn_loop("metrics upkeep", upkeep(state.clone()));
+        let publisher = crate::admin::fleet::publish_serve(state.clone());
+        tasks.spawn_loop("fleet statistics publisher", publisher);
         // A first round before serving, so `/ready` speaks from the first request.
         http::readiness::check(&state).await;
         tasks.spawn_loop("readiness checker", http::readiness::run(state.clone()));

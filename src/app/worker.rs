@@ -1,9 +1,11 @@
-//! The `levee worker` process: job workers without the public API. With `metrics.listen`
+//! The `levee worker` process: job workers without the public API, publishing its
+//! statistics for the console's fleet view like `serve` does. With `metrics.listen`
 //! set it also serves `/health` and `/metrics` there, for probes and scrapers.
 
 use super::{
     AppError, JobDeps, Tasks, bind, job_registry, open_redis, start_side_listener, start_workers,
 };
+use crate::admin::fleet::{Fleet, process_snapshot};
 use crate::cache::Cache;
 use crate::config::Config;
 use crate::db::{Db, migrate};
@@ -12,7 +14,7 @@ use crate::providers::Providers;
 use poem::web::Json;
 use poem::{Route, handler};
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long probe requests get to finish at shutdown.
 const PROBE_GRACE: Duration = Duration::from_secs(1);
@@ -29,6 +31,14 @@ async fn metrics_upkeep() {
         tick.tick().await;
         crate::telemetry::metrics_handle().run_upkeep();
     }
+}
+
+/// Publishes this worker's snapshot every `admin.publish_interval`, until aborted.
+async fn publish_stats(fleet: Fleet, db: Db) {
+    let (instance, started) = (crate::stats::Instance::current("worker"), Instant::now());
+    fleet
+        .publish_every(|| process_snapshot(&db, &instance, started.elapsed()))
+        .await;
 }
 
 /// Works the configured queues until `shutdown`, then drains: running jobs get
@@ -50,7 +60,7 @@ pub async fn run_worker(
     // without it their L1 entries expire by `cache.l1_ttl`.
     let deps = JobDeps {
         queue: queue.clone(),
-        cache: Cache::new(&config.cache, redis, None),
+        cache: Cache::new(&config.cache, redis.clone(), None),
         providers: Providers::new(&config.providers)?,
     };
     let registry = job_registry(&config, &deps)?;
@@ -66,6 +76,11 @@ pub async fn run_worker(
         start_side_listener(&mut tasks, "probe listener", listener, routes, PROBE_GRACE)?;
     }
     tasks.spawn_loop("metrics upkeep", metrics_upkeep());
+    let fleet = Fleet::new(&db, redis.as_ref(), &config.admin);
+    tasks.spawn_loop(
+        "fleet statistics publisher",
+        publish_stats(fleet, db.clone()),
+    );
     let stopper = tasks.stopper();
     tokio::spawn(async move {
         shutdown.await;

@@ -1,4 +1,5 @@
-//! The `[admin]` section: the operations console's sessions and refresh rate.
+//! The `[admin]` section: the operations console's sessions, refresh rate and the fleet
+//! statistics every process publishes for it.
 
 use super::{ConfigError, Duration};
 use serde::{Deserialize, Serialize};
@@ -15,6 +16,13 @@ pub struct AdminConfig {
     pub session_touch_interval: Duration,
     /// How often the console's live panels reload in the browser.
     pub refresh_interval: Duration,
+    /// How often every process (`serve` and `worker`) publishes its statistics snapshot to
+    /// the shared store (Redis when configured, else the database). An instance whose
+    /// snapshot is older than three intervals is shown as stale.
+    pub publish_interval: Duration,
+    /// How long a published snapshot is kept: a stopped instance stays listed (as stale)
+    /// until then. Longer than three `publish_interval`s.
+    pub fleet_retention: Duration,
 }
 
 impl Default for AdminConfig {
@@ -24,6 +32,8 @@ impl Default for AdminConfig {
             session_lifetime: Duration::secs(12 * 3600),
             session_touch_interval: Duration::secs(60),
             refresh_interval: Duration::secs(5),
+            publish_interval: Duration::secs(5),
+            fleet_retention: Duration::secs(10 * 60),
         }
     }
 }
@@ -55,7 +65,25 @@ impl AdminConfig {
                 "expected a duration of at least \"1s\"",
             ));
         }
+        let publish = self.publish_interval.get();
+        if publish < std::time::Duration::from_secs(1) {
+            return Err(ConfigError::key(
+                "admin.publish_interval",
+                "expected a duration of at least \"1s\"",
+            ));
+        }
+        if self.fleet_retention.get() <= publish * 3 {
+            return Err(ConfigError::key(
+                "admin.fleet_retention",
+                "expected a duration longer than three admin.publish_interval",
+            ));
+        }
         Ok(())
+    }
+
+    /// A snapshot older than this marks its instance stale: three missed publishes.
+    pub fn stale_after(&self) -> std::time::Duration {
+        self.publish_interval.get() * 3
     }
 }
 
@@ -80,5 +108,9 @@ mod tests {
         );
         let err = error_of("[admin]\nrefresh_interval = \"100ms\"");
         assert!(err.starts_with("admin.refresh_interval: expected"), "{err}");
+        let err = error_of("[admin]\npublish_interval = \"500ms\"");
+        assert!(err.starts_with("admin.publish_interval: expected"), "{err}");
+        let err = error_of("[admin]\npublish_interval = \"1m\"\nfleet_retention = \"3m\"");
+        assert!(err.starts_with("admin.fleet_retention: expected"), "{err}");
     }
 }

@@ -56,9 +56,14 @@ impl Default for Recorder {
     }
 }
 
+/// Seconds since the Unix epoch.
+pub fn epoch_seconds(at: SystemTime) -> u64 {
+    at.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
+}
+
 /// Minutes since the Unix epoch.
 pub fn epoch_minute(at: SystemTime) -> u64 {
-    at.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() / 60
+    epoch_seconds(at) / 60
 }
 
 impl Recorder {

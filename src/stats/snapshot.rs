@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 /// One process's statistics at one moment.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct StatsSnapshot {
+    /// Which process took it; empty (the default) in a fleet's merged totals.
+    #[serde(default)]
+    pub instance: Instance,
     /// Seconds since the Unix epoch when it was taken.
     pub taken_at: u64,
     pub version: String,
@@ -33,6 +36,32 @@ pub struct StatsSnapshot {
     /// Each rate-limit policy's decisions per minute, the last 60 minutes.
     #[serde(default)]
     pub rate_limits: Vec<PolicyDecisions>,
+}
+
+/// A process of the fleet, as the console lists it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Instance {
+    /// Random per process start, so a restarted process is a new instance.
+    pub id: String,
+    /// `serve` or `worker`.
+    pub role: String,
+    pub hostname: String,
+    pub pid: u32,
+}
+
+impl Instance {
+    /// This process, in `role`, with a fresh id.
+    pub fn current(role: &str) -> Self {
+        let hostname = hostname::get()
+            .map(|h| h.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Self {
+            id: uuid::Uuid::new_v4().simple().to_string(),
+            role: role.to_string(),
+            hostname,
+            pid: std::process::id(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

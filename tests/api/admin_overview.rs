@@ -3,7 +3,7 @@
 
 use crate::helpers::{
     Backend, CHEAP_HASHING_TOML, LeveeProcess, PASSWORD, TestApp, console_cookie, levee_command,
-    sign_in,
+    metric_in, sign_in,
 };
 use levee::users::Role;
 use std::io::Write;
@@ -39,17 +39,6 @@ fn sum_of(metrics: &str, metric: &str, labels: &str) -> u64 {
         .filter(|l| l.starts_with(&format!("{metric}{{")) && l.contains(labels))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
         .sum()
-}
-
-/// The text of the element marked `data-metric="name"`.
-fn metric_in(html: &str, name: &str) -> String {
-    let marker = format!(r#"data-metric="{name}">"#);
-    let start = html.find(&marker).expect("the metric is shown") + marker.len();
-    html[start..]
-        .split('<')
-        .next()
-        .unwrap_or_default()
-        .to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

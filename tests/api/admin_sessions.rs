@@ -14,6 +14,7 @@ backend_tests!(
     a_busy_session_ends_at_its_absolute_expiry,
     a_disabled_account_or_a_lost_role_ends_the_session,
     reads_touch_the_session_at_most_once_per_interval,
+    a_session_opened_on_one_instance_works_on_another,
 );
 
 async fn status_of(app: &TestApp, cookie: &str) -> u16 {
@@ -144,12 +145,12 @@ async fn reads_touch_the_session_at_most_once_per_interval(backend: Backend) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_session_opened_on_one_instance_works_on_another() {
-    let Some(first) = TestApp::spawn(Backend::Postgres).await else {
+/// Two instances sharing the database (and Redis, with PostgreSQL): the fleet setup.
+async fn a_session_opened_on_one_instance_works_on_another(backend: Backend) {
+    let Some(first) = TestApp::spawn(backend).await else {
         return;
     };
-    let second = first.spawn_sibling(Backend::Postgres).await;
+    let second = first.spawn_sibling(backend).await;
     let (_, console) = first.console(Role::Admin).await;
     assert_eq!(status_of(&second, &console.cookie).await, 200);
 }

@@ -3,6 +3,7 @@
 mod helpers;
 
 mod admin_access;
+mod admin_fleet;
 mod admin_ops_pages;
 mod admin_overview;
 mod admin_sessions;

@@ -1,7 +1,8 @@
 //! The overview page and its live panel.
 
 use super::{render, timed, timestamp};
-use crate::admin::overview;
+use crate::admin::fleet;
+use crate::admin::overview::Overview;
 use crate::admin::pages::{Chrome, OverviewLive, OverviewPage};
 use crate::admin::service::Staff;
 use crate::admin::web::nonce;
@@ -11,20 +12,22 @@ use poem::web::Data;
 use poem::{Response, handler};
 use std::time::Instant;
 
-/// `GET /admin/`: the overview of this process.
+/// `GET /admin/`: the overview of the fleet.
 #[handler]
 pub async fn show(state: Data<&AppState>, staff: Data<&Staff>) -> Response {
     let started = Instant::now();
-    let snap = overview::snapshot(&state).await;
+    let fleet = fleet::gather(&state).await;
     let nonce = nonce();
     let page = OverviewPage {
         chrome: Chrome::new(&nonce, Some(&staff)),
-        overview: overview::Overview::new(&snap, staff.user.role),
+        overview: Overview::new(&fleet, staff.user.role),
         version: env!("CARGO_PKG_VERSION"),
-        uptime: humantime::format_duration(std::time::Duration::from_secs(snap.uptime_secs))
-            .to_string(),
+        uptime: humantime::format_duration(std::time::Duration::from_secs(
+            state.uptime().as_secs(),
+        ))
+        .to_string(),
         refresh_ms: state.config().admin.refresh_interval.get().as_millis(),
-        taken_at: timestamp(snap.taken_at),
+        taken_at: timestamp(fleet.total.taken_at),
     };
     timed(render(StatusCode::OK, &page, &nonce), started)
 }
@@ -33,10 +36,10 @@ pub async fn show(state: Data<&AppState>, staff: Data<&Staff>) -> Response {
 #[handler]
 pub async fn live(state: Data<&AppState>, staff: Data<&Staff>) -> Response {
     let started = Instant::now();
-    let snap = overview::snapshot(&state).await;
+    let fleet = fleet::gather(&state).await;
     let page = OverviewLive {
-        overview: overview::Overview::new(&snap, staff.user.role),
-        taken_at: timestamp(snap.taken_at),
+        overview: Overview::new(&fleet, staff.user.role),
+        taken_at: timestamp(fleet.total.taken_at),
     };
     timed(render(StatusCode::OK, &page, &nonce()), started)
 }

@@ -37,6 +37,17 @@ pub fn csrf_field(html: &str) -> String {
         .to_string()
 }
 
+/// The text of the element marked `data-metric="name"` (an overview tile's number).
+pub fn metric_in(html: &str, name: &str) -> String {
+    let marker = format!(r#"data-metric="{name}">"#);
+    let start = html.find(&marker).expect("the metric is shown") + marker.len();
+    html[start..]
+        .split('<')
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
 /// Fetches the sign-in form of the levee at `base` and posts `email` and `password` with
 /// its CSRF token; `client` must not follow redirects.
 pub async fn sign_in(
