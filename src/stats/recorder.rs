@@ -85,12 +85,11 @@ impl Recorder {
             .record(server_error, elapsed);
         let minute = epoch_minute(at);
         let slot = &self.minutes[(minute % MINUTES as u64) as usize];
-        if super::ring::claim(&slot.minute, minute) {
-            // A request racing the reset is lost from the history only, never the totals.
+        super::ring::enter(&slot.minute, minute, || {
             slot.counters.requests.store(0, Ordering::Relaxed);
             slot.counters.errors.store(0, Ordering::Relaxed);
             slot.counters.latency.reset();
-        }
+        });
         slot.counters.record(server_error, elapsed);
     }
 

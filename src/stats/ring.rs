@@ -6,15 +6,33 @@ use super::recorder::{MINUTES, epoch_minute};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
-/// Moves a ring slot whose counter of minutes is `slot_minute` on to `minute`; `true`
-/// for the one caller that did, which must then clear the slot's counts. An update
-/// racing that reset may be lost: a few per hour, from the history only.
-pub(super) fn claim(slot_minute: &AtomicU64, minute: u64) -> bool {
-    let seen = slot_minute.load(Ordering::Acquire);
-    seen != minute
-        && slot_minute
-            .compare_exchange(seen, minute, Ordering::AcqRel, Ordering::Acquire)
+/// The tag of a slot while one caller clears it for its new minute.
+const CLEARING: u64 = u64::MAX;
+
+/// Makes the slot tagged `slot_minute` count `minute`: the one caller that moves it on
+/// from an older lap runs `clear` while the tag says `CLEARING`, and everyone else for
+/// that minute waits the few nanoseconds it takes, so no update is lost to the reset.
+/// (An update computed for an older minute that lands after the move counts in the new
+/// one: late by a minute, not lost.)
+pub(super) fn enter(slot_minute: &AtomicU64, minute: u64, clear: impl FnOnce()) {
+    loop {
+        let seen = slot_minute.load(Ordering::Acquire);
+        if seen == minute {
+            return;
+        }
+        if seen == CLEARING {
+            std::thread::yield_now();
+            continue;
+        }
+        if slot_minute
+            .compare_exchange(seen, CLEARING, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
+        {
+            clear();
+            slot_minute.store(minute, Ordering::Release);
+            return;
+        }
+    }
 }
 
 struct Slot<const N: usize> {
@@ -48,11 +66,11 @@ impl<const N: usize> MinuteRing<N> {
     pub fn update(&self, at: SystemTime, update: impl FnOnce(&[AtomicU64; N])) {
         let minute = epoch_minute(at);
         let slot = self.slot(minute);
-        if claim(&slot.minute, minute) {
+        enter(&slot.minute, minute, || {
             slot.values
                 .iter()
                 .for_each(|v| v.store(0, Ordering::Relaxed));
-        }
+        });
         update(&slot.values);
     }
 
@@ -106,5 +124,33 @@ mod tests {
             "minute 500's slot was reset"
         );
         assert_eq!(read[0], (501, [0, 9]));
+    }
+
+    #[test]
+    fn no_update_racing_the_reset_of_a_slot_is_lost() {
+        let at = |minute: u64| UNIX_EPOCH + Duration::from_secs(minute * 60 + 7);
+        for round in 0..50u64 {
+            let ring = std::sync::Arc::new(MinuteRing::<1>::default());
+            ring.update(at(500 + round * 60), |v| {
+                v[0].fetch_add(1_000, Ordering::Relaxed);
+            });
+            let minute = 500 + (round + 1) * 60;
+            let start = std::sync::Arc::new(std::sync::Barrier::new(4));
+            let threads: Vec<_> = (0..4)
+                .map(|_| {
+                    let (ring, start) = (ring.clone(), start.clone());
+                    std::thread::spawn(move || {
+                        start.wait();
+                        for _ in 0..100 {
+                            ring.update(at(minute), |v| {
+                                v[0].fetch_add(1, Ordering::Relaxed);
+                            });
+                        }
+                    })
+                })
+                .collect();
+            threads.into_iter().for_each(|t| t.join().expect("thread"));
+            assert_eq!(ring.read(at(minute))[MINUTES - 1], (minute, [400]));
+        }
     }
 }
