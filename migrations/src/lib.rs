@@ -13,6 +13,7 @@ mod m20261125_000007_create_job_probe_runs;
 mod m20261125_000008_create_mail_outbox;
 mod m20261130_000001_refresh_token_successor_salt;
 mod m20261130_000002_create_admin_sessions;
+mod m20261201_000002_create_idempotency_keys;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000008_create_mail_outbox::Migration),
             Box::new(m20261130_000001_refresh_token_successor_salt::Migration),
             Box::new(m20261130_000002_create_admin_sessions::Migration),
+            Box::new(m20261201_000002_create_idempotency_keys::Migration),
         ]
     }
 }

@@ -31,6 +31,7 @@ pub fn job_registry(config: &Config) -> Result<Registry, AppError> {
     crate::mail::register_jobs(&mut registry, &config.mail)?;
     crate::auth::register_jobs(&mut registry);
     crate::admin::register_jobs(&mut registry, &config.admin);
+    crate::idempotency::register_jobs(&mut registry);
     Ok(registry)
 }
 

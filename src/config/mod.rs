@@ -5,6 +5,7 @@ mod admin;
 mod auth;
 mod breaker;
 mod cache;
+mod idempotency;
 mod jobs;
 mod limit_key;
 mod load;
@@ -18,6 +19,7 @@ pub use admin::AdminConfig;
 pub use auth::{AuthConfig, PasswordHashConfig};
 pub use breaker::BreakerConfig;
 pub use cache::CacheConfig;
+pub use idempotency::IdempotencyConfig;
 pub use jobs::{CronEntry, JobsConfig};
 pub use limit_key::KeyKind;
 pub use load::{ConfigError, ConfigSource, load};
@@ -47,6 +49,7 @@ pub struct Config {
     pub jobs: JobsConfig,
     pub mail: MailConfig,
     pub admin: AdminConfig,
+    pub idempotency: IdempotencyConfig,
 }
 
 /// The public HTTP listener.
