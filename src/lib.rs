@@ -11,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod idempotency;
 pub mod inventory;
 pub mod job_admin;
 pub mod jobs;

@@ -14,6 +14,7 @@ mod m20261125_000008_create_mail_outbox;
 mod m20261130_000001_refresh_token_successor_salt;
 mod m20261130_000002_create_admin_sessions;
 mod m20261201_000001_create_instance_snapshots;
+mod m20261201_000002_create_idempotency_keys;
 mod m20261201_000003_create_orders;
 
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000001_refresh_token_successor_salt::Migration),
             Box::new(m20261130_000002_create_admin_sessions::Migration),
             Box::new(m20261201_000001_create_instance_snapshots::Migration),
+            Box::new(m20261201_000002_create_idempotency_keys::Migration),
             Box::new(m20261201_000003_create_orders::Migration),
         ]
     }

@@ -115,13 +115,8 @@ pub fn register_jobs(registry: &mut Registry, config: &AdminConfig) {
     registry.register::<PruneSessions, _, _>(move |_, ctx| {
         let config = config.clone();
         async move {
-            match sessions::prune(ctx.db.write(), &config).await {
-                Ok(deleted) => {
-                    tracing::info!(deleted, "pruned expired admin console sessions");
-                    Outcome::Done
-                }
-                Err(e) => Outcome::Retry(e.to_string()),
-            }
+            let deleted = sessions::prune(ctx.db.write(), &config).await;
+            Outcome::of_pruning(deleted, "expired admin console sessions")
         }
     });
 }

@@ -40,6 +40,7 @@ pub fn job_registry(config: &Config, deps: &JobDeps) -> Result<Registry, AppErro
     crate::mail::register_jobs(&mut registry, &config.mail)?;
     crate::auth::register_jobs(&mut registry);
     crate::admin::register_jobs(&mut registry, &config.admin);
+    crate::idempotency::register_jobs(&mut registry);
     let saga = crate::orders::Saga {
         jobs: deps.queue.clone(),
         cache: deps.cache.clone(),

@@ -18,12 +18,7 @@ impl JobKind for PruneRefreshTokens {
 /// Registers the auth feature's job kinds.
 pub fn register_jobs(registry: &mut Registry) {
     registry.register::<PruneRefreshTokens, _, _>(|_, ctx| async move {
-        match refresh::prune(ctx.db.write(), RETENTION).await {
-            Ok(deleted) => {
-                tracing::info!(deleted, "pruned expired and revoked refresh tokens");
-                Outcome::Done
-            }
-            Err(e) => Outcome::Retry(e.to_string()),
-        }
+        let deleted = refresh::prune(ctx.db.write(), RETENTION).await;
+        Outcome::of_pruning(deleted, "expired and revoked refresh tokens")
     });
 }

@@ -2,6 +2,7 @@
 
 use crate::db::ids::UserId;
 use crate::error::ApiError;
+use crate::idempotency::KeyScope;
 use crate::users::Role;
 use uuid::Uuid;
 
@@ -130,6 +131,14 @@ pub enum Principal {
 }
 
 impl Principal {
+    /// Whose `Idempotency-Key`s this caller's are: a user's own, or one API key's.
+    pub fn idempotency_scope(&self) -> KeyScope {
+        match self {
+            Principal::User { id, .. } => KeyScope::of("user", id),
+            Principal::ApiKey { id, .. } => KeyScope::of("api-key", id),
+        }
+    }
+
     pub fn allows(&self, permission: Permission) -> bool {
         match self {
             Principal::User { role, .. } => permission.granted_to(*role),

@@ -74,6 +74,11 @@ impl Default for JobsConfig {
                     schedule: "53 * * * *".into(),
                     kind: "admin.prune".into(),
                 },
+                CronEntry {
+                    name: "prune-idempotency-keys".into(),
+                    schedule: "23 * * * *".into(),
+                    kind: "idempotency.prune".into(),
+                },
             ],
         }
     }

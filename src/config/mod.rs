@@ -5,6 +5,7 @@ mod admin;
 mod auth;
 mod breaker;
 mod cache;
+mod idempotency;
 mod jobs;
 mod limit_key;
 mod load;
@@ -19,6 +20,7 @@ pub use admin::AdminConfig;
 pub use auth::{AuthConfig, PasswordHashConfig};
 pub use breaker::BreakerConfig;
 pub use cache::CacheConfig;
+pub use idempotency::IdempotencyConfig;
 pub use jobs::{CronEntry, JobsConfig};
 pub use limit_key::KeyKind;
 pub use load::{ConfigError, ConfigSource, load};
@@ -51,6 +53,7 @@ pub struct Config {
     pub admin: AdminConfig,
     pub orders: OrdersConfig,
     pub providers: ProvidersConfig,
+    pub idempotency: IdempotencyConfig,
 }
 
 /// The public HTTP listener.

@@ -221,3 +221,29 @@ impl From<crate::cache::CacheError> for ApiError {
         ApiError::Internal(err.to_string())
     }
 }
+
+impl From<crate::idempotency::KeyError> for ApiError {
+    fn from(err: crate::idempotency::KeyError) -> Self {
+        ApiError::BadRequest(err.to_string())
+    }
+}
+
+impl From<crate::idempotency::IdempotencyError> for ApiError {
+    fn from(err: crate::idempotency::IdempotencyError) -> Self {
+        use crate::idempotency::IdempotencyError as E;
+        match err {
+            E::InFlight | E::ClaimLost => ApiError::Conflict {
+                detail: err.to_string(),
+                errors: Vec::new(),
+            },
+            E::Mismatch => ApiError::Invalid {
+                detail: err.to_string(),
+                errors: vec![FieldError::parameter(
+                    "Idempotency-Key",
+                    "was used with a different request",
+                )],
+            },
+            E::Db(e) => e.into(),
+        }
+    }
+}

@@ -33,6 +33,19 @@ pub enum Outcome {
     Fail(String),
 }
 
+impl Outcome {
+    /// A pruning job's outcome: done, logging how many `what` were deleted, or retried.
+    pub fn of_pruning<E: std::fmt::Display>(deleted: Result<u64, E>, what: &str) -> Self {
+        match deleted {
+            Ok(deleted) => {
+                tracing::info!(deleted, "pruned {what}");
+                Outcome::Done
+            }
+            Err(e) => Outcome::Retry(e.to_string()),
+        }
+    }
+}
+
 /// What a handler gets besides its payload.
 #[derive(Clone)]
 pub struct JobContext {

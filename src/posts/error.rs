@@ -3,6 +3,7 @@
 use crate::cache::CacheError;
 use crate::db::SaveError;
 use crate::error::ApiError;
+use crate::idempotency::IdempotencyError;
 use sea_orm::DbErr;
 
 /// Cloneable so one failed cache load can answer every request that waited on it.
@@ -22,6 +23,8 @@ pub enum PostsError {
     Db(#[from] DbErr),
     #[error(transparent)]
     Cache(#[from] CacheError),
+    #[error(transparent)]
+    Idempotency(#[from] IdempotencyError),
 }
 
 impl PostsError {
@@ -49,6 +52,7 @@ impl From<PostsError> for ApiError {
             PostsError::PreconditionFailed => ApiError::PreconditionFailed(err.to_string()),
             PostsError::Db(e) => e.into(),
             PostsError::Cache(e) => e.into(),
+            PostsError::Idempotency(e) => e.into(),
         }
     }
 }

@@ -8,6 +8,7 @@ use super::model::{PostStatus, Slug};
 use super::store::{self, NewPost, PostChanges, PostCursor};
 use crate::cache::CachedCollection;
 use crate::db::pagination::{Page, PageRequest};
+use crate::idempotency::{self, Outcome, Request, StoredResponse};
 use crate::rest::preconditions::IfMatch;
 use crate::state::AppState;
 
@@ -53,10 +54,27 @@ pub async fn list(
     Ok(Page::from_rows(found, page.limit, PostCursor::of))
 }
 
-pub async fn create(state: &AppState, new: NewPost) -> Result<Model, PostsError> {
-    let post = store::insert(state.db().write(), new).await?;
-    invalidate(state, &[&post.slug]).await;
-    Ok(post)
+/// Creates a draft. With an idempotency `request`, under its key: a retry gets the
+/// response `respond` rendered for the first, stored in the post's transaction.
+pub async fn create(
+    state: &AppState,
+    new: NewPost,
+    request: Option<&Request>,
+    respond: impl FnOnce(&Model) -> StoredResponse,
+) -> Result<Outcome<Model>, PostsError> {
+    let config = &state.config().idempotency;
+    let outcome = idempotency::run(
+        state.db(),
+        config,
+        request,
+        async move |txn| store::insert(txn, new).await,
+        respond,
+    )
+    .await?;
+    if let Outcome::Fresh(post) = &outcome {
+        invalidate(state, &[&post.slug]).await;
+    }
+    Ok(outcome)
 }
 
 pub async fn update(

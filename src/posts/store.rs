@@ -5,13 +5,13 @@ use super::entity::{ActiveModel, Column, Entity as Posts, Model};
 use super::error::PostsError;
 use super::model::{PostStatus, Slug};
 use crate::db::ids::{PostId, UserId};
-use crate::db::{is_unique_violation, save_next_version};
+use crate::db::save_next_version;
 use crate::rest::preconditions::IfMatch;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TryInsertResult,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -60,8 +60,9 @@ pub async fn insert(conn: &impl ConnectionTrait, new: NewPost) -> Result<Model, 
             ))
         }));
     for slug in candidates {
+        let id = PostId::generate();
         let row = ActiveModel {
-            id: Set(PostId::generate()),
+            id: Set(id),
             author_id: Set(new.author_id),
             title: Set(new.title.clone()),
             slug: Set(slug),
@@ -73,11 +74,22 @@ pub async fn insert(conn: &impl ConnectionTrait, new: NewPost) -> Result<Model, 
             updated_at: Set(now),
         };
         // The unique index decides; with an explicit slug a clash is the caller's error.
-        match row.insert(conn).await {
-            Ok(post) => return Ok(post),
-            Err(e) if is_unique_violation(&e) && !explicit => continue,
-            Err(e) if is_unique_violation(&e) => return Err(PostsError::SlugTaken),
-            Err(e) => return Err(e.into()),
+        // `ON CONFLICT DO NOTHING` rather than a caught violation, which would abort the
+        // caller's transaction on PostgreSQL. Without `RETURNING`: sea-orm reports a
+        // conflict of a single-row insert with returning as an error (docs/PITFALLS.md).
+        let inserted = Posts::insert(row)
+            .on_conflict_do_nothing_on([Column::Slug])
+            .exec_without_returning(conn)
+            .await?;
+        match inserted {
+            TryInsertResult::Inserted(1) => {
+                return Posts::find_by_id(id)
+                    .one(conn)
+                    .await?
+                    .ok_or_else(|| DbErr::RecordNotFound("the inserted post".into()).into());
+            }
+            _ if explicit => return Err(PostsError::SlugTaken),
+            _ => continue,
         }
     }
     Err(PostsError::SlugTaken)

@@ -10,9 +10,7 @@
 
 use crate::config::ServerConfig;
 use crate::error::ApiError;
-use poem::Response;
-use poem_openapi::ApiResponse;
-use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registry};
+use crate::rest::responses::{DeclaredProblems, Problems};
 
 /// The versions a client allows a change to apply to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,65 +67,25 @@ pub fn edit_precondition(
     IfMatch::from_header(value, server.require_if_match)
 }
 
+/// The problems of a conditional write: 412 and 428.
+pub struct Conditional;
+
+impl DeclaredProblems for Conditional {
+    const PROBLEMS: &'static [(u16, &'static str)] = &[
+        (
+            412,
+            "`If-Match` names no current version: reload and reapply the change.",
+        ),
+        (
+            428,
+            "`If-Match` is required (`server.require_if_match`) and was not sent.",
+        ),
+    ];
+}
+
 /// The errors of a conditional write: [`ApiError`], with 412 and 428 declared in the
 /// OpenAPI document of the operations that return it.
-#[derive(Debug)]
-pub struct ConditionalError(pub ApiError);
-
-impl<E: Into<ApiError>> From<E> for ConditionalError {
-    fn from(err: E) -> Self {
-        ConditionalError(err.into())
-    }
-}
-
-impl From<ConditionalError> for poem::Error {
-    fn from(err: ConditionalError) -> Self {
-        err.0.into()
-    }
-}
-
-impl poem::IntoResponse for ConditionalError {
-    fn into_response(self) -> Response {
-        poem::error::ResponseError::as_response(&self.0)
-    }
-}
-
-impl ApiResponse for ConditionalError {
-    fn meta() -> MetaResponses {
-        let mut errors = ApiError::meta().responses;
-        let problem = |description, status| MetaResponse {
-            description,
-            status: Some(status),
-            status_range: None,
-            content: errors
-                .iter()
-                .flat_map(|r| &r.content)
-                .take(1)
-                .map(|c| MetaMediaType {
-                    content_type: c.content_type,
-                    schema: c.schema.clone(),
-                })
-                .collect(),
-            headers: Vec::new(),
-        };
-        let mut responses = vec![
-            problem(
-                "`If-Match` names no current version: reload and reapply the change.",
-                412,
-            ),
-            problem(
-                "`If-Match` is required (`server.require_if_match`) and was not sent.",
-                428,
-            ),
-        ];
-        responses.append(&mut errors);
-        MetaResponses { responses }
-    }
-
-    fn register(registry: &mut Registry) {
-        ApiError::register(registry);
-    }
-}
+pub type ConditionalError = Problems<Conditional>;
 
 #[cfg(test)]
 mod tests {

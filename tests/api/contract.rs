@@ -81,6 +81,23 @@ async fn problems_for_auth_and_conflicts_match_their_snapshots() {
     };
     assert_eq!(create().await.status(), 201);
     assert_problem_snapshot("duplicate_slug", create().await, 409).await;
+
+    let keyed = |key: &str, title: &str| {
+        app.client
+            .post(app.url("/posts"))
+            .bearer_auth(&editor.access)
+            .header("Idempotency-Key", key)
+            .json(&json!({"title": title, "body": "text"}))
+            .send()
+    };
+    assert_eq!(
+        keyed("contract-1", "One").await.expect("sent").status(),
+        201
+    );
+    let other = keyed("contract-1", "Other").await.expect("sent");
+    assert_problem_snapshot("idempotency_key_reused", other, 422).await;
+    let long = keyed(&"k".repeat(256), "One").await.expect("sent");
+    assert_problem_snapshot("idempotency_key_too_long", long, 400).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

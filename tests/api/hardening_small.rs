@@ -2,12 +2,12 @@
 //! left for the workers that know them.
 
 use crate::backend_tests;
-use crate::helpers::jobs::{enqueue, fast, handlers, wait_for_state};
+use crate::helpers::jobs::{enqueue, fast, handlers, run_job, wait_for_state};
 use crate::helpers::{Backend, TestApp, pointers};
 use chrono::{Duration as Age, Utc};
 use levee::auth::entity::refresh_token;
 use levee::job_admin::service;
-use levee::jobs::{Enqueue, JobState, NewJob, store};
+use levee::jobs::{Enqueue, JobState};
 use levee::users::Role;
 use reqwest::Method;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
@@ -61,24 +61,6 @@ async fn stock_adjustments_are_bounded(backend: Backend) {
     );
     let product: Value = app.get("/products/BIG").await.json().await.expect("json");
     assert_eq!(product["available"], json!(MAX_STOCK), "{product}");
-}
-
-/// Runs one job of `kind` (empty payload) on the app's workers and waits until it completes.
-async fn run_job(app: &TestApp, kind: &str) {
-    let new = NewJob {
-        kind: kind.into(),
-        queue: "default".into(),
-        payload: json!({}),
-        priority: 0,
-        max_attempts: 1,
-        run_at: None,
-        unique_key: None,
-    };
-    let job = store::enqueue(app.state.db().write(), new)
-        .await
-        .expect("enqueue");
-    let job = wait_for_state(app, job.id, JobState::Completed, 10).await;
-    assert_eq!(job.state, JobState::Completed, "{kind}: {job:?}");
 }
 
 async fn old_refresh_tokens_and_cron_slots_are_pruned(backend: Backend) {

@@ -29,6 +29,7 @@ mod hardening_contract;
 mod hardening_limits;
 mod hardening_small;
 mod http;
+mod idempotency;
 mod if_match;
 mod job_processes;
 mod jobs_admin;

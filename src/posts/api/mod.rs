@@ -5,7 +5,9 @@ use super::{NewPost, PostChanges, PostStatus, PostsError, Slug, service};
 use crate::auth::{BearerAuth, Permission, caller_may, optional_principal};
 use crate::db::pagination::PageRequest;
 use crate::error::ApiError;
+use crate::idempotency::Outcome;
 use crate::rest::caching::{Cached, Validators, list_tag, respond};
+use crate::rest::idempotency::{IdempotencyKey, IdempotentError, stored_json};
 use crate::rest::preconditions::{ConditionalError, IfMatch, edit_precondition};
 use crate::rest::responses::{Created, NoContent};
 use crate::rest::visibility::public_or_staff;
@@ -119,13 +121,21 @@ impl PostsApi {
     }
 
     /// Create a draft
+    ///
+    /// Send `Idempotency-Key` to make a retry safe: a repeat within `idempotency.ttl`
+    /// answers the first response again (marked `Idempotency-Replayed: true`) and creates
+    /// no second post.
     #[oai(path = "/posts", method = "post", operation_id = "create_post")]
     async fn create(
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
+        /// A unique value per post to create (e.g. a UUID), 1–255 printable ASCII
+        /// characters; the same key with another body is refused with 422.
+        #[oai(name = "Idempotency-Key")]
+        idempotency: IdempotencyKey<false>,
         body: Json<CreatePostRequest>,
-    ) -> Result<Created<Post>, ApiError> {
+    ) -> Result<Outcome<Created<Post>>, IdempotentError> {
         auth.0.require(Permission::ManagePosts)?;
         let author_id = auth.0.user_id()?;
         let mut errors = Vec::new();
@@ -136,7 +146,7 @@ impl PostsApi {
             .as_deref()
             .and_then(|s| collect(Slug::parse(s), &mut errors));
         let (Some(title), Some(body), true) = (title, text, errors.is_empty()) else {
-            return Err(ApiError::fields(errors));
+            return Err(ApiError::fields(errors).into());
         };
         let new = NewPost {
             author_id,
@@ -144,8 +154,12 @@ impl PostsApi {
             body,
             slug,
         };
-        let post = service::create(&state, new).await?;
-        Ok(Created::Created(Json(post.into())))
+        let request = idempotency.of_caller(auth.0.idempotency_scope());
+        let created = service::create(&state, new, request.as_ref(), |post| {
+            stored_json(201, &Post::from(post.clone()))
+        })
+        .await?;
+        Ok(created.map(|post| Created::Created(Json(post.into()))))
     }
 
     /// Edit a post

@@ -6,7 +6,7 @@ use super::databases::Backend;
 use levee::config::{Config, Duration as ConfigDuration};
 use levee::db::ids::JobId;
 use levee::job_admin::service;
-use levee::jobs::{Enqueue, JobKind, JobState, Outcome, Registry};
+use levee::jobs::{Enqueue, JobKind, JobState, NewJob, Outcome, Registry, store};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -115,4 +115,22 @@ pub async fn wait_for_state(
     secs: u64,
 ) -> levee::jobs::Model {
     wait_for(app, id, |j| j.state == state, Duration::from_secs(secs)).await
+}
+
+/// Runs one job of `kind` (empty payload) on the app's workers and waits until it completes.
+pub async fn run_job(app: &TestApp, kind: &str) {
+    let new = NewJob {
+        kind: kind.into(),
+        queue: "default".into(),
+        payload: serde_json::json!({}),
+        priority: 0,
+        max_attempts: 1,
+        run_at: None,
+        unique_key: None,
+    };
+    let job = store::enqueue(app.state.db().write(), new)
+        .await
+        .expect("enqueue");
+    let job = wait_for_state(app, job.id, JobState::Completed, 10).await;
+    assert_eq!(job.state, JobState::Completed, "{kind}: {job:?}");
 }
