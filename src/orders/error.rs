@@ -21,6 +21,8 @@ pub enum OrdersError {
     Mail(#[from] crate::mail::MailError),
     #[error(transparent)]
     Db(#[from] DbErr),
+    #[error(transparent)]
+    Idempotency(#[from] crate::idempotency::IdempotencyError),
 }
 
 impl From<OrdersError> for ApiError {
@@ -33,6 +35,7 @@ impl From<OrdersError> for ApiError {
                 errors: Vec::new(),
             },
             OrdersError::Db(e) => e.into(),
+            OrdersError::Idempotency(e) => e.into(),
             OrdersError::Stock(_) | OrdersError::Mail(_) => ApiError::Internal(err.to_string()),
         }
     }

@@ -11,6 +11,7 @@ use super::store::{self, Changes, OrderFilter, Placed};
 use crate::db::ids::UserId;
 use crate::db::pagination::{Page, PageRequest};
 use crate::error::FieldError;
+use crate::idempotency::{self, Outcome, Request, StoredResponse};
 use crate::products::{Currency, Sku};
 use crate::state::AppState;
 use chrono::Utc;
@@ -39,13 +40,27 @@ impl Viewer {
     }
 }
 
-/// Places the order in its own transaction; the saga starts once it commits.
-pub async fn place(state: &AppState, new: NewOrder) -> Result<Placed, OrdersError> {
-    let txn = state.db().begin_write().await?;
-    let placed = place_in(state, &txn, new).await?;
-    txn.commit().await?;
-    counted(OrderStatus::Pending);
-    Ok(placed)
+/// Places the order in its own transaction, under the caller's idempotency key: the key's
+/// record (with `respond`'s rendering, for replays) commits with the order, and a retry
+/// gets that response without placing a second order. The saga starts once it commits.
+pub async fn place(
+    state: &AppState,
+    new: NewOrder,
+    request: &Request,
+    respond: impl FnOnce(&Placed) -> StoredResponse,
+) -> Result<Outcome<Placed>, OrdersError> {
+    let outcome = idempotency::run(
+        state.db(),
+        &state.config().idempotency,
+        Some(request),
+        async |txn| place_in(state, txn, new).await,
+        respond,
+    )
+    .await?;
+    if let Outcome::Fresh(_) = outcome {
+        counted(OrderStatus::Pending);
+    }
+    Ok(outcome)
 }
 
 /// Inserts the order priced from the current catalog and enqueues its first saga step, in

@@ -46,6 +46,7 @@ mod observability;
 mod orders;
 mod orders_flash;
 mod orders_http;
+mod orders_idempotency;
 mod packaging;
 mod pgbouncer;
 mod posts;

@@ -3,10 +3,12 @@
 
 use super::model::{Address, OrderStatus, parse_lines};
 use super::service::{self, NewOrder, Viewer};
-use super::store::OrderFilter;
+use super::store::{OrderFilter, Placed};
 use crate::auth::{BearerAuth, Permission, Principal};
 use crate::db::pagination::PageRequest;
 use crate::error::ApiError;
+use crate::idempotency::Outcome;
+use crate::rest::idempotency::{IdempotencyKey, IdempotentError, stored_json};
 use crate::state::AppState;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
@@ -37,6 +39,11 @@ enum Accepted {
     ),
 }
 
+/// The order's address, relative.
+fn location(placed: &Placed) -> String {
+    format!("/orders/{}", placed.order.id)
+}
+
 /// Who the caller is to an order: staff when they hold `permission`.
 fn viewer(principal: &Principal, permission: Permission) -> Viewer {
     Viewer {
@@ -57,13 +64,22 @@ impl OrdersApi {
     /// background — poll the order. An order that cannot get all its stock is `rejected`.
     /// Unknown, withdrawn or inactive SKUs and mixed currencies are 422 with a pointer to
     /// the line.
+    ///
+    /// `Idempotency-Key` is required: a retry with the same key and body within
+    /// `idempotency.ttl` answers the first response again (marked
+    /// `Idempotency-Replayed: true`) and places no second order.
     #[oai(path = "/orders", method = "post", operation_id = "place_order")]
     async fn place(
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
+        /// A unique value per order (e.g. a UUID), 1–255 printable ASCII characters; the
+        /// same key with another body is refused with 422, and while the first request
+        /// with it is still being answered with 409.
+        #[oai(name = "Idempotency-Key")]
+        idempotency: IdempotencyKey<true>,
         body: Json<PlaceOrderRequest>,
-    ) -> Result<Accepted, ApiError> {
+    ) -> Result<Outcome<Accepted>, IdempotentError> {
         let user = auth.0.user_id()?;
         let body = body.0;
         let max_quantity = state.config().orders.max_quantity.get();
@@ -78,20 +94,27 @@ impl OrdersApi {
             (Ok(lines), Ok(address)) => (lines, address),
             (lines, address) => {
                 let errors = [lines.err(), address.err()].into_iter().flatten().flatten();
-                return Err(ApiError::fields(errors.collect()));
+                return Err(ApiError::fields(errors.collect()).into());
             }
         };
-        let placed = service::place(
-            &state,
-            NewOrder {
-                user,
-                lines,
-                address,
-            },
-        )
+        let request = idempotency
+            .of_caller(auth.0.idempotency_scope())
+            .ok_or_else(|| ApiError::BadRequest("the Idempotency-Key header is required".into()))?;
+        let new = NewOrder {
+            user,
+            lines,
+            address,
+        };
+        let placed = service::place(&state, new, &request, |placed| {
+            let mut stored = stored_json(202, &Order::from(placed.clone()));
+            stored.headers.push(("location".into(), location(placed)));
+            stored
+        })
         .await?;
-        let location = format!("/orders/{}", placed.order.id);
-        Ok(Accepted::Accepted(Json(placed.into()), location))
+        Ok(placed.map(|placed| {
+            let location = location(&placed);
+            Accepted::Accepted(Json(placed.into()), location)
+        }))
     }
 
     /// List orders

@@ -68,9 +68,28 @@ impl TestApp {
         sessions
     }
 
+    /// Places an order under a fresh `Idempotency-Key`.
     pub async fn place_order(&self, token: &str, body: Value) -> reqwest::Response {
-        self.send_as(reqwest::Method::POST, "/orders", token, Some(body))
+        let key = uuid::Uuid::new_v4().to_string();
+        self.place_order_keyed(token, &key, &body).await
+    }
+
+    /// Places an order under `key`, sending `body` as `serde_json::to_vec` spells it.
+    pub async fn place_order_keyed(
+        &self,
+        token: &str,
+        key: &str,
+        body: &Value,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url("/orders"))
+            .bearer_auth(token)
+            .header("Idempotency-Key", key)
+            .header("Content-Type", "application/json")
+            .body(serde_json::to_vec(body).expect("json"))
+            .send()
             .await
+            .expect("request")
     }
 
     /// Polls the order until it is in one of `states`; panics after `limit`.
