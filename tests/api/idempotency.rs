@@ -15,15 +15,7 @@ use serde_json::{Value, json};
 /// Sends `POST /posts` with `key`; the body bytes are sent exactly as serialised here,
 /// so a test can fingerprint them.
 async fn post(app: &TestApp, editor: &Session, key: &str, body: &Value) -> reqwest::Response {
-    app.client
-        .post(app.url("/posts"))
-        .bearer_auth(&editor.access)
-        .header("Idempotency-Key", key)
-        .header("Content-Type", "application/json")
-        .body(serde_json::to_vec(body).expect("json"))
-        .send()
-        .await
-        .expect("request")
+    app.post_keyed("/posts", &editor.access, key, body).await
 }
 
 /// The request `post` makes, as the idempotency layer names it.

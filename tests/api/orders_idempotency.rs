@@ -44,7 +44,9 @@ async fn a_retried_order_is_answered_again_and_placed_once(backend: Backend) {
         "{detail}"
     );
 
-    let first = app.place_order_keyed(&buyer.access, "order-1", &body).await;
+    let first = app
+        .post_keyed("/orders", &buyer.access, "order-1", &body)
+        .await;
     assert_eq!(first.status(), 202);
     let location = first.headers()["location"]
         .to_str()
@@ -53,7 +55,9 @@ async fn a_retried_order_is_answered_again_and_placed_once(backend: Backend) {
     assert!(first.headers().get("idempotency-replayed").is_none());
     let first: Value = first.json().await.expect("json");
 
-    let retry = app.place_order_keyed(&buyer.access, "order-1", &body).await;
+    let retry = app
+        .post_keyed("/orders", &buyer.access, "order-1", &body)
+        .await;
     assert_eq!(retry.status(), 202);
     assert_eq!(retry.headers()["idempotency-replayed"], "true");
     assert_eq!(
@@ -68,7 +72,12 @@ async fn a_retried_order_is_answered_again_and_placed_once(backend: Backend) {
     assert_eq!(orders_of(&app, &buyer).await, 1);
 
     let other = app
-        .place_order_keyed(&buyer.access, "order-1", &basket(&[("KEYED", 3)]))
+        .post_keyed(
+            "/orders",
+            &buyer.access,
+            "order-1",
+            &basket(&[("KEYED", 3)]),
+        )
         .await;
     problem(other, 422).await;
     assert_eq!(orders_of(&app, &buyer).await, 1);
@@ -76,7 +85,7 @@ async fn a_retried_order_is_answered_again_and_placed_once(backend: Backend) {
     // Another customer's "order-1" is another key.
     let neighbour = app.customer().await;
     let theirs = app
-        .place_order_keyed(&neighbour.access, "order-1", &body)
+        .post_keyed("/orders", &neighbour.access, "order-1", &body)
         .await;
     assert_eq!(theirs.status(), 202);
     assert!(theirs.headers().get("idempotency-replayed").is_none());
@@ -102,12 +111,16 @@ async fn a_duplicate_while_the_first_is_answered_gets_409(backend: Backend) {
             Ok(Begin::Started(claim)) => claim,
             _ => panic!("the key was free"),
         };
-    let duplicate = app.place_order_keyed(&buyer.access, "held", &body).await;
+    let duplicate = app
+        .post_keyed("/orders", &buyer.access, "held", &body)
+        .await;
     problem(duplicate, 409).await;
     assert_eq!(orders_of(&app, &buyer).await, 0);
 
     claim.release(app.state.db()).await.expect("release");
-    let retry = app.place_order_keyed(&buyer.access, "held", &body).await;
+    let retry = app
+        .post_keyed("/orders", &buyer.access, "held", &body)
+        .await;
     assert_eq!(retry.status(), 202);
     assert_eq!(orders_of(&app, &buyer).await, 1);
 }

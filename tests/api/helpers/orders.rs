@@ -71,25 +71,7 @@ impl TestApp {
     /// Places an order under a fresh `Idempotency-Key`.
     pub async fn place_order(&self, token: &str, body: Value) -> reqwest::Response {
         let key = uuid::Uuid::new_v4().to_string();
-        self.place_order_keyed(token, &key, &body).await
-    }
-
-    /// Places an order under `key`, sending `body` as `serde_json::to_vec` spells it.
-    pub async fn place_order_keyed(
-        &self,
-        token: &str,
-        key: &str,
-        body: &Value,
-    ) -> reqwest::Response {
-        self.client
-            .post(self.url("/orders"))
-            .bearer_auth(token)
-            .header("Idempotency-Key", key)
-            .header("Content-Type", "application/json")
-            .body(serde_json::to_vec(body).expect("json"))
-            .send()
-            .await
-            .expect("request")
+        self.post_keyed("/orders", token, &key, &body).await
     }
 
     /// Polls the order until it is in one of `states`; panics after `limit`.

@@ -63,6 +63,26 @@ impl TestApp {
             .expect("request")
     }
 
+    /// POSTs `body` (as `serde_json::to_vec` spells it, so a test can fingerprint the same
+    /// bytes) with `Idempotency-Key: key`.
+    pub async fn post_keyed(
+        &self,
+        path: &str,
+        token: &str,
+        key: &str,
+        body: &Value,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .header("Idempotency-Key", key)
+            .header("Content-Type", "application/json")
+            .body(serde_json::to_vec(body).expect("json"))
+            .send()
+            .await
+            .expect("request")
+    }
+
     pub async fn send_as(
         &self,
         method: reqwest::Method,
