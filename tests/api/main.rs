@@ -3,8 +3,10 @@
 mod helpers;
 
 mod admin_access;
+mod admin_content;
 mod admin_ops_pages;
 mod admin_overview;
+mod admin_queues;
 mod admin_sessions;
 mod admin_settings;
 mod admin_users;
