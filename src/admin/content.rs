@@ -3,6 +3,7 @@
 //! stock ledger. Read through the features' own services, paginated by their cursors.
 
 use super::pages::Chrome;
+use super::users::shown_time;
 use crate::auth::Permission;
 use crate::db::pagination::{Page, PageRequest};
 use crate::inventory::{self, StockError};
@@ -24,10 +25,6 @@ pub enum ContentError {
     Products(#[from] ProductsError),
     #[error(transparent)]
     Stock(#[from] StockError),
-}
-
-fn time(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 fn request<K: serde::de::DeserializeOwned>(cursor: Option<&str>) -> PageRequest<K> {
@@ -109,7 +106,7 @@ pub async fn posts(
 ) -> Result<Listed<PostRow>, ContentError> {
     let page = posts::service::list(state, status, request(cursor)).await?;
     Ok(Listed::from_page(page, |p| PostRow {
-        at: time(p.published_at.unwrap_or(p.created_at)),
+        at: shown_time(p.published_at.unwrap_or(p.created_at)),
         title: p.title,
         slug: p.slug.as_str().to_string(),
         status: p.status.to_value(),
@@ -134,7 +131,7 @@ pub async fn product(
     let product = products::service::find(state, sku).await?;
     let ledger = inventory::service::history(state, sku, request(cursor)).await?;
     let ledger = Listed::from_page(ledger, |e| LedgerRow {
-        at: time(e.created_at),
+        at: shown_time(e.created_at),
         kind: e.kind.to_value(),
         on_hand_delta: e.on_hand_delta,
         reserved_delta: e.reserved_delta,

@@ -96,6 +96,26 @@ pub struct Queues {
     pub next_cursor: Option<String>,
 }
 
+/// What a `?notice=` code after an action says (with the count of a replay). Only these
+/// fixed messages are shown, so a link cannot make the console display text of its own.
+pub fn notice(code: &str, replayed: Option<u64>) -> Option<String> {
+    let text = match code {
+        "retried" => "The job runs again with fresh attempts.",
+        "cancelled" => "The job is cancelled.",
+        "replayed" => {
+            return Some(format!(
+                "{} dead job(s) run again.",
+                replayed.unwrap_or_default()
+            ));
+        }
+        "not-retryable" => "Only a finished, failed or cancelled job can run again.",
+        "not-cancellable" => "Only a job that has not started can be cancelled.",
+        "no-kind" => "Name the kind whose dead jobs should run again.",
+        _ => return None,
+    };
+    Some(text.to_string())
+}
+
 /// The row of `queue`, added empty when the queue has none yet.
 fn row<'a>(rows: &'a mut BTreeMap<String, QueueRow>, queue: &str) -> &'a mut QueueRow {
     rows.entry(queue.to_string()).or_insert_with(|| QueueRow {

@@ -18,13 +18,13 @@ use poem::{Response, handler};
 use serde::Deserialize;
 use std::time::Instant;
 
-/// Longest `?notice=` shown: it comes from the URL, so anyone could make it up.
-const MAX_NOTICE: usize = 200;
-
 #[derive(Deserialize)]
 pub struct PageQuery {
     cursor: Option<String>,
-    notice: Option<String>,
+    #[serde(default)]
+    notice: String,
+    /// How many jobs a replay ran again (with `notice=replayed`).
+    replayed: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -35,21 +35,9 @@ pub struct ReplayForm {
     kind: String,
 }
 
-fn bounded(notice: Option<String>) -> Option<String> {
-    notice
-        .filter(|n| !n.trim().is_empty())
-        .map(|n| n.chars().take(MAX_NOTICE).collect())
-}
-
-/// 303 to `path` with `notice` to show there.
+/// 303 to `path` with the `?notice=` code (a fixed word) to show there.
 fn back(path: &str, notice: &str) -> Response {
-    let notice: String = url::form_urlencoded::byte_serialize(notice.as_bytes()).collect();
     see_other(&format!("{path}?notice={notice}"), &[])
-}
-
-/// The kind as a notice names it: a form field, so bounded like one.
-fn bounded_kind(kind: &str) -> String {
-    kind.chars().take(MAX_NOTICE / 2).collect()
 }
 
 fn job_path(id: JobId) -> String {
@@ -67,7 +55,9 @@ fn refused(staff: &Staff, error: JobAdminError, from: &str) -> Response {
             error.to_string(),
         ),
         JobAdminError::Db(e) => failed(staff, "The job action", &e),
-        e => back(from, &e.to_string()),
+        JobAdminError::NotRetryable(_) => back(from, "not-retryable"),
+        JobAdminError::NotCancellable(_) => back(from, "not-cancellable"),
+        JobAdminError::NoKind => back(from, "no-kind"),
     }
 }
 
@@ -100,7 +90,7 @@ pub async fn show(
     let page = QueuesPage {
         chrome: Chrome::new(&nonce, Some(&staff)),
         csrf_token: csrf::token(&staff.session),
-        notice: bounded(query.notice),
+        notice: queues::notice(&query.notice, query.replayed),
         queues: loaded,
     };
     timed(render(StatusCode::OK, &page, &nonce), started)
@@ -126,7 +116,7 @@ pub async fn job(
     let page = JobPage {
         chrome: Chrome::new(&nonce, Some(&staff)),
         csrf_token: csrf::token(&staff.session),
-        notice: bounded(query.notice),
+        notice: queues::notice(&query.notice, None),
         job,
     };
     timed(render(StatusCode::OK, &page, &nonce), started)
@@ -146,12 +136,8 @@ pub async fn act(
     }
     let id = JobId(id);
     let done = match action.as_str() {
-        "retry" => service::retry(&state, id)
-            .await
-            .map(|_| "The job runs again with fresh attempts."),
-        "cancel" => service::cancel(&state, id)
-            .await
-            .map(|_| "The job is cancelled."),
+        "retry" => service::retry(&state, id).await.map(|_| "retried"),
+        "cancel" => service::cancel(&state, id).await.map(|_| "cancelled"),
         _ => {
             let text = "No such action.".to_string();
             return message(StatusCode::NOT_FOUND, Some(&staff), "Not found", text);
@@ -174,12 +160,9 @@ pub async fn replay(
         return resp;
     }
     match service::replay(&state, &form.kind).await {
-        Ok(replayed) => back(
-            "/admin/queues",
-            &format!(
-                "{replayed} dead job(s) of kind {} run again.",
-                bounded_kind(&form.kind)
-            ),
+        Ok(replayed) => see_other(
+            &format!("/admin/queues?notice=replayed&replayed={replayed}"),
+            &[],
         ),
         Err(e) => refused(&staff, e, "/admin/queues"),
     }
