@@ -9,6 +9,7 @@ mod api_keys;
 mod assets;
 mod cache;
 mod charts;
+mod content;
 mod csrf;
 mod database;
 pub mod entity;
@@ -16,6 +17,7 @@ mod figures;
 pub mod fleet;
 mod overview;
 mod pages;
+mod queues;
 mod ratelimits;
 mod route_stats;
 mod routes;
@@ -61,6 +63,12 @@ pub fn routes() -> impl Endpoint<Output = Response> {
         .at("/api-keys", get(routes::api_keys::list))
         .at("/api-keys/:id/revoke", post(routes::api_keys::revoke))
         .at("/settings", get(routes::settings::show))
+        .at("/queues", get(routes::queues::show))
+        .at("/content", get(routes::content::show))
+        .at("/content/products/:sku", get(routes::content::product))
+        .at("/queues/replay", post(routes::queues::replay))
+        .at("/queues/jobs/:id", get(routes::queues::job))
+        .at("/queues/jobs/:id/:action", post(routes::queues::act))
         .around(require_session)
 }
 

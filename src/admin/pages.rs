@@ -26,6 +26,8 @@ const NAV: &[(&str, &str, Option<Permission>)] = &[
         "Rate limits",
         Some(Permission::Operate),
     ),
+    ("/admin/content", "Content", Some(Permission::ManagePosts)),
+    ("/admin/queues", "Queues", Some(Permission::ManageJobs)),
     ("/admin/settings", "Settings", Some(Permission::Operate)),
 ];
 

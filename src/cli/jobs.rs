@@ -4,6 +4,8 @@ use super::{CliError, connect};
 use crate::config::Config;
 use crate::db::migrate;
 use crate::jobs::diagnostics::bench::{self, BenchPlan};
+use crate::jobs::{Enqueue, JobQueue, Probe};
+use std::time::Duration;
 
 #[derive(Debug, clap::Args)]
 pub struct JobsArgs {
@@ -26,6 +28,16 @@ enum JobsCommand {
         #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(0..=100_000))]
         latency_samples: u32,
     },
+    /// Enqueue a `jobs.probe` that fails every attempt until DURATION after now, then
+    /// succeeds: a dead job to practise retries on. Prints the job id.
+    Probe {
+        /// How long attempts fail, e.g. `5s`.
+        #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+        fail_for: Duration,
+        /// Attempts before the job is dead.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(i32).range(1..=100))]
+        max_attempts: i32,
+    },
 }
 
 pub async fn run(config: Config, args: JobsArgs) -> Result<(), CliError> {
@@ -43,6 +55,10 @@ pub async fn run(config: Config, args: JobsArgs) -> Result<(), CliError> {
             };
             run_bench(&config, &db, &plan).await
         }
+        JobsCommand::Probe {
+            fail_for,
+            max_attempts,
+        } => run_probe(&db, fail_for, max_attempts).await,
     };
     db.close().await;
     outcome
@@ -55,5 +71,34 @@ async fn run_bench(config: &Config, db: &crate::db::Db, plan: &BenchPlan) -> Res
         .map_err(CliError::runtime)?;
     let json = serde_json::to_string_pretty(&report).map_err(CliError::runtime)?;
     println!("{json}");
+    Ok(())
+}
+
+async fn run_probe(
+    db: &crate::db::Db,
+    fail_for: Duration,
+    max_attempts: i32,
+) -> Result<(), CliError> {
+    migrate::check(db).await.map_err(CliError::runtime)?;
+    let until = chrono::Duration::from_std(fail_for)
+        .ok()
+        .and_then(|d| chrono::Utc::now().checked_add_signed(d))
+        .ok_or_else(|| CliError::Invalid("--fail-for is too long".into()))?;
+    // Rounded up: the probe must not succeed before the whole duration has passed.
+    let probe = Probe {
+        fail_until: Some(until.timestamp() + i64::from(until.timestamp_subsec_nanos() > 0)),
+        ..Probe::default()
+    };
+    let options = Enqueue {
+        max_attempts: Some(max_attempts),
+        ..Enqueue::default()
+    };
+    // PostgreSQL's NOTIFY wakes the workers of a running fleet at once; elsewhere they
+    // find the job within `jobs.poll_interval`.
+    let job = JobQueue::new(None, db)
+        .enqueue(db.write(), &probe, options)
+        .await
+        .map_err(CliError::runtime)?;
+    println!("{}", job.id);
     Ok(())
 }

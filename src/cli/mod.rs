@@ -44,7 +44,7 @@ enum Command {
     Health(health::HealthArgs),
     /// Create accounts (e.g. the first admin) and reset passwords.
     User(user::UserArgs),
-    /// Operate the job queue (benchmark it).
+    /// Operate the job queue (benchmark it, enqueue a probe).
     Jobs(jobs::JobsArgs),
     /// Fill the database with demo posts and products (idempotent).
     Seed(seed::SeedArgs),

@@ -48,6 +48,12 @@ impl<K: DeserializeOwned> PageRequest<K> {
         })
     }
 
+    /// Like [`parse`](Self::parse), but a cursor this list did not make gives the first
+    /// page: for console links, where an error page would help nobody.
+    pub fn parse_or_first(limit: u64, cursor: Option<&str>) -> Self {
+        Self::parse(Some(limit), cursor).unwrap_or(Self { limit, after: None })
+    }
+
     /// Rows to fetch: one more than a page, to know whether another follows.
     pub fn rows(&self) -> u64 {
         self.limit + 1

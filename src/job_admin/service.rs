@@ -43,6 +43,21 @@ pub async fn list(
     query.all(conn).await
 }
 
+/// The kinds with dead jobs and how many each has, by kind (what a replay can target).
+pub async fn dead_kinds(state: &AppState) -> Result<Vec<(String, i64)>, JobAdminError> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    Ok(Jobs::find()
+        .select_only()
+        .column(Column::Kind)
+        .column_as(Column::Id.count(), "jobs")
+        .filter(Column::State.eq(JobState::Dead))
+        .group_by(Column::Kind)
+        .order_by_asc(Column::Kind)
+        .into_tuple()
+        .all(&state.db().read())
+        .await?)
+}
+
 pub async fn find(conn: &impl ConnectionTrait, id: JobId) -> Result<Option<Model>, DbErr> {
     Jobs::find_by_id(id).one(conn).await
 }

@@ -64,6 +64,8 @@ pub struct Enqueue {
     pub unique_key: Option<String>,
     /// Overrides the kind's queue.
     pub queue: Option<String>,
+    /// Overrides the kind's `MAX_ATTEMPTS` (e.g. a probe meant to die on its first failure).
+    pub max_attempts: Option<i32>,
 }
 
 /// Channel (Redis pub/sub, or PostgreSQL NOTIFY) on which enqueues wake the workers of
@@ -121,7 +123,7 @@ impl JobQueue {
             queue: options.queue.unwrap_or_else(|| K::QUEUE.into()),
             payload,
             priority: options.priority,
-            max_attempts: K::MAX_ATTEMPTS,
+            max_attempts: options.max_attempts.unwrap_or(K::MAX_ATTEMPTS),
             run_at: options.run_at,
             unique_key: options.unique_key,
         };

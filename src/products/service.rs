@@ -40,9 +40,18 @@ pub async fn list(
             Ok::<_, ProductsError>(store::list_listed(&db.read(), filter, after, rows).await?)
         })
         .await?;
-    Ok(Page::from_rows(found, page.limit, |s| {
-        s.product.sku.clone()
-    }))
+    Ok(Page::from_rows(found, page.limit, sku_of))
+}
+
+/// A page of every product that is not archived, active or not, by SKU, with its stock
+/// (staff view), from the primary.
+pub async fn list_all(
+    state: &AppState,
+    page: PageRequest<Sku>,
+) -> Result<Page<Stocked>, ProductsError> {
+    let rows = page.rows();
+    let found = store::list_all(state.db().write(), page.after, rows).await?;
+    Ok(Page::from_rows(found, page.limit, sku_of))
 }
 
 /// Any product that is not archived, active or not, with its stock (staff view), from
@@ -104,6 +113,11 @@ pub async fn invalidate(state: &AppState, skus: &[&Sku]) {
 pub async fn invalidate_in(cache: &crate::cache::Cache, skus: &[&Sku]) {
     let keys: Vec<&str> = skus.iter().map(|s| s.as_str()).collect();
     PRODUCTS.invalidate(cache, &keys).await;
+}
+
+/// The sort key of the product lists.
+fn sku_of(stocked: &Stocked) -> Sku {
+    stocked.product.sku.clone()
 }
 
 async fn with_levels(state: &AppState, product: super::Model) -> Result<Stocked, ProductsError> {

@@ -131,7 +131,31 @@ pub async fn list_listed(
     if let Some(after) = after {
         query = query.filter(Column::Sku.gt(after));
     }
-    let products = query.all(conn).await?;
+    with_stock(conn, query.all(conn).await?).await
+}
+
+/// Every product that is not archived, active or not, by SKU after `after`, with its
+/// stock (the staff list).
+pub async fn list_all(
+    conn: &impl ConnectionTrait,
+    after: Option<Sku>,
+    limit: u64,
+) -> Result<Vec<Stocked>, DbErr> {
+    let mut query = Products::find()
+        .filter(Column::ArchivedAt.is_null())
+        .order_by_asc(Column::Sku)
+        .limit(limit);
+    if let Some(after) = after {
+        query = query.filter(Column::Sku.gt(after));
+    }
+    with_stock(conn, query.all(conn).await?).await
+}
+
+/// `products` with their stock, read in one query.
+async fn with_stock(
+    conn: &impl ConnectionTrait,
+    products: Vec<Model>,
+) -> Result<Vec<Stocked>, DbErr> {
     let mut levels: HashMap<ProductId, Levels> =
         inventory::levels_of(conn, products.iter().map(|p| p.id).collect())
             .await?

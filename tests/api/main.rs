@@ -3,9 +3,11 @@
 mod helpers;
 
 mod admin_access;
+mod admin_content;
 mod admin_fleet;
 mod admin_ops_pages;
 mod admin_overview;
+mod admin_queues;
 mod admin_sessions;
 mod admin_settings;
 mod admin_users;

@@ -4,9 +4,11 @@
 
 pub mod api_keys;
 pub mod cache;
+pub mod content;
 pub mod database;
 mod ops;
 pub mod overview;
+pub mod queues;
 pub mod ratelimits;
 pub mod route_stats;
 pub mod session;

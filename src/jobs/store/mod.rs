@@ -10,7 +10,7 @@ mod upkeep;
 pub use claim::{claim, complete_many};
 pub use finish::{fail, heartbeat, requeue};
 pub use manual::{cancel, restart, restart_dead};
-pub use upkeep::{depth, prune, rescue_expired};
+pub use upkeep::{completed_per_minute, depth, prune, rescue_expired};
 
 use super::entity::{ActiveModel, Column, Entity as Jobs, JobState, Model};
 use crate::db::clock;
