@@ -98,7 +98,12 @@ async fn a_stale_refresh_older_than_an_invalidation_is_not_stored(backend: Backe
     tokio::time::sleep(Duration::from_millis(120)).await;
     let proceed = Arc::new(Notify::new());
     let (fetching, stale) = blocked_read(cache, "refreshed", 2, proceed.clone());
-    assert_eq!(stale.await.expect("task"), Some(1), "served stale");
+    // Bounded: were the entry gone rather than stale, this read would fetch and wait for
+    // `proceed` below, and the test would hang instead of failing.
+    let stale = tokio::time::timeout(Duration::from_secs(10), stale)
+        .await
+        .expect("the stale entry was served without waiting for the refresh");
+    assert_eq!(stale.expect("task"), Some(1), "served stale");
     fetching.await.expect("refresh started");
     cache.invalidate("generations", "refreshed").await;
     proceed.notify_one();
