@@ -23,7 +23,7 @@ pub async fn snapshot(state: &AppState) -> StatsSnapshot {
         routes: state.stats().routes(),
         minutes: state.stats().minutes(now),
         cache: state.cache().lookups(),
-        cache_detail: state.cache().detail(),
+        cache_detail: state.cache().detail().await,
         pools: state.db().pool_stats(),
         replica_history: state.db().replica_history(now),
         rate_limits: state.rate_limiter().decisions(now),

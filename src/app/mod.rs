@@ -117,7 +117,7 @@ async fn upkeep(state: AppState) {
         tick.tick().await;
         state.metrics().run_upkeep();
         state.rate_limiter().sweep();
-        let (entries, bytes) = state.cache().l1_usage();
+        let (entries, bytes) = state.cache().l1_usage().await;
         metrics::gauge!("levee_cache_l1_entries").set(entries as f64);
         metrics::gauge!("levee_cache_l1_bytes").set(bytes as f64);
     }

@@ -241,8 +241,11 @@ impl Cache {
         self.0.l2.as_ref().filter(|_| self.0.backlog.is_clear())
     }
 
-    /// Entries and bytes held in L1 (for metrics).
-    pub fn l1_usage(&self) -> (u64, u64) {
+    /// Entries and bytes held in L1 (for metrics and the console). moka counts inserts
+    /// and evictions in the background, so its pending maintenance runs first: without
+    /// it a busy cache could report 0 entries.
+    pub async fn l1_usage(&self) -> (u64, u64) {
+        self.0.l1.run_pending_tasks().await;
         (self.0.l1.entry_count(), self.0.l1.weighted_size())
     }
 }

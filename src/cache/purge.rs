@@ -30,8 +30,8 @@ pub enum Purged {
 
 impl Cache {
     /// Lookups per namespace, L1's size and evictions, and Redis errors by user.
-    pub fn detail(&self) -> CacheDetail {
-        let (l1_entries, l1_bytes) = self.l1_usage();
+    pub async fn detail(&self) -> CacheDetail {
+        let (l1_entries, l1_bytes) = self.l1_usage().await;
         CacheDetail {
             namespaces: self.0.lookups.by_namespace(),
             l1_entries,

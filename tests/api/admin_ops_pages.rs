@@ -106,6 +106,10 @@ async fn the_cache_page_shows_namespaces_and_a_purge_makes_the_next_read_a_miss(
     let (_, admin) = app.console(Role::Admin).await;
     let html = page(&app, &admin.cookie, "/admin/cache").await;
     assert_eq!(field(&html, r#"data-namespace="post""#, "fetches"), "1");
+    assert!(
+        !html.contains(r#"data-metric="l1_entries">0<"#),
+        "L1 holds the post (counted after moka's pending maintenance)"
+    );
     assert!(!html.contains("data-notice"));
 
     let fetches = || app.state.cache().fetch_count();
