@@ -14,6 +14,7 @@ mod database;
 pub mod entity;
 mod figures;
 pub mod fleet;
+mod orders;
 mod overview;
 mod pages;
 mod ratelimits;
@@ -61,6 +62,9 @@ pub fn routes() -> impl Endpoint<Output = Response> {
         .at("/api-keys", get(routes::api_keys::list))
         .at("/api-keys/:id/revoke", post(routes::api_keys::revoke))
         .at("/settings", get(routes::settings::show))
+        .at("/orders", get(routes::orders::list))
+        .at("/orders/:id", get(routes::orders::show))
+        .at("/orders/:id/cancel", post(routes::orders::cancel))
         .around(require_session)
 }
 

@@ -5,6 +5,7 @@ mod helpers;
 mod admin_access;
 mod admin_fleet;
 mod admin_ops_pages;
+mod admin_orders;
 mod admin_overview;
 mod admin_sessions;
 mod admin_settings;
