@@ -15,6 +15,7 @@ mod database;
 pub mod entity;
 mod figures;
 pub mod fleet;
+mod orders;
 mod overview;
 mod pages;
 mod queues;
@@ -69,6 +70,9 @@ pub fn routes() -> impl Endpoint<Output = Response> {
         .at("/queues/replay", post(routes::queues::replay))
         .at("/queues/jobs/:id", get(routes::queues::job))
         .at("/queues/jobs/:id/:action", post(routes::queues::act))
+        .at("/orders", get(routes::orders::list))
+        .at("/orders/:id", get(routes::orders::show))
+        .at("/orders/:id/cancel", post(routes::orders::cancel))
         .around(require_session)
 }
 

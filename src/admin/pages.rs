@@ -18,6 +18,7 @@ const NAV: &[(&str, &str, Option<Permission>)] = &[
         "API keys",
         Some(Permission::ManageApiKeys),
     ),
+    ("/admin/orders", "Orders", Some(Permission::ReadOrders)),
     ("/admin/routes", "Routes", Some(Permission::Operate)),
     ("/admin/cache", "Cache", Some(Permission::Operate)),
     ("/admin/database", "Database", Some(Permission::Operate)),

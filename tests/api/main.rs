@@ -6,6 +6,7 @@ mod admin_access;
 mod admin_content;
 mod admin_fleet;
 mod admin_ops_pages;
+mod admin_orders;
 mod admin_overview;
 mod admin_queues;
 mod admin_sessions;

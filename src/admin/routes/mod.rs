@@ -7,6 +7,7 @@ pub mod cache;
 pub mod content;
 pub mod database;
 mod ops;
+pub mod orders;
 pub mod overview;
 pub mod queues;
 pub mod ratelimits;
@@ -19,10 +20,29 @@ use super::pages::{Chrome, MessagePage};
 use super::service::{AdminError, Staff};
 use super::web::{html, nonce};
 use crate::auth::Permission;
+use crate::db::pagination::PageRequest;
 use askama::Template;
 use poem::Response;
 use poem::http::StatusCode;
 use std::time::Instant;
+
+/// The `?notice=` code a page is redirected to after a change.
+#[derive(serde::Deserialize)]
+pub struct NoticeQuery {
+    #[serde(default)]
+    pub notice: String,
+}
+
+/// The filter a list page reads (`filter`, parsed by the page) and its page of `size`
+/// rows after `cursor`, or why either is refused (the cursor's fault first).
+pub fn paged<F, K: serde::de::DeserializeOwned>(
+    size: u64,
+    cursor: &str,
+    filter: Result<F, String>,
+) -> Result<(F, PageRequest<K>), String> {
+    let page = PageRequest::parse(Some(size), Some(cursor)).map_err(|e| e.to_string())?;
+    Ok((filter?, page))
+}
 
 /// Renders `page`, or a plain 500 when the template fails (logged).
 pub fn render(status: StatusCode, page: &impl Template, nonce: &str) -> Response {

@@ -3,14 +3,13 @@
 //! `ManageUsers` to change the status, and `ChangeRoles` besides for the role.
 
 use super::session::CsrfForm;
-use super::{csrf_checked, failed, message, permitted, render, timed};
+use super::{NoticeQuery, csrf_checked, failed, message, paged, permitted, render, timed};
 use crate::admin::pages::Chrome;
 use crate::admin::service::Staff;
 use crate::admin::users::{self, DisablePage, PAGE_SIZE, UserPage, UsersPage};
 use crate::admin::web::{nonce, see_other};
 use crate::auth::Permission;
 use crate::db::ids::UserId;
-use crate::db::pagination::PageRequest;
 use crate::state::AppState;
 use crate::users::{self as accounts, Role, UserStatus, UsersError};
 use poem::http::StatusCode;
@@ -40,10 +39,7 @@ pub async fn search(
     }
     let nonce = nonce();
     let chrome = Chrome::new(&nonce, Some(&staff));
-    let page = PageRequest::parse(Some(PAGE_SIZE), Some(&query.cursor))
-        .map_err(|e| e.to_string())
-        .and_then(|page| Ok((users::search_filter(&query.q)?, page)));
-    let (filter, page) = match page {
+    let (filter, page) = match paged(PAGE_SIZE, &query.cursor, users::search_filter(&query.q)) {
         Ok(parsed) => parsed,
         Err(why) => {
             let page = UsersPage::refused(chrome, &query.q, why);
@@ -57,12 +53,6 @@ pub async fn search(
         }
         Err(e) => failed(&staff, "Searching users", &e),
     }
-}
-
-#[derive(Deserialize)]
-pub struct NoticeQuery {
-    #[serde(default)]
-    notice: String,
 }
 
 /// The id in a `/admin/users/{id}` path; anything else is no user.
