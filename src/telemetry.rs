@@ -97,7 +97,8 @@ pub fn metrics_handle() -> PrometheusHandle {
 
 /// Series that move only on an event (shedding, timeouts, Redis errors, TLS reloads,
 /// login outcomes, invalidations waiting for Redis), created at zero at start so dashboards and alerts see them before the
-/// first event rather than a gap.
+/// first event rather than a gap. Modules telemetry may not import (orders, idempotency)
+/// register theirs from `app`.
 fn register_event_series() {
     for name in [
         "levee_http_shed_total",

@@ -139,9 +139,7 @@ impl Application {
         if let Some(tls) = &config.server.tls {
             tls::load(tls)?;
         }
-        // The recorder first: a metric handle taken before it exists (the pools' breakers,
-        // the replicas' read counters) stays a no-op for good.
-        crate::telemetry::metrics_handle();
+        start_metrics();
         let db = Db::connect(&config.database).await?;
         if config.database.auto_migrate {
             let applied = db::migrate::up(&db).await?;
@@ -281,4 +279,13 @@ impl Application {
         tracing::info!("stopped");
         result
     }
+}
+
+/// Installs the recorder and creates the event series of the modules telemetry sits below.
+/// First thing in `serve` and `worker`: a metric handle taken before the recorder exists
+/// (the pools' breakers, the replicas' read counters) stays a no-op for good.
+fn start_metrics() {
+    crate::telemetry::metrics_handle();
+    crate::orders::register_series();
+    crate::idempotency::register_series();
 }

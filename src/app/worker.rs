@@ -47,9 +47,7 @@ pub async fn run_worker(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), AppError> {
-    // The recorder first: a metric handle taken before it exists (the pools' breakers,
-    // the replicas' read counters) stays a no-op for good.
-    crate::telemetry::metrics_handle();
+    super::start_metrics();
     let db = Db::connect(&config.database).await?;
     migrate::check(&db).await?;
     let redis = open_redis(&config)?;

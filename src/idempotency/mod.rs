@@ -114,8 +114,22 @@ impl Claim {
     }
 }
 
+/// Every outcome [`begin`] counts: a new claim, a replay, 422 (the key reused with another
+/// body) and 409 (the key's first request still runs).
+const OUTCOMES: [&str; 4] = ["started", "replayed", "mismatch", "in_flight"];
+
 fn count(outcome: &'static str) {
+    // Keeps OUTCOMES, which register_series creates at zero, whole.
+    debug_assert!(OUTCOMES.contains(&outcome), "{outcome} is not in OUTCOMES");
     metrics::counter!("levee_idempotency_requests_total", "outcome" => outcome).increment(1);
+}
+
+/// Creates `levee_idempotency_requests_total` at zero for every outcome, so dashboards and
+/// alerts see the series before the first keyed request.
+pub fn register_series() {
+    for outcome in OUTCOMES {
+        metrics::counter!("levee_idempotency_requests_total", "outcome" => outcome).increment(0);
+    }
 }
 
 fn duration(d: std::time::Duration) -> chrono::Duration {

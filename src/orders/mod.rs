@@ -13,5 +13,5 @@ mod store;
 
 pub use error::OrdersError;
 pub use model::{Address, OrderStatus, StockHold};
-pub use saga::{OrderStep, Saga, Step, register_jobs};
+pub use saga::{OrderStep, Saga, Step, register_jobs, register_series};
 pub use store::{OrderFilter, Placed};

@@ -8,7 +8,7 @@
 
 use super::entity::line;
 use super::error::OrdersError;
-use super::model::StockHold;
+use super::model::{OrderStatus, StockHold};
 use super::{steps, store};
 use crate::cache::Cache;
 use crate::config::MailConfig;
@@ -16,7 +16,7 @@ use crate::inventory::{self, Movement};
 use crate::jobs::{Enqueue, JobContext, JobKind, JobQueue, Outcome, Registry};
 use crate::products::Sku;
 use crate::providers::Providers;
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::{ConnectionTrait, Iterable, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 use uuid::Uuid;
@@ -28,7 +28,7 @@ pub struct OrderStep {
     pub step: Step,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sea_orm::EnumIter)]
 #[serde(rename_all = "snake_case")]
 pub enum Step {
     Reserve,
@@ -100,8 +100,7 @@ impl Saga {
             Step::Confirm => steps::confirm(self, db, job.order_id).await,
             Step::Refund => steps::refund(self, db, job.order_id).await,
         };
-        metrics::histogram!("levee_saga_step_duration_seconds", "step" => job.step.as_str())
-            .record(started.elapsed().as_secs_f64());
+        step_duration(job.step).record(started.elapsed().as_secs_f64());
         result.unwrap_or_else(|e| {
             tracing::warn!(error = %e, "order step failed; it will be retried");
             Outcome::Retry(e.to_string())
@@ -116,8 +115,27 @@ pub async fn invalidate(cache: &Cache, skus: &[Sku]) {
 }
 
 /// Counts an order reaching `status` (after its transaction committed).
-pub fn counted(status: super::model::OrderStatus) {
-    metrics::counter!("levee_orders_total", "status" => status.as_str()).increment(1);
+pub fn counted(status: OrderStatus) {
+    orders_total(status).increment(1);
+}
+
+fn orders_total(status: OrderStatus) -> metrics::Counter {
+    metrics::counter!("levee_orders_total", "status" => status.as_str())
+}
+
+fn step_duration(step: Step) -> metrics::Histogram {
+    metrics::histogram!("levee_saga_step_duration_seconds", "step" => step.as_str())
+}
+
+/// Creates the orders' series at zero, every status and step, so dashboards and alerts
+/// see them before the first order (a histogram renders its buckets once registered).
+pub fn register_series() {
+    for status in OrderStatus::iter() {
+        orders_total(status).increment(0);
+    }
+    for step in Step::iter() {
+        let _registered = step_duration(step);
+    }
 }
 
 /// How a stock movement of an order is recorded in the ledger.
