@@ -39,7 +39,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub use collection::CachedCollection;
-pub use invalidation::{replayer, subscriber};
+pub use invalidation::{CHANNEL as INVALIDATION_CHANNEL, replayer, subscriber};
 pub use purge::{PurgeError, Purged};
 
 /// The cache could not encode or decode an entry. Fetches return their own error type,

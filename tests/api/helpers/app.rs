@@ -8,6 +8,7 @@ use levee::config::Config;
 use levee::{AppState, Application};
 use poem::endpoint::BoxEndpoint;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 /// A base config for tests: random port, quiet, the given database.
 pub fn test_config(database_url: &str) -> Config {
@@ -149,7 +150,7 @@ impl TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client");
-        TestApp {
+        let app = TestApp {
             addr,
             db_url: url.to_string(),
             metrics_addr,
@@ -158,6 +159,36 @@ impl TestApp {
             db: None,
             stop: Some(stop),
             task: Some(task),
+        };
+        app.cache_subscribed().await;
+        app
+    }
+
+    /// Waits (a few seconds at most) until the cache listens for invalidations. The
+    /// subscriber clears L1 when it subscribes, so a fill racing it is dropped; a test that
+    /// fills the cache right after start would then find nothing cached (seen on a busy
+    /// machine). Without Redis, or with Redis unreachable, it returns at once.
+    async fn cache_subscribed(&self) {
+        let Some(redis) = self.state.cache().redis() else {
+            return;
+        };
+        let channel = redis.key(levee::cache::INVALIDATION_CHANNEL);
+        let mut conn = redis.connection();
+        for _ in 0..250 {
+            let counts: redis::RedisResult<(String, u64)> = redis::cmd("PUBSUB")
+                .arg("NUMSUB")
+                .arg(&channel)
+                .query_async(&mut conn)
+                .await;
+            match counts {
+                Err(_) => return,
+                Ok((_, 0)) => tokio::time::sleep(Duration::from_millis(20)).await,
+                Ok(_) => {
+                    // Subscribed; the clear follows the acknowledgement at once.
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    return;
+                }
+            }
         }
     }
 
