@@ -29,10 +29,12 @@ impl Key {
     /// Reads a header value. The IETF draft sends the key as a structured-field string
     /// (`"…"`), Stripe's clients send it bare; both name the same key.
     pub fn parse(raw: &str) -> Result<Self, KeyError> {
-        let key = raw
-            .strip_prefix('"')
-            .and_then(|k| k.strip_suffix('"'))
-            .unwrap_or(raw);
+        // The draft's quoted form; `""` stays a key of two quotes, as the document's pattern
+        // (which cannot tell the forms apart) promises every printable string is one.
+        let key = match raw.strip_prefix('"').and_then(|k| k.strip_suffix('"')) {
+            Some(inner) if !inner.is_empty() => inner,
+            _ => raw,
+        };
         if key.is_empty() {
             return Err(KeyError::Empty);
         }
@@ -103,7 +105,7 @@ mod tests {
             Ok("quoted key".into())
         );
         assert_eq!(Key::parse(""), Err(KeyError::Empty));
-        assert_eq!(Key::parse("\"\""), Err(KeyError::Empty));
+        assert_eq!(Key::parse("\"\"").map(|k| k.0), Ok("\"\"".to_string()));
         assert!(Key::parse(&"k".repeat(255)).is_ok());
         assert_eq!(Key::parse(&"k".repeat(256)), Err(KeyError::TooLong));
         assert_eq!(Key::parse("tab\there"), Err(KeyError::NotPrintable));

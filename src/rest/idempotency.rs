@@ -24,6 +24,9 @@ pub const REPLAYED_HEADER: &str = "Idempotency-Replayed";
 /// the body and puts it back. `REQUIRED` makes its absence a 400.
 pub struct IdempotencyKey<const REQUIRED: bool>(Option<(Key, Fingerprint)>);
 
+/// What `Key::parse` accepts, as the document states it.
+const KEY_PATTERN: &str = "^[!-~]([ -~]{0,253}[!-~])?$";
+
 impl<const REQUIRED: bool> IdempotencyKey<REQUIRED> {
     /// The request under the caller's keys; `None` when no key was sent.
     pub fn of_caller(self, scope: KeyScope) -> Option<Request> {
@@ -58,6 +61,8 @@ impl<'a, const REQUIRED: bool> ApiExtractor<'a> for IdempotencyKey<REQUIRED> {
         Some(MetaSchemaRef::Inline(Box::new(MetaSchema {
             min_length: Some(1),
             max_length: Some(MAX_KEY_LEN),
+            // Printable ASCII, neither starting nor ending with a space (HTTP trims those).
+            pattern: Some(KEY_PATTERN.into()),
             ..MetaSchema::new("string")
         })))
     }
