@@ -38,6 +38,15 @@ impl<const REQUIRED: bool> IdempotencyKey<REQUIRED> {
     }
 }
 
+impl IdempotencyKey<true> {
+    /// The request under the caller's keys. Extraction already refused a missing key; the
+    /// error here is that same 400, should this ever be reached without one.
+    pub fn of_required_caller(self, scope: KeyScope) -> Result<Request, ApiError> {
+        self.of_caller(scope)
+            .ok_or_else(|| KeyError::Missing.into())
+    }
+}
+
 /// The key in a header value; 400 when it is malformed, or absent and `required`.
 pub fn parse_key(value: Option<&str>, required: bool) -> Result<Option<Key>, ApiError> {
     match value {

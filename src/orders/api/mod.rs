@@ -97,9 +97,7 @@ impl OrdersApi {
                 return Err(ApiError::fields(errors.collect()).into());
             }
         };
-        let request = idempotency
-            .of_caller(auth.0.idempotency_scope())
-            .ok_or_else(|| ApiError::BadRequest("the Idempotency-Key header is required".into()))?;
+        let request = idempotency.of_required_caller(auth.0.idempotency_scope())?;
         let new = NewOrder {
             user,
             lines,
