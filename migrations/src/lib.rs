@@ -16,6 +16,7 @@ mod m20261130_000002_create_admin_sessions;
 mod m20261201_000001_create_instance_snapshots;
 mod m20261201_000002_create_idempotency_keys;
 mod m20261201_000003_create_orders;
+mod m20261202_000001_order_charge_requested;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_create_instance_snapshots::Migration),
             Box::new(m20261201_000002_create_idempotency_keys::Migration),
             Box::new(m20261201_000003_create_orders::Migration),
+            Box::new(m20261202_000001_order_charge_requested::Migration),
         ]
     }
 }

@@ -27,7 +27,13 @@ pub async fn snapshot(state: &AppState) -> StatsSnapshot {
         pools: state.db().pool_stats(),
         replica_history: state.db().replica_history(now),
         rate_limits: state.rate_limiter().decisions(now),
-        ..super::fleet::process_snapshot(state.db(), state.instance(), state.uptime()).await
+        ..super::fleet::process_snapshot(
+            state.db(),
+            state.providers(),
+            state.instance(),
+            state.uptime(),
+        )
+        .await
     }
 }
 

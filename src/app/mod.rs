@@ -166,7 +166,7 @@ impl Application {
         let deps = JobDeps {
             queue: JobQueue::new(redis.clone(), &db),
             cache,
-            providers: Providers::new(&config.providers)?,
+            providers: Providers::new(&config.providers, &config.resilience)?,
         };
         let registry = job_registry(&config, &deps)?;
         let state = AppState::new(Parts {

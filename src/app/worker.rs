@@ -34,10 +34,10 @@ async fn metrics_upkeep() {
 }
 
 /// Publishes this worker's snapshot every `admin.publish_interval`, until aborted.
-async fn publish_stats(fleet: Fleet, db: Db) {
+async fn publish_stats(fleet: Fleet, db: Db, providers: Providers) {
     let (instance, started) = (crate::stats::Instance::current("worker"), Instant::now());
     fleet
-        .publish_every(|| process_snapshot(&db, &instance, started.elapsed()))
+        .publish_every(|| process_snapshot(&db, &providers, &instance, started.elapsed()))
         .await;
 }
 
@@ -59,7 +59,7 @@ pub async fn run_worker(
     let deps = JobDeps {
         queue: queue.clone(),
         cache: Cache::new(&config.cache, redis.clone(), None),
-        providers: Providers::new(&config.providers)?,
+        providers: Providers::new(&config.providers, &config.resilience)?,
     };
     let registry = job_registry(&config, &deps)?;
     let mut tasks = Tasks::default();
@@ -77,7 +77,7 @@ pub async fn run_worker(
     let fleet = Fleet::new(&db, redis.as_ref(), &config.admin);
     tasks.spawn_loop(
         "fleet statistics publisher",
-        publish_stats(fleet, db.clone()),
+        publish_stats(fleet, db.clone(), deps.providers.clone()),
     );
     let stopper = tasks.stopper();
     tokio::spawn(async move {

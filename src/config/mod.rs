@@ -13,6 +13,7 @@ mod mail;
 mod orders;
 mod rate_limit;
 mod redact;
+mod resilience;
 mod validate;
 mod values;
 
@@ -29,6 +30,7 @@ pub use orders::{OrdersConfig, ProviderConfig, ProviderKind, ProvidersConfig};
 pub use rate_limit::{PolicyConfig, RateLimitConfig, RouteRule};
 pub use redact::redact_url;
 pub use redact::{redacted, redacted_toml};
+pub use resilience::{GuardConfig, GuardOverrides, ResilienceConfig};
 pub use values::{Duration, IntIn, Size};
 
 use ipnet::IpNet;
@@ -54,6 +56,7 @@ pub struct Config {
     pub orders: OrdersConfig,
     pub providers: ProvidersConfig,
     pub idempotency: IdempotencyConfig,
+    pub resilience: ResilienceConfig,
 }
 
 /// The public HTTP listener.

@@ -50,7 +50,8 @@ pub struct ProviderConfig {
     pub kind: ProviderKind,
     /// `http` only: the provider's base URL (`https://pay.example/v1`).
     pub url: Option<String>,
-    /// `http` only: longest time one call may take.
+    /// Longest time one call may take; a call that reaches it counts as failed against
+    /// the provider's circuit breaker (`[resilience]`).
     pub timeout: Duration,
     /// `simulated` only: each call takes a uniformly random time between these two.
     pub latency_min: Duration,

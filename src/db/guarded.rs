@@ -6,7 +6,7 @@
 //! so its pools have no breaker.
 
 use crate::config::BreakerConfig;
-use crate::resilience::{Breaker, BreakerMetrics, BreakerSettings, Rejected};
+use crate::resilience::{Breaker, BreakerMetrics, BreakerSettings, Rejected, State};
 use sea_orm::sqlx;
 use sea_orm::{
     AccessMode, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
@@ -25,16 +25,17 @@ pub struct GuardedConn {
 }
 
 /// The breaker of the pool labelled `pool` (`primary`, `replica:<name>`), exporting
-/// `levee_db_breaker_state{pool}` and `levee_db_breaker_rejections_total{pool}`.
+/// `levee_db_breaker_state{pool}`, `levee_db_breaker_rejections_total{pool}` and
+/// `levee_db_breaker_transitions_total{pool,to}`.
 pub(super) fn pool_breaker(pool: &str, config: &BreakerConfig, failure_threshold: u32) -> Breaker {
     let metrics = BreakerMetrics {
         state: metrics::gauge!("levee_db_breaker_state", "pool" => pool.to_string()),
         rejections: metrics::counter!("levee_db_breaker_rejections_total", "pool" => pool.to_string()),
+        transitions: State::ALL.map(|to| {
+            metrics::counter!("levee_db_breaker_transitions_total", "pool" => pool.to_string(), "to" => to.as_str())
+        }),
     };
-    let settings = BreakerSettings {
-        failure_threshold,
-        open_for: config.open_for.get(),
-    };
+    let settings = BreakerSettings::consecutive(failure_threshold, config.open_for.get());
     Breaker::new(pool, settings, metrics)
 }
 

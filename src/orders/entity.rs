@@ -27,6 +27,9 @@ pub mod order {
         pub reason: Option<String>,
         /// Past it, a saga step waiting for an unavailable provider gives up.
         pub deadline_at: DateTimeUtc,
+        /// When the payment provider was first asked to charge it: from then on, an order
+        /// that ends unpaid is refunded (the answer may have been lost, not the charge).
+        pub charge_requested_at: Option<DateTimeUtc>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
     }

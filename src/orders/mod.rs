@@ -3,6 +3,7 @@
 //! transition. Outside providers are reached through `crate::providers`.
 
 pub mod api;
+mod compensation;
 pub mod entity;
 mod error;
 mod model;

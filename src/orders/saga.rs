@@ -1,7 +1,7 @@
 //! The order saga: reserve stock → charge → ship → confirm, each step a durable job
 //! (`orders.step`) enqueued in the transaction of the step before it, and compensation
 //! in reverse when a step fails (payment declined → release; shipment refused → refund,
-//! then release). Steps are idempotent per order and step: each first checks the order is
+//! then release; a shipment created after a cancel won → recalled). Steps are idempotent per order and step: each first checks the order is
 //! still in the state the step expects, moves it with a conditional UPDATE, and calls
 //! providers with the idempotency key `{order id}:{step}` — so a step re-run after a crash
 //! changes nothing twice, and a cancel racing a step is decided by whichever UPDATE lands.
@@ -9,7 +9,7 @@
 use super::entity::line;
 use super::error::OrdersError;
 use super::model::{OrderStatus, StockHold};
-use super::{steps, store};
+use super::{compensation, steps, store};
 use crate::cache::Cache;
 use crate::config::MailConfig;
 use crate::inventory::{self, Movement};
@@ -37,6 +37,8 @@ pub enum Step {
     Confirm,
     /// Compensation: give the money back, then the stock.
     Refund,
+    /// Compensation: cancel a shipment created while the order was being cancelled.
+    Recall,
 }
 
 impl Step {
@@ -47,6 +49,7 @@ impl Step {
             Step::Ship => "ship",
             Step::Confirm => "confirm",
             Step::Refund => "refund",
+            Step::Recall => "recall",
         }
     }
 }
@@ -98,7 +101,8 @@ impl Saga {
             Step::Charge => steps::charge(self, db, job.order_id).await,
             Step::Ship => steps::ship(self, db, job.order_id).await,
             Step::Confirm => steps::confirm(self, db, job.order_id).await,
-            Step::Refund => steps::refund(self, db, job.order_id).await,
+            Step::Refund => compensation::refund(self, db, job.order_id).await,
+            Step::Recall => compensation::recall(self, db, job.order_id).await,
         };
         step_duration(job.step).record(started.elapsed().as_secs_f64());
         result.unwrap_or_else(|e| {

@@ -138,6 +138,7 @@ pub async fn place_in(
         shipment_ref: None,
         reason: None,
         deadline_at: now + deadline,
+        charge_requested_at: None,
         created_at: now,
         updated_at: now,
     };
@@ -197,11 +198,13 @@ pub async fn list(
 }
 
 /// Cancels the order if it has no shipment yet. One conditional UPDATE decides a race with
-/// a running saga step: if the step moved the order first, the cancel looks again and
-/// compensates for the new state (reserved: release now; paid: refund, then release).
+/// a running saga step: if the step moved the order first (or asked for its charge), the
+/// cancel looks again and compensates for the new state (reserved: release now; charge
+/// asked for or paid: refund, then release).
 pub async fn cancel(state: &AppState, viewer: Viewer, id: Uuid) -> Result<Placed, OrdersError> {
-    // Each lost race means a step moved the order forward; there are only so many steps.
-    for _ in 0..OrderStatus::CANCELLABLE.len() + 1 {
+    // Each lost race means a step moved the order forward (or asked for its charge);
+    // there are only so many steps.
+    for _ in 0..OrderStatus::CANCELLABLE.len() + 2 {
         let order = store::find(state.db().write(), id)
             .await?
             .filter(|o| viewer.may_see(o))
@@ -219,16 +222,19 @@ pub async fn cancel(state: &AppState, viewer: Viewer, id: Uuid) -> Result<Placed
             reason: Some(who.into()),
             ..Changes::default()
         };
-        if !store::transition(&txn, id, order.status, OrderStatus::Cancelled, changes).await? {
+        let from = store::Expected::as_read(&order);
+        if !store::transition(&txn, id, from, OrderStatus::Cancelled, changes).await? {
             txn.rollback().await?;
             continue;
         }
+        // A charge asked for may have been taken even if its answer never came: refund.
+        let charged = order.status == OrderStatus::Paid || order.charge_requested_at.is_some();
         let released = match order.status {
-            OrderStatus::Reserved => saga::settle_stock(&txn, id, StockHold::Released).await?,
-            OrderStatus::Paid => {
+            OrderStatus::Reserved | OrderStatus::Paid if charged => {
                 saga::enqueue(state.jobs(), &txn, id, Step::Refund).await?;
                 Vec::new()
             }
+            OrderStatus::Reserved => saga::settle_stock(&txn, id, StockHold::Released).await?,
             _ => Vec::new(),
         };
         txn.commit().await?;

@@ -1,24 +1,22 @@
-//! The saga's steps, one function each (see `saga` for the protocol). A step returns what
-//! the job queue should do next; database errors bubble up and are retried.
+//! The saga's forward steps, one function each (see `saga` for the protocol; compensations
+//! in `compensation`). A step returns what the job queue should do next; database errors
+//! bubble up and are retried.
 
+use super::compensation::give_up_or_wait;
 use super::error::OrdersError;
 use super::model::{Address, OrderStatus, StockHold};
 use super::saga::{Saga, Step, counted, enqueue, invalidate, reserve_all, settle_stock};
 use super::store::{self, Changes};
 use crate::db::Db;
 use crate::jobs::Outcome;
-use crate::providers::{Call, ProviderError};
+use crate::providers::Call;
 use chrono::Utc;
-use std::time::Duration;
 use uuid::Uuid;
 
-/// How long a step waits before asking an unavailable provider again.
-const PROVIDER_RETRY: Duration = Duration::from_secs(2);
-
-type StepResult = Result<Outcome, OrdersError>;
+pub type StepResult = Result<Outcome, OrdersError>;
 
 /// The order, if it is still in `expected`; otherwise the step has nothing left to do.
-async fn still(
+pub async fn still(
     db: &Db,
     id: Uuid,
     expected: &[OrderStatus],
@@ -28,9 +26,14 @@ async fn still(
         .filter(|o| expected.contains(&o.status)))
 }
 
-fn call(order: &super::entity::order::Model, step: Step) -> Call {
+pub fn call(order: &super::entity::order::Model, step: Step) -> Call {
     Call {
         key: format!("{}:{}", order.id, step.as_str()),
+        reference: match step {
+            Step::Refund => order.payment_ref.clone(),
+            Step::Recall => order.shipment_ref.clone(),
+            _ => None,
+        },
         order_id: order.id,
         amount: order.total_amount,
         currency: order.currency.to_string(),
@@ -89,9 +92,15 @@ pub async fn reserve(saga: &Saga, db: &Db, id: Uuid) -> StepResult {
 
 /// Reserved → paid; a declined payment fails the order and releases its stock.
 pub async fn charge(saga: &Saga, db: &Db, id: Uuid) -> StepResult {
-    let Some(order) = still(db, id, &[OrderStatus::Reserved]).await? else {
+    let Some(mut order) = still(db, id, &[OrderStatus::Reserved]).await? else {
         return Ok(Outcome::Done);
     };
+    // Noted before the call: from here on an order that ends unpaid is refunded, since the
+    // answer can be lost after the money was taken.
+    if !store::charge_requested(db.write(), id).await? {
+        return Ok(Outcome::Done);
+    }
+    order.charge_requested_at.get_or_insert_with(Utc::now);
     let charged = saga
         .providers
         .payment
@@ -106,15 +115,14 @@ pub async fn charge(saga: &Saga, db: &Db, id: Uuid) -> StepResult {
         payment_ref: Some(receipt.reference),
         ..Changes::default()
     };
-    let moved = store::transition(&txn, id, OrderStatus::Reserved, OrderStatus::Paid, paid).await?;
-    // Cancelled while the charge was under way: the cancel released the stock, and the
-    // money goes back.
-    let next = if moved { Step::Ship } else { Step::Refund };
-    enqueue(&saga.jobs, &txn, id, next).await?;
-    txn.commit().await?;
-    if moved {
-        counted(OrderStatus::Paid);
+    // Cancelled while the charge was under way: the cancel saw the charge asked for and
+    // enqueued the refund itself.
+    if !store::transition(&txn, id, OrderStatus::Reserved, OrderStatus::Paid, paid).await? {
+        return Ok(Outcome::Done);
     }
+    enqueue(&saga.jobs, &txn, id, Step::Ship).await?;
+    txn.commit().await?;
+    counted(OrderStatus::Paid);
     Ok(Outcome::Done)
 }
 
@@ -134,13 +142,18 @@ pub async fn ship(saga: &Saga, db: &Db, id: Uuid) -> StepResult {
     };
     let txn = db.begin_write().await?;
     let fulfilled = Changes {
-        shipment_ref: Some(receipt.reference),
+        shipment_ref: Some(receipt.reference.clone()),
         ..Changes::default()
     };
     let (from, to) = (OrderStatus::Paid, OrderStatus::Fulfilled);
     if !store::transition(&txn, id, from, to, fulfilled).await? {
-        // A cancel won while the shipment was being created; it refunds the order.
-        tracing::warn!("a shipment was created for an order cancelled meanwhile");
+        // A cancel won while the shipment was being created: the cancel refunds the order,
+        // and the shipment is recalled.
+        txn.rollback().await?;
+        let txn = db.begin_write().await?;
+        store::keep_shipment(&txn, id, receipt.reference).await?;
+        enqueue(&saga.jobs, &txn, id, Step::Recall).await?;
+        txn.commit().await?;
         return Ok(Outcome::Done);
     }
     let skus = settle_stock(&txn, id, StockHold::Committed).await?;
@@ -180,73 +193,5 @@ pub async fn confirm(saga: &Saga, db: &Db, id: Uuid) -> StepResult {
     }
     txn.commit().await?;
     counted(OrderStatus::Completed);
-    Ok(Outcome::Done)
-}
-
-/// Compensation for a paid order that failed or was cancelled: refund, then release.
-pub async fn refund(saga: &Saga, db: &Db, id: Uuid) -> StepResult {
-    let ended = [OrderStatus::Failed, OrderStatus::Cancelled];
-    let Some(order) = still(db, id, &ended).await? else {
-        return Ok(Outcome::Done);
-    };
-    match saga
-        .providers
-        .payment
-        .refund(&call(&order, Step::Refund))
-        .await
-    {
-        Ok(receipt) => {
-            let txn = db.begin_write().await?;
-            let skus = settle_stock(&txn, id, StockHold::Released).await?;
-            store::note(
-                &txn,
-                id,
-                order.status,
-                format!("refunded: {}", receipt.reference),
-            )
-            .await?;
-            txn.commit().await?;
-            invalidate(&saga.cache, &skus).await;
-            Ok(Outcome::Done)
-        }
-        // A compensation has no deadline: it waits for the provider.
-        Err(ProviderError::Unavailable(e)) => {
-            tracing::warn!(error = %e, "refund provider unavailable; retrying");
-            Ok(Outcome::Snooze(PROVIDER_RETRY))
-        }
-        Err(e @ ProviderError::Declined(_)) => Ok(Outcome::Fail(e.to_string())),
-    }
-}
-
-/// A provider call of a forward step failed: wait for an unavailable provider until the
-/// order's deadline, otherwise fail the order and compensate.
-async fn give_up_or_wait(
-    saga: &Saga,
-    db: &Db,
-    order: &super::entity::order::Model,
-    error: ProviderError,
-) -> StepResult {
-    if matches!(error, ProviderError::Unavailable(_)) && Utc::now() < order.deadline_at {
-        tracing::warn!(error = %error, "provider unavailable; the step will run again");
-        return Ok(Outcome::Snooze(PROVIDER_RETRY));
-    }
-    let txn = db.begin_write().await?;
-    let failed = Changes {
-        reason: Some(error.to_string()),
-        ..Changes::default()
-    };
-    if !store::transition(&txn, order.id, order.status, OrderStatus::Failed, failed).await? {
-        return Ok(Outcome::Done);
-    }
-    // Before payment only stock is held; after it the money goes back first.
-    let skus = if order.status == OrderStatus::Paid {
-        enqueue(&saga.jobs, &txn, order.id, Step::Refund).await?;
-        Vec::new()
-    } else {
-        settle_stock(&txn, order.id, StockHold::Released).await?
-    };
-    txn.commit().await?;
-    counted(OrderStatus::Failed);
-    invalidate(&saga.cache, &skus).await;
     Ok(Outcome::Done)
 }

@@ -6,7 +6,7 @@ use super::entity::{event, line, order};
 use super::model::{OrderStatus, StockHold};
 use crate::db::ids::UserId;
 use chrono::Utc;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -77,15 +77,46 @@ pub struct Changes {
     pub reason: Option<String>,
 }
 
-/// Moves the order from `from` to `to` if it is still in `from`, with its event. `false`
-/// when another writer moved it first.
+/// The order as a transition expects to find it.
+#[derive(Debug, Clone, Copy)]
+pub struct Expected {
+    pub status: OrderStatus,
+    /// `Some`: only if a charge had (`true`) or had not (`false`) been asked for — so an
+    /// order about to end unpaid loses to a charge that starts meanwhile, and its writer
+    /// looks again and refunds.
+    pub charge_requested: Option<bool>,
+}
+
+impl From<OrderStatus> for Expected {
+    fn from(status: OrderStatus) -> Self {
+        Self {
+            status,
+            charge_requested: None,
+        }
+    }
+}
+
+impl Expected {
+    /// `order` as it was read: its status and whether its charge had been asked for.
+    pub fn as_read(order: &order::Model) -> Self {
+        Self {
+            status: order.status,
+            charge_requested: Some(order.charge_requested_at.is_some()),
+        }
+    }
+}
+
+/// Moves the order from `from` to `to` if it is still as `from` expects, with its event.
+/// `false` when another writer moved it first.
 pub async fn transition(
     conn: &impl ConnectionTrait,
     id: Uuid,
-    from: OrderStatus,
+    from: impl Into<Expected>,
     to: OrderStatus,
     changes: Changes,
 ) -> Result<bool, DbErr> {
+    let expected = from.into();
+    let from = expected.status;
     let mut update = order::Entity::update_many()
         .col_expr(order::Column::Status, Expr::value(to))
         .col_expr(order::Column::UpdatedAt, Expr::value(Utc::now()));
@@ -100,6 +131,12 @@ pub async fn transition(
     if let Some(reason) = &reason {
         update = update.col_expr(order::Column::Reason, Expr::value(reason.clone()));
     }
+    let charge = order::Column::ChargeRequestedAt;
+    update = match expected.charge_requested {
+        Some(true) => update.filter(charge.is_not_null()),
+        Some(false) => update.filter(charge.is_null()),
+        None => update,
+    };
     let moved = update
         .filter(order::Column::Id.eq(id))
         .filter(order::Column::Status.eq(from))
@@ -111,6 +148,38 @@ pub async fn transition(
         record(conn, id, Some(from), to, to.domain_event(), reason).await?;
     }
     Ok(moved)
+}
+
+/// Notes that the payment provider is about to be asked to charge the order (the first
+/// time; a retry keeps the first time). `false` when the order is no longer reserved: the
+/// charge must not be made.
+pub async fn charge_requested(conn: &impl ConnectionTrait, id: Uuid) -> Result<bool, DbErr> {
+    let column = order::Column::ChargeRequestedAt;
+    let first = Func::coalesce([Expr::col(column), Expr::value(Utc::now())]);
+    Ok(order::Entity::update_many()
+        .col_expr(column, first.into())
+        .filter(order::Column::Id.eq(id))
+        .filter(order::Column::Status.eq(OrderStatus::Reserved))
+        .exec(conn)
+        .await?
+        .rows_affected
+        == 1)
+}
+
+/// Keeps the reference of a shipment created for an order that was cancelled meanwhile,
+/// for its recall; a second call (the step re-run) keeps the first.
+pub async fn keep_shipment(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    reference: String,
+) -> Result<(), DbErr> {
+    order::Entity::update_many()
+        .col_expr(order::Column::ShipmentRef, Expr::value(reference))
+        .filter(order::Column::Id.eq(id))
+        .filter(order::Column::ShipmentRef.is_null())
+        .exec(conn)
+        .await
+        .map(|_| ())
 }
 
 /// Moves the order's stock from `from` to `to` if it is still there: the guard that lets a

@@ -1,7 +1,8 @@
-//! A provider reached over HTTP: `POST {url}/{charges|refunds|shipments}` with a JSON body
-//! and an `Idempotency-Key` header; a 2xx answer carries `{"reference": "…"}`. A 4xx is a
-//! refusal (the same request would be refused again); anything else — a 5xx, a timeout, a
-//! refused connection — leaves the call to be retried with the same key.
+//! A provider reached over HTTP: `POST {url}/{charges|refunds|shipments|cancellations}`
+//! with a JSON body and an `Idempotency-Key` header; a 2xx answer carries
+//! `{"reference": "…"}`. A 4xx is a refusal (the same request would be refused again);
+//! anything else — a 5xx, a timeout, a refused connection — leaves the call to be retried
+//! with the same key.
 
 use super::{Call, ProviderError, Receipt};
 use crate::config::ProviderConfig;
@@ -16,8 +17,8 @@ pub struct HttpProvider {
 
 impl HttpProvider {
     pub fn new(config: &ProviderConfig) -> Result<Self, reqwest::Error> {
+        // No timeout here: the provider's guard times every call out (`resilience`).
         let client = reqwest::Client::builder()
-            .timeout(config.timeout.get())
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
         Ok(Self {

@@ -2,13 +2,21 @@
 //! behind traits, so the saga neither knows nor cares which implementation answers:
 //! `simulated` (built in, for demos, tests and chaos drills) or `http` (JSON over HTTP to a
 //! configured URL). Every call carries an idempotency key (order id + step), so a step
-//! retried after a crash never charges or ships twice.
+//! retried after a crash never charges or ships twice, and every call passes the
+//! provider's guards (`resilience::Dependency`: circuit breaker, bulkhead, timeout).
 
 mod http;
 mod simulated;
 
-use crate::config::{ProviderConfig, ProviderKind, ProvidersConfig};
+use crate::config::{GuardConfig, ProviderConfig, ProviderKind, ProvidersConfig, ResilienceConfig};
+use crate::resilience::{
+    BreakerSettings, CallError, Dependency, DependencySettings, DependencyView,
+};
 use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a call turned away by a full bulkhead waits before it is asked again.
+const BULKHEAD_RETRY: Duration = Duration::from_secs(1);
 
 /// What a call asks of a provider. `key` is the idempotency key: the same key must get
 /// the same outcome, and the provider acts at most once per key.
@@ -22,6 +30,9 @@ pub struct Call {
     /// Shipments only: where to, as the customer gave it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<serde_json::Value>,
+    /// Cancellations only: the shipment to cancel.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
 }
 
 /// The provider's reference for what it did (a charge id, a tracking number).
@@ -40,6 +51,13 @@ pub enum ProviderError {
     /// the same key.
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// The call was not made — the provider's circuit breaker is open or its bulkhead
+    /// full — and may be made after `retry_after`.
+    #[error("not called: {reason}")]
+    Deferred {
+        reason: String,
+        retry_after: Duration,
+    },
 }
 
 /// Charges and refunds.
@@ -49,10 +67,11 @@ pub trait PaymentProvider: Send + Sync {
     async fn refund(&self, call: &Call) -> Result<Receipt, ProviderError>;
 }
 
-/// Creates shipments.
+/// Creates shipments, and cancels one that is no longer wanted.
 #[async_trait::async_trait]
 pub trait ShippingProvider: Send + Sync {
     async fn create_shipment(&self, call: &Call) -> Result<Receipt, ProviderError>;
+    async fn cancel_shipment(&self, call: &Call) -> Result<Receipt, ProviderError>;
 }
 
 /// The configured providers, cheap to clone.
@@ -60,27 +79,75 @@ pub trait ShippingProvider: Send + Sync {
 pub struct Providers {
     pub payment: Arc<dyn PaymentProvider>,
     pub shipping: Arc<dyn ShippingProvider>,
+    guards: [Arc<Dependency>; 2],
 }
 
-/// One implementation of both traits, chosen by `kind`; each instance serves one of them.
-enum Client {
+/// The implementation `kind` names, behind the provider's guards; each instance serves one
+/// of the two traits.
+struct Client {
+    backend: Backend,
+    guard: Arc<Dependency>,
+}
+
+enum Backend {
     Simulated(simulated::Simulated),
     Http(http::HttpProvider),
 }
 
 impl Client {
-    fn new(config: &ProviderConfig, name: &'static str) -> Result<Self, reqwest::Error> {
-        Ok(match config.kind {
-            ProviderKind::Simulated => Client::Simulated(simulated::Simulated::new(config, name)),
-            ProviderKind::Http => Client::Http(http::HttpProvider::new(config)?),
+    fn new(
+        config: &ProviderConfig,
+        guard: &GuardConfig,
+        name: &'static str,
+    ) -> Result<Self, reqwest::Error> {
+        let backend = match config.kind {
+            ProviderKind::Simulated => Backend::Simulated(simulated::Simulated::new(config, name)),
+            ProviderKind::Http => Backend::Http(http::HttpProvider::new(config)?),
+        };
+        let settings = DependencySettings {
+            breaker: BreakerSettings {
+                window: guard.window.get_u32(),
+                minimum_calls: guard.minimum_calls.get_u32(),
+                failure_rate: guard.failure_rate,
+                open_for: guard.open_for.get(),
+                half_open_calls: guard.half_open_calls.get_u32(),
+            },
+            max_concurrent: guard.max_concurrent.get_u32(),
+            max_wait: guard.max_wait.get(),
+            timeout: config.timeout.get(),
+        };
+        Ok(Self {
+            backend,
+            guard: Arc::new(Dependency::new(name, settings)),
         })
     }
 
     async fn call(&self, path: &'static str, call: &Call) -> Result<Receipt, ProviderError> {
-        match self {
-            Client::Simulated(s) => s.call(path, call).await,
-            Client::Http(h) => h.call(path, call).await,
-        }
+        let answer = async {
+            match &self.backend {
+                Backend::Simulated(s) => s.call(path, call).await,
+                Backend::Http(h) => h.call(path, call).await,
+            }
+        };
+        // A refusal is an answer: only a provider that gives none counts against it.
+        let unavailable = |e: &ProviderError| matches!(e, ProviderError::Unavailable(_));
+        self.guard
+            .call(answer, unavailable)
+            .await
+            .map_err(|e| match e {
+                CallError::Rejected(r) => ProviderError::Deferred {
+                    reason: r.to_string(),
+                    retry_after: r.retry_after,
+                },
+                CallError::Full(full) => ProviderError::Deferred {
+                    reason: full.to_string(),
+                    retry_after: BULKHEAD_RETRY,
+                },
+                CallError::TimedOut(after) => {
+                    ProviderError::Unavailable(format!("no answer within {after:?}"))
+                }
+                CallError::Failed(e) => e,
+            })
     }
 }
 
@@ -100,14 +167,29 @@ impl ShippingProvider for Client {
     async fn create_shipment(&self, call: &Call) -> Result<Receipt, ProviderError> {
         self.call("shipments", call).await
     }
+
+    async fn cancel_shipment(&self, call: &Call) -> Result<Receipt, ProviderError> {
+        self.call("cancellations", call).await
+    }
 }
 
 impl Providers {
-    /// The providers `config` describes.
-    pub fn new(config: &ProvidersConfig) -> Result<Self, reqwest::Error> {
+    /// The providers `config` describes, guarded as `resilience` says.
+    pub fn new(
+        config: &ProvidersConfig,
+        resilience: &ResilienceConfig,
+    ) -> Result<Self, reqwest::Error> {
+        let payment = Client::new(&config.payment, &resilience.payment(), "payment")?;
+        let shipping = Client::new(&config.shipping, &resilience.shipping(), "shipping")?;
         Ok(Self {
-            payment: Arc::new(Client::new(&config.payment, "payment")?),
-            shipping: Arc::new(Client::new(&config.shipping, "shipping")?),
+            guards: [payment.guard.clone(), shipping.guard.clone()],
+            payment: Arc::new(payment),
+            shipping: Arc::new(shipping),
         })
+    }
+
+    /// Each provider's breaker and bulkhead as of now.
+    pub fn guards(&self) -> Vec<DependencyView> {
+        self.guards.iter().map(|g| g.view()).collect()
     }
 }

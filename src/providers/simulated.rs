@@ -27,9 +27,10 @@ impl Simulated {
         let spread = max.saturating_sub(min).as_micros() as u64;
         let jitter = getrandom::u64().unwrap_or(0) % spread.saturating_add(1);
         tokio::time::sleep(min + Duration::from_micros(jitter)).await;
-        // Refunds always succeed: a compensation that can be declined would leave money
-        // taken for an order that failed.
-        if path != "refunds" && share_of(&call.key) < self.failure_rate {
+        // Compensations (refunds, cancellations) always succeed: one that can be declined
+        // would leave money taken or goods shipped for an order that failed.
+        let compensation = matches!(path, "refunds" | "cancellations");
+        if !compensation && share_of(&call.key) < self.failure_rate {
             return Err(ProviderError::Declined(format!(
                 "simulated {} failure",
                 self.name

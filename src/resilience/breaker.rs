@@ -1,99 +1,49 @@
-//! A circuit breaker. Closed, it lets every call through and counts consecutive failures;
-//! at `failure_threshold` it opens and rejects calls at once for `open_for`. Then it is
-//! half-open: one call at a time goes through as a probe — its success closes the breaker,
-//! its failure opens it for another `open_for` — and the others are rejected meanwhile.
+//! A circuit breaker on resilience4j's count-based model. Closed, it lets every call
+//! through and remembers the outcomes of the last `window` calls; once it has seen at
+//! least `minimum_calls` of them and the share of failures reaches `failure_rate`, it
+//! opens and rejects calls at once for `open_for`. Then it is half-open: `half_open_calls`
+//! probes go through and the others are rejected; as soon as the probes' outcomes settle
+//! the question (their failure share is at or above the rate, or can no longer reach it)
+//! the breaker opens again or closes.
 //!
-//! Only the probe decides while the breaker is not closed: calls let through before it
-//! opened may finish late, and their outcomes say nothing about the dependency now. A probe
-//! whose caller gave up (its future was dropped) proved nothing either; it frees the slot
-//! for the next call.
+//! Database pools use the special case [`BreakerSettings::consecutive`]: a window of `n`
+//! calls that must all fail, and one probe.
+//!
+//! Only calls admitted in the current phase decide: calls let through before it opened may
+//! finish late, and their outcomes say nothing about the dependency now. A probe whose
+//! caller gave up (its future was dropped) proved nothing either; it frees its slot.
 
+use super::outcomes::{Probes, Window};
+pub use super::state::{BreakerMetrics, BreakerSettings, BreakerView, Rejected, State, Transition};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// How long callers are told to wait while a probe is running.
+/// How long callers are told to wait while the probes are running.
 const PROBE_RETRY_AFTER: Duration = Duration::from_secs(1);
-
-/// When a breaker opens and how long it stays open.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BreakerSettings {
-    /// Consecutive failures that open the breaker (1 opens it on the first).
-    pub failure_threshold: u32,
-    /// How long it rejects calls before it admits a probe.
-    pub open_for: Duration,
-}
-
-/// What a breaker does with the next call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum State {
-    /// Calls go through.
-    Closed,
-    /// Calls are rejected until the cool-down ends.
-    Open,
-    /// One probe at a time goes through; the other calls are rejected.
-    HalfOpen,
-}
-
-impl State {
-    /// The value of a state gauge: 0 closed, 1 open, 2 half-open.
-    pub fn gauge_value(self) -> f64 {
-        match self {
-            State::Closed => 0.0,
-            State::Open => 1.0,
-            State::HalfOpen => 2.0,
-        }
-    }
-}
-
-/// A call the breaker did not let through.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("circuit breaker {breaker} is open; retry in {} s", self.retry_after_secs())]
-pub struct Rejected {
-    pub breaker: String,
-    /// Time until a call may go through again.
-    pub retry_after: Duration,
-}
-
-impl Rejected {
-    /// `retry_after` in whole seconds, rounded up and at least 1 (a `Retry-After` value).
-    pub fn retry_after_secs(&self) -> u64 {
-        let secs = self.retry_after.as_secs() + u64::from(self.retry_after.subsec_nanos() > 0);
-        secs.max(1)
-    }
-}
-
-/// Where a breaker reports itself.
-pub struct BreakerMetrics {
-    /// Set to [`State::gauge_value`] on every transition, and only then: a gauge reads 0
-    /// (closed) from its registration, and several breakers sharing one gauge (test apps
-    /// in one process) do not reset each other's state when they are created.
-    pub state: metrics::Gauge,
-    /// Incremented once per rejected call.
-    pub rejections: metrics::Counter,
-}
-
-impl BreakerMetrics {
-    /// Reports nowhere.
-    pub fn noop() -> Self {
-        Self {
-            state: metrics::Gauge::noop(),
-            rejections: metrics::Counter::noop(),
-        }
-    }
-}
+/// Transitions kept for the console.
+const RECENT_TRANSITIONS: usize = 20;
 
 enum Phase {
-    Closed { failures: u32 },
+    Closed(Window),
     Open { until: Instant },
-    HalfOpen { probing: bool },
+    HalfOpen(Probes),
+}
+
+struct Inner {
+    phase: Phase,
+    /// Bumped on every transition; a permit from another generation does not decide.
+    generation: u64,
+    rejections: u64,
+    transitions: VecDeque<Transition>,
 }
 
 pub struct Breaker {
     name: String,
     settings: BreakerSettings,
-    phase: Mutex<Phase>,
+    inner: Mutex<Inner>,
     metrics: BreakerMetrics,
 }
 
@@ -116,7 +66,12 @@ impl Breaker {
         Self {
             name: name.into(),
             settings,
-            phase: Mutex::new(Phase::Closed { failures: 0 }),
+            inner: Mutex::new(Inner {
+                phase: Phase::Closed(Window::default()),
+                generation: 0,
+                rejections: 0,
+                transitions: VecDeque::new(),
+            }),
             metrics,
         }
     }
@@ -128,10 +83,27 @@ impl Breaker {
     /// The state as of now: an open breaker whose cool-down has ended reads half-open,
     /// since the next call would be its probe.
     pub fn state(&self) -> State {
-        match *self.phase() {
-            Phase::Closed { .. } => State::Closed,
+        match self.inner().phase {
+            Phase::Closed(_) => State::Closed,
             Phase::Open { until } if Instant::now() < until => State::Open,
             Phase::Open { .. } | Phase::HalfOpen { .. } => State::HalfOpen,
+        }
+    }
+
+    /// The state, the closed window's figures and the recent transitions.
+    pub fn view(&self) -> BreakerView {
+        let state = self.state();
+        let inner = self.inner();
+        let (window_calls, window_failures) = match &inner.phase {
+            Phase::Closed(window) => (window.calls(), window.failures()),
+            _ => (0, 0),
+        };
+        BreakerView {
+            state,
+            window_calls,
+            window_failures,
+            rejections: inner.rejections,
+            transitions: inner.transitions.iter().copied().collect(),
         }
     }
 
@@ -154,33 +126,34 @@ impl Breaker {
     /// Lets one call through, or says how long to wait. Report the call's outcome on the
     /// permit; dropping it unreported frees a probe's slot.
     pub fn permit(&self) -> Result<Permit<'_>, Rejected> {
-        let mut phase = self.phase();
-        let probe = match *phase {
-            Phase::Closed { .. } => false,
+        let mut inner = self.inner();
+        let probes = self.settings.half_open_calls;
+        match inner.phase {
+            Phase::Closed(_) => {}
             Phase::Open { until } => {
                 let now = Instant::now();
                 if now < until {
-                    return Err(self.reject(until - now));
+                    return Err(self.reject(&mut inner, until - now));
                 }
-                *phase = Phase::HalfOpen { probing: true };
-                self.metrics.state.set(State::HalfOpen.gauge_value());
-                tracing::info!(breaker = %self.name, "circuit breaker half-open: probing");
-                true
+                self.enter(&mut inner, State::HalfOpen);
+                tracing::info!(breaker = %self.name, probes, "circuit breaker half-open: probing");
+                inner.phase = Phase::HalfOpen(Probes::first());
             }
-            Phase::HalfOpen { probing: false } => {
-                *phase = Phase::HalfOpen { probing: true };
-                true
+            Phase::HalfOpen(ref mut tally) => {
+                if !tally.admit(probes) {
+                    return Err(self.reject(&mut inner, PROBE_RETRY_AFTER));
+                }
             }
-            Phase::HalfOpen { probing: true } => return Err(self.reject(PROBE_RETRY_AFTER)),
-        };
+        }
         Ok(Permit {
             breaker: self,
-            probe,
+            generation: inner.generation,
             reported: false,
         })
     }
 
-    fn reject(&self, retry_after: Duration) -> Rejected {
+    fn reject(&self, inner: &mut Inner, retry_after: Duration) -> Rejected {
+        inner.rejections += 1;
         self.metrics.rejections.increment(1);
         Rejected {
             breaker: self.name.clone(),
@@ -188,54 +161,84 @@ impl Breaker {
         }
     }
 
-    fn report(&self, probe: bool, failed: bool) {
-        let mut phase = self.phase();
-        match (&mut *phase, probe, failed) {
-            (Phase::Closed { failures }, _, false) => *failures = 0,
-            (Phase::Closed { failures }, _, true) => {
-                *failures += 1;
-                if *failures >= self.settings.failure_threshold {
+    fn report(&self, generation: u64, failed: bool) {
+        let mut inner = self.inner();
+        // Late outcomes of calls let through in an earlier phase.
+        if generation != inner.generation {
+            return;
+        }
+        let settings = self.settings;
+        let next = match &mut inner.phase {
+            Phase::Closed(window) => {
+                window.record(failed, settings.window);
+                let tripped = window.tripped(&settings);
+                if tripped {
                     tracing::warn!(
                         breaker = %self.name,
-                        failures = *failures,
-                        open_for = ?self.settings.open_for,
-                        "circuit breaker opened: calls are rejected until a probe succeeds"
+                        calls = window.calls(),
+                        failures = window.failures(),
+                        open_for = ?settings.open_for,
+                        "circuit breaker opened: calls are rejected until probes succeed"
                     );
-                    self.open(&mut phase);
                 }
+                tripped.then_some(State::Open)
             }
-            (Phase::HalfOpen { .. }, true, false) => {
-                *phase = Phase::Closed { failures: 0 };
-                self.metrics.state.set(State::Closed.gauge_value());
-                tracing::info!(breaker = %self.name, "circuit breaker closed: the probe succeeded");
+            Phase::HalfOpen(probes) => {
+                probes.record(failed);
+                let verdict = probes.verdict(&settings);
+                match verdict {
+                    Some(State::Open) => {
+                        tracing::warn!(breaker = %self.name, "circuit breaker probes failed; open again")
+                    }
+                    Some(_) => {
+                        tracing::info!(breaker = %self.name, "circuit breaker closed: the probes succeeded")
+                    }
+                    None => {}
+                }
+                verdict
             }
-            (Phase::HalfOpen { .. }, true, true) => {
-                tracing::warn!(breaker = %self.name, "circuit breaker probe failed; open again");
-                self.open(&mut phase);
-            }
-            // Late outcomes of calls let through before the breaker opened.
-            (Phase::Open { .. } | Phase::HalfOpen { .. }, false, _)
-            | (Phase::Open { .. }, _, _) => {}
-        }
-    }
-
-    fn open(&self, phase: &mut Phase) {
-        *phase = Phase::Open {
-            until: Instant::now() + self.settings.open_for,
+            Phase::Open { .. } => None,
         };
-        self.metrics.state.set(State::Open.gauge_value());
-    }
-
-    fn release_probe(&self) {
-        let mut phase = self.phase();
-        if let Phase::HalfOpen { probing } = &mut *phase {
-            *probing = false;
+        match next {
+            Some(State::Open) => {
+                self.enter(&mut inner, State::Open);
+                inner.phase = Phase::Open {
+                    until: Instant::now() + settings.open_for,
+                };
+            }
+            Some(State::Closed) => {
+                self.enter(&mut inner, State::Closed);
+                inner.phase = Phase::Closed(Window::default());
+            }
+            Some(State::HalfOpen) | None => {}
         }
     }
 
-    fn phase(&self) -> MutexGuard<'_, Phase> {
-        // The phase is a plain value, valid whatever a panicking holder was doing.
-        self.phase.lock().unwrap_or_else(|e| e.into_inner())
+    /// Records a transition to `to`; the caller sets the phase.
+    fn enter(&self, inner: &mut Inner, to: State) {
+        inner.generation += 1;
+        if inner.transitions.len() == RECENT_TRANSITIONS {
+            inner.transitions.pop_front();
+        }
+        let at = crate::stats::epoch_seconds(std::time::SystemTime::now());
+        inner.transitions.push_back(Transition { at, to });
+        self.metrics.state.set(to.gauge_value());
+        self.metrics.transitions[to.gauge_value() as usize].increment(1);
+    }
+
+    fn release_probe(&self, generation: u64) {
+        let mut inner = self.inner();
+        if generation != inner.generation {
+            return;
+        }
+        if let Phase::HalfOpen(probes) = &mut inner.phase {
+            probes.abandon();
+        }
+    }
+
+    fn inner(&self) -> MutexGuard<'_, Inner> {
+        // The state is plain values, valid whatever a panicking holder was doing.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -243,7 +246,7 @@ impl Breaker {
 #[must_use = "report the call's outcome, or the breaker cannot learn from it"]
 pub struct Permit<'a> {
     breaker: &'a Breaker,
-    probe: bool,
+    generation: u64,
     reported: bool,
 }
 
@@ -251,20 +254,20 @@ impl Permit<'_> {
     /// The dependency did its part (the call may still have failed for its own reasons).
     pub fn succeeded(mut self) {
         self.reported = true;
-        self.breaker.report(self.probe, false);
+        self.breaker.report(self.generation, false);
     }
 
     /// The dependency failed: unreachable, lost, timed out.
     pub fn failed(mut self) {
         self.reported = true;
-        self.breaker.report(self.probe, true);
+        self.breaker.report(self.generation, true);
     }
 }
 
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
-        if self.probe && !self.reported {
-            self.breaker.release_probe();
+        if !self.reported {
+            self.breaker.release_probe(self.generation);
         }
     }
 }

@@ -2,15 +2,31 @@ use super::*;
 
 const OPEN_FOR: Duration = Duration::from_secs(5);
 
-fn breaker(failure_threshold: u32) -> Breaker {
+/// A breaker that opens after `failures` failures in a row (the database pools' kind).
+fn breaker(failures: u32) -> Breaker {
     Breaker::new(
         "test",
-        BreakerSettings {
-            failure_threshold,
-            open_for: OPEN_FOR,
-        },
+        BreakerSettings::consecutive(failures, OPEN_FOR),
         BreakerMetrics::noop(),
     )
+}
+
+/// The providers' kind, with resilience4j's defaults: window 20, at least 10 calls, 50%.
+fn windowed() -> Breaker {
+    let settings = BreakerSettings {
+        window: 20,
+        minimum_calls: 10,
+        failure_rate: 0.5,
+        open_for: OPEN_FOR,
+        half_open_calls: 3,
+    };
+    Breaker::new("windowed", settings, BreakerMetrics::noop())
+}
+
+fn succeed(breaker: &Breaker, times: u32) {
+    for _ in 0..times {
+        breaker.permit().expect("let through").succeeded();
+    }
 }
 
 fn fail(breaker: &Breaker, times: u32) {
@@ -141,7 +157,87 @@ async fn late_outcomes_of_calls_from_before_it_opened_do_not_decide() {
 }
 
 #[test]
-fn the_state_gauge_encodes_closed_open_half_open_as_0_1_2() {
-    let values = [State::Closed, State::Open, State::HalfOpen].map(State::gauge_value);
+fn the_state_gauge_encodes_closed_half_open_open_as_0_1_2() {
+    let values = [State::Closed, State::HalfOpen, State::Open].map(State::gauge_value);
     assert_eq!(values, [0.0, 1.0, 2.0]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_window_needs_its_minimum_of_calls_before_it_can_trip() {
+    let breaker = windowed();
+    fail(&breaker, 9);
+    assert_eq!(
+        breaker.state(),
+        State::Closed,
+        "9 calls are below the minimum"
+    );
+    fail(&breaker, 1);
+    assert_eq!(breaker.state(), State::Open, "10 of 10 failed");
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_failure_share_of_the_last_calls_decides() {
+    let breaker = windowed();
+    succeed(&breaker, 11);
+    fail(&breaker, 9);
+    assert_eq!(breaker.state(), State::Closed, "9 of 20 is below 50%");
+    assert_eq!(
+        (breaker.view().window_calls, breaker.view().window_failures),
+        (20, 9)
+    );
+    // The oldest success leaves the window: 10 of the last 20 failed.
+    fail(&breaker, 1);
+    assert_eq!(breaker.state(), State::Open);
+}
+
+#[tokio::test(start_paused = true)]
+async fn old_failures_slide_out_of_the_window() {
+    let breaker = windowed();
+    succeed(&breaker, 11);
+    fail(&breaker, 9);
+    succeed(&breaker, 20);
+    assert_eq!(breaker.view().window_failures, 0);
+    fail(&breaker, 9);
+    assert_eq!(breaker.state(), State::Closed);
+}
+
+#[tokio::test(start_paused = true)]
+async fn probes_close_it_once_failures_can_no_longer_reach_the_rate() {
+    let breaker = windowed();
+    fail(&breaker, 10);
+    tokio::time::advance(OPEN_FOR).await;
+    let probes: Vec<_> = (0..3).map(|_| breaker.permit().expect("probe")).collect();
+    assert!(breaker.permit().is_err(), "a fourth call waits");
+    let mut probes = probes.into_iter();
+    probes.next().expect("probe").failed();
+    probes.next().expect("probe").succeeded();
+    assert_eq!(breaker.state(), State::HalfOpen, "1 of 3 failed, 1 pending");
+    probes.next().expect("probe").succeeded();
+    assert_eq!(breaker.state(), State::Closed, "1 of 3 is below 50%");
+}
+
+#[tokio::test(start_paused = true)]
+async fn two_failed_probes_of_three_open_it_again() {
+    let breaker = windowed();
+    fail(&breaker, 10);
+    tokio::time::advance(OPEN_FOR).await;
+    let third = {
+        let first = breaker.permit().expect("probe");
+        let second = breaker.permit().expect("probe");
+        let third = breaker.permit().expect("probe");
+        first.failed();
+        second.failed();
+        third
+    };
+    assert_eq!(breaker.state(), State::Open);
+    third.succeeded();
+    assert_eq!(
+        breaker.state(),
+        State::Open,
+        "a late probe no longer decides"
+    );
+    let states: Vec<State> = breaker.view().transitions.iter().map(|t| t.to).collect();
+    assert_eq!(states, [State::Open, State::HalfOpen, State::Open]);
+    assert!(breaker.permit().is_err());
+    assert_eq!(breaker.view().rejections, 1);
 }

@@ -3,6 +3,7 @@
 
 use super::histogram::Histogram;
 use super::resources::{CacheDetail, PolicyDecisions, PoolStats, ReplicaHistory};
+use crate::resilience::DependencyView;
 use serde::{Deserialize, Serialize};
 
 /// One process's statistics at one moment.
@@ -36,6 +37,10 @@ pub struct StatsSnapshot {
     /// Each rate-limit policy's decisions per minute, the last 60 minutes.
     #[serde(default)]
     pub rate_limits: Vec<PolicyDecisions>,
+    /// Each outside provider's circuit breaker and bulkhead in this process; a fleet's
+    /// merged totals leave it empty (a breaker's state belongs to one process).
+    #[serde(default)]
+    pub dependencies: Vec<DependencyView>,
 }
 
 /// A process of the fleet, as the console lists it.

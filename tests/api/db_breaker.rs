@@ -84,7 +84,7 @@ async fn a_dead_primary_fails_uncached_reads_at_once_and_recovers_after_the_cool
         &app,
         "levee_db_breaker_state",
         PRIMARY,
-        1.0,
+        2.0,
         Duration::from_secs(1),
     )
     .await;

@@ -56,7 +56,7 @@ async fn a_vanished_replica_leaves_reads_on_the_primary_and_ready_green() {
     let breaker = label.replace("replica=\"", "pool=\"replica:");
     assert_eq!(
         metric(&app, "levee_db_breaker_state", &breaker).await,
-        Some(1.0),
+        Some(2.0),
         "the replica's breaker opened on the failed read"
     );
     let primary_before = routed(&app, "primary").await;

@@ -1,8 +1,10 @@
 //! What a process reports about itself beyond its request statistics: its identity,
-//! version and uptime, the replicas it samples and the job queue it sees. `serve` adds its
-//! requests and cache lookups (`admin::overview::snapshot`); a `worker` reports this alone.
+//! version and uptime, the replicas it samples, the job queue it sees and its providers'
+//! breakers. `serve` adds its requests and cache lookups (`admin::overview::snapshot`); a
+//! `worker` reports this alone.
 
 use crate::db::Db;
+use crate::providers::Providers;
 use crate::stats::{Instance, QueueStats, StatsSnapshot, epoch_seconds};
 use std::time::{Duration, SystemTime};
 
@@ -31,7 +33,12 @@ async fn queue_stats(db: &Db) -> Option<QueueStats> {
 }
 
 /// What any process reports; `serve` adds its requests and cache lookups.
-pub async fn process_snapshot(db: &Db, instance: &Instance, uptime: Duration) -> StatsSnapshot {
+pub async fn process_snapshot(
+    db: &Db,
+    providers: &Providers,
+    instance: &Instance,
+    uptime: Duration,
+) -> StatsSnapshot {
     StatsSnapshot {
         instance: instance.clone(),
         taken_at: epoch_seconds(SystemTime::now()),
@@ -39,6 +46,7 @@ pub async fn process_snapshot(db: &Db, instance: &Instance, uptime: Duration) ->
         uptime_secs: uptime.as_secs(),
         replicas: db.replica_stats(),
         queue: queue_stats(db).await,
+        dependencies: providers.guards(),
         ..StatsSnapshot::default()
     }
 }
