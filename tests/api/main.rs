@@ -47,6 +47,7 @@ mod mail;
 mod migrations;
 mod observability;
 mod orders;
+mod orders_crash;
 mod orders_flash;
 mod orders_http;
 mod orders_idempotency;
