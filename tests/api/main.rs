@@ -51,6 +51,7 @@ mod orders_crash;
 mod orders_flash;
 mod orders_http;
 mod orders_idempotency;
+mod orders_lost_answers;
 mod packaging;
 mod pgbouncer;
 mod posts;
