@@ -2,11 +2,9 @@
 //! failing payment provider. Stock never oversells, and it reconciles with its ledger.
 
 use crate::backend_tests;
-use crate::helpers::orders::{SETTLED, basket, for_orders, product, reconciled_stock};
+use crate::helpers::orders::{all_settled, basket, for_orders, product, reconciled_stock};
 use crate::helpers::{Backend, Session, TestApp};
 use levee::orders::OrderStatus;
-use levee::orders::entity::order;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -36,43 +34,19 @@ async fn rush(app: &TestApp, buyers: &[Session], sku: &str) {
     );
 }
 
-async fn count(app: &TestApp, status: OrderStatus) -> u64 {
-    order::Entity::find()
-        .filter(order::Column::Status.eq(status))
-        .count(app.state.db().write())
-        .await
-        .expect("count")
-}
-
 /// Waits until no order is still on its way, then returns the count in each state.
 async fn settle(app: &TestApp, limit: Duration) -> Vec<(OrderStatus, u64)> {
     let started = Instant::now();
-    loop {
-        let unsettled = order::Entity::find()
-            .filter(order::Column::Status.is_not_in(SETTLED))
-            .count(app.state.db().write())
-            .await
-            .expect("count");
-        if unsettled == 0 {
-            break;
-        }
-        assert!(
-            started.elapsed() < limit,
-            "{unsettled} orders never settled"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let orders = all_settled(app, limit).await;
     eprintln!("settled in {:?}", started.elapsed());
-    let mut counts = Vec::new();
-    for status in [
+    let settled = [
         OrderStatus::Completed,
         OrderStatus::Rejected,
         OrderStatus::Failed,
         OrderStatus::Cancelled,
-    ] {
-        counts.push((status, count(app, status).await));
-    }
-    counts
+    ];
+    let count = |status| orders.iter().filter(|o| o.status == status).count() as u64;
+    settled.into_iter().map(|s| (s, count(s))).collect()
 }
 
 async fn a_flash_sale_sells_exactly_the_stock_and_rejects_the_rest(backend: Backend) {

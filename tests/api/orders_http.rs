@@ -1,92 +1,32 @@
 //! The `http` provider kind against a local fake provider: every call carries the
 //! idempotency key `<order id>:<step>`, a 5xx is retried with the same key, and a refused
-//! shipment is compensated by a refund (same scheme) and the stock's release.
+//! shipment is compensated by a refund (same scheme) and the stock's release. The client
+//! reads the fake's every behaviour as the protocol says.
 
 use crate::backend_tests;
+use crate::helpers::fake_provider::{Action, FakeProvider, Mode};
 use crate::helpers::orders::{basket, eventually, for_orders, product, reconciled_stock};
 use crate::helpers::{Backend, TestApp};
-use levee::config::ProviderKind;
-use poem::http::StatusCode;
-use poem::web::{Data, Json, Path};
-use poem::{EndpointExt, Request, Response, Route, Server, handler, post};
-use serde_json::{Value, json};
-use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use levee::config::{Config, Duration as ConfigDuration};
+use levee::providers::{Call, ProviderError, Providers};
+use serde_json::Value;
 use std::time::Duration;
 
-/// What the fake provider saw, and how it behaves.
-#[derive(Default)]
-struct Fake {
-    /// `(path, idempotency key, body)` of every call, in order.
-    calls: Mutex<Vec<(String, String, Value)>>,
-    /// Keys already answered once: the first charge of each order gets a 503.
-    seen: Mutex<HashSet<String>>,
-    refuse_shipments: AtomicBool,
-}
-
-#[handler]
-fn call(
-    req: &Request,
-    Path((provider, action)): Path<(String, String)>,
-    body: Json<Value>,
-    fake: Data<&Arc<Fake>>,
-) -> Response {
-    let key = req
-        .header("idempotency-key")
-        .unwrap_or_default()
-        .to_string();
-    let path = format!("/{provider}/{action}");
-    fake.calls
-        .lock()
-        .expect("calls")
-        .push((path, key.clone(), body.0));
-    let first = fake.seen.lock().expect("seen").insert(key.clone());
-    let status = match action.as_str() {
-        "charges" if first => StatusCode::SERVICE_UNAVAILABLE,
-        "shipments" if fake.refuse_shipments.load(Ordering::SeqCst) => {
-            StatusCode::UNPROCESSABLE_ENTITY
-        }
-        _ => StatusCode::OK,
-    };
-    let body = json!({"reference": format!("fake-{key}")}).to_string();
-    Response::builder()
-        .status(status)
-        .content_type("application/json")
-        .body(body)
-}
-
-/// Starts the fake on a free loopback port; returns its base URL.
-async fn start(fake: Arc<Fake>) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let acceptor = poem::listener::TcpAcceptor::from_tokio(listener).expect("acceptor");
-    let app = Route::new().at("/:provider/:action", post(call)).data(fake);
-    tokio::spawn(Server::new_with_acceptor(acceptor).run(app));
-    format!("http://{addr}")
-}
-
 /// The calls the fake saw for `order`, as `(path, key)`.
-fn calls_for(fake: &Fake, order: &str) -> Vec<(String, String)> {
-    let calls = fake.calls.lock().expect("calls");
-    calls
-        .iter()
-        .filter(|(_, key, _)| key.starts_with(order))
-        .map(|(path, key, _)| (path.clone(), key.clone()))
-        .collect()
+fn calls_for(fake: &FakeProvider, order: &str) -> Vec<(String, String)> {
+    let order = order.parse().expect("order id");
+    let calls = fake.calls_for_order(order).into_iter();
+    calls.map(|c| (c.path, c.key)).collect()
 }
 
 async fn http_providers_get_one_idempotency_key_per_order_and_step(backend: Backend) {
-    let fake = Arc::new(Fake::default());
-    let base = start(fake.clone()).await;
+    let fake = FakeProvider::start().await;
+    fake.set_mode_of(Action::Charges, Mode::FailingFirst);
     let tweak = |c: &mut levee::config::Config| {
         for_orders(c);
-        c.providers.payment.kind = ProviderKind::Http;
-        c.providers.payment.url = Some(format!("{base}/pay"));
-        c.providers.shipping.kind = ProviderKind::Http;
-        c.providers.shipping.url = Some(format!("{base}/ship/"));
+        fake.configure(c);
+        // A trailing slash on the base URL must not double the path's.
+        c.providers.shipping.url = Some(fake.url("/ship/"));
     };
     let Some(app) = TestApp::spawn_with(backend, tweak, None).await else {
         return;
@@ -114,13 +54,7 @@ async fn http_providers_get_one_idempotency_key_per_order_and_step(backend: Back
         ],
         "the charge refused with a 503 is retried with the same key"
     );
-    let bodies: Vec<Value> = fake
-        .calls
-        .lock()
-        .expect("calls")
-        .iter()
-        .map(|c| c.2.clone())
-        .collect();
+    let bodies: Vec<Value> = fake.calls().into_iter().map(|c| c.body).collect();
     assert_eq!(
         (bodies[0]["amount"].as_i64(), bodies[0]["currency"].as_str()),
         (Some(4000), Some("EUR"))
@@ -128,7 +62,7 @@ async fn http_providers_get_one_idempotency_key_per_order_and_step(backend: Back
     assert_eq!(bodies[2]["address"]["city"], "London");
     assert_eq!(reconciled_stock(&app, "BOOK").await, (3, 0, 2));
 
-    fake.refuse_shipments.store(true, Ordering::SeqCst);
+    fake.set_mode_of(Action::Shipments, Mode::Declining);
     let resp = app.place_order(&buyer.access, basket(&[("BOOK", 3)])).await;
     let id = resp.json::<Value>().await.expect("json")["id"]
         .as_str()
@@ -161,6 +95,63 @@ async fn http_providers_get_one_idempotency_key_per_order_and_step(backend: Back
     );
     let released = || async { reconciled_stock(&app, "BOOK").await == (3, 0, 2) };
     eventually("the refused order's stock is released", released).await;
+}
+
+/// A charge under `key`, through levee's `http` payment client.
+async fn charge(providers: &Providers, key: &str) -> Result<String, ProviderError> {
+    let call = Call {
+        key: key.into(),
+        order_id: uuid::Uuid::new_v4(),
+        amount: 100,
+        currency: "EUR".into(),
+        address: None,
+    };
+    let receipt = providers.payment.charge(&call).await?;
+    Ok(receipt.reference)
+}
+
+/// 2xx is a receipt, 4xx a refusal, 5xx and silence past the timeout leave the call to be
+/// retried; a key the provider decided gets the same answer again, and acts once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_http_client_reads_each_provider_behaviour_as_the_protocol_says() {
+    let fake = FakeProvider::start().await;
+    let mut config = Config::default();
+    fake.configure(&mut config);
+    config.providers.payment.timeout = ConfigDuration::millis(300);
+    let providers = Providers::new(&config.providers).expect("providers");
+    let unavailable =
+        |r: Result<String, ProviderError>| matches!(r, Err(ProviderError::Unavailable(_)));
+    let declined = |r: Result<String, ProviderError>| matches!(r, Err(ProviderError::Declined(_)));
+
+    assert_eq!(
+        charge(&providers, "a").await.ok().as_deref(),
+        Some("fake-a")
+    );
+    fake.set_mode(Mode::Declining);
+    assert!(declined(charge(&providers, "b").await));
+    assert_eq!(
+        charge(&providers, "a").await.ok().as_deref(),
+        Some("fake-a")
+    );
+    fake.set_mode(Mode::Failing);
+    assert!(unavailable(charge(&providers, "c").await));
+    fake.set_mode(Mode::Hanging);
+    assert!(unavailable(charge(&providers, "c").await));
+    fake.set_mode(Mode::Slow(Duration::from_millis(10)));
+    assert!(declined(charge(&providers, "b").await), "b stays declined");
+    assert_eq!(
+        charge(&providers, "c").await.ok().as_deref(),
+        Some("fake-c")
+    );
+
+    let acted: Vec<String> = fake
+        .calls()
+        .into_iter()
+        .filter(|c| c.acted)
+        .map(|c| c.key)
+        .collect();
+    assert_eq!(acted, ["a", "c"]);
+    assert_eq!(fake.calls_per_key()["c"], 3);
 }
 
 backend_tests!(http_providers_get_one_idempotency_key_per_order_and_step);

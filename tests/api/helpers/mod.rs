@@ -6,6 +6,8 @@
 //! - `requests`: sending requests to a `TestApp`, accounts and sessions made through the API;
 //! - `assertions`: RFC 9457 problem bodies;
 //! - `console`: the admin console driven like a browser (forms, cookies, CSRF);
+//! - `fake_provider`: a payment and shipping provider for the `http` kind on a loopback
+//!   port, switchable between behaviours, logging every call;
 //! - `jobs`: a test job kind, its handlers, enqueueing and waiting for job states;
 //! - `orders`: products with stock, customers in bulk, orders placed and settled, and stock
 //!   reconciled with its ledger.
@@ -14,6 +16,7 @@ mod app;
 mod assertions;
 mod console;
 mod databases;
+pub mod fake_provider;
 pub mod jobs;
 pub mod orders;
 mod processes;

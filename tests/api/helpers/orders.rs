@@ -5,8 +5,10 @@ use super::app::TestApp;
 use super::requests::{PASSWORD, Session};
 use levee::config::{Config, Duration as ConfigDuration, IntIn};
 use levee::inventory::{self, LedgerKind};
+use levee::orders::entity::order;
 use levee::products::{self, Currency, Money, NewProduct, Sku};
 use levee::users::Role;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -101,16 +103,58 @@ impl TestApp {
 }
 
 /// Waits until `check` holds, asking every 50 ms; panics naming `what` after 10 s.
-pub async fn eventually<F, Fut>(what: &str, mut check: F)
+pub async fn eventually<F, Fut>(what: &str, check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    eventually_within(Duration::from_secs(10), what, check).await;
+}
+
+/// `eventually` with another bound.
+pub async fn eventually_within<F, Fut>(limit: Duration, what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
     let started = Instant::now();
     while !check().await {
-        assert!(started.elapsed() < Duration::from_secs(10), "never: {what}");
+        assert!(started.elapsed() < limit, "never within {limit:?}: {what}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Every order, once none is still on its way; after `limit` it panics naming (the first
+/// twenty of) the orders still on their way and where each stands.
+pub async fn all_settled(app: &TestApp, limit: Duration) -> Vec<order::Model> {
+    let started = Instant::now();
+    loop {
+        let unsettled = order::Entity::find()
+            .filter(order::Column::Status.is_not_in(SETTLED))
+            .all(app.state.db().write())
+            .await
+            .expect("orders");
+        if unsettled.is_empty() {
+            break;
+        }
+        if started.elapsed() > limit {
+            let stuck: Vec<String> = unsettled
+                .iter()
+                .take(20)
+                .map(|o| format!("{} {}", o.id, o.status.as_str()))
+                .collect();
+            panic!(
+                "{} orders never settled within {limit:?}: {}",
+                unsettled.len(),
+                stuck.join(", ")
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    order::Entity::find()
+        .all(app.state.db().write())
+        .await
+        .expect("orders")
 }
 
 /// Stock of `sku`, checked against its ledger: the sums of the ledger's deltas are the
