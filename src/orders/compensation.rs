@@ -16,8 +16,8 @@ use uuid::Uuid;
 /// How long a step waits before asking an unavailable provider again.
 const PROVIDER_RETRY: Duration = Duration::from_secs(2);
 
-/// Compensation for a paid order that failed or was cancelled (or one whose charge was
-/// asked for and its answer lost): refund, then release. A refund the provider declines
+/// Compensation for a paid order that failed or was cancelled: refund, then release (for
+/// an order whose charge was asked for and its answer lost, the stock is already back). A refund the provider declines
 /// still releases the stock, and leaves the money to an operator (the job fails, visible in
 /// the console's dead jobs).
 pub async fn refund(saga: &Saga, db: &Db, id: Uuid) -> StepResult {
@@ -112,11 +112,14 @@ pub async fn give_up_or_wait(
     if !store::transition(&txn, order.id, order.status, OrderStatus::Failed, failed).await? {
         return Ok(Outcome::Done);
     }
-    // Before payment only stock is held; after it the money goes back first — as it does
-    // when a charge was asked for and its answer lost (a decline is an answer: not taken).
+    // A paid order gets its money back first, then its stock. Before payment the stock
+    // goes back at once — and if a charge was asked for and its answer lost (a decline is
+    // an answer: nothing taken), a refund follows in case it was taken.
     let answer_lost = order.charge_requested_at.is_some() && !is_declined(&error);
-    let skus = if order.status == OrderStatus::Paid || answer_lost {
+    if order.status == OrderStatus::Paid || answer_lost {
         enqueue(&saga.jobs, &txn, order.id, Step::Refund).await?;
+    }
+    let skus = if order.status == OrderStatus::Paid {
         Vec::new()
     } else {
         settle_stock(&txn, order.id, StockHold::Released).await?

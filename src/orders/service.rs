@@ -199,8 +199,8 @@ pub async fn list(
 
 /// Cancels the order if it has no shipment yet. One conditional UPDATE decides a race with
 /// a running saga step: if the step moved the order first (or asked for its charge), the
-/// cancel looks again and compensates for the new state (reserved: release now; charge
-/// asked for or paid: refund, then release).
+/// cancel looks again and compensates for the new state (reserved: release now, and refund
+/// if the charge was asked for; paid: refund, then release).
 pub async fn cancel(state: &AppState, viewer: Viewer, id: Uuid) -> Result<Placed, OrdersError> {
     // Each lost race means a step moved the order forward (or asked for its charge);
     // there are only so many steps.
@@ -228,12 +228,11 @@ pub async fn cancel(state: &AppState, viewer: Viewer, id: Uuid) -> Result<Placed
             continue;
         }
         // A charge asked for may have been taken even if its answer never came: refund.
-        let charged = order.status == OrderStatus::Paid || order.charge_requested_at.is_some();
+        // Stock held by a reserved order goes back at once; a paid order's after its refund.
+        if order.status == OrderStatus::Paid || order.charge_requested_at.is_some() {
+            saga::enqueue(state.jobs(), &txn, id, Step::Refund).await?;
+        }
         let released = match order.status {
-            OrderStatus::Reserved | OrderStatus::Paid if charged => {
-                saga::enqueue(state.jobs(), &txn, id, Step::Refund).await?;
-                Vec::new()
-            }
             OrderStatus::Reserved => saga::settle_stock(&txn, id, StockHold::Released).await?,
             _ => Vec::new(),
         };

@@ -95,6 +95,9 @@ pub async fn charge(saga: &Saga, db: &Db, id: Uuid) -> StepResult {
     let Some(mut order) = still(db, id, &[OrderStatus::Reserved]).await? else {
         return Ok(Outcome::Done);
     };
+    if let Some(open) = saga.providers.payment_deferred() {
+        return give_up_or_wait(saga, db, &order, open).await;
+    }
     // Noted before the call: from here on an order that ends unpaid is refunded, since the
     // answer can be lost after the money was taken.
     if !store::charge_requested(db.write(), id).await? {

@@ -10,7 +10,7 @@ mod simulated;
 
 use crate::config::{GuardConfig, ProviderConfig, ProviderKind, ProvidersConfig, ResilienceConfig};
 use crate::resilience::{
-    BreakerSettings, CallError, Dependency, DependencySettings, DependencyView,
+    BreakerSettings, CallError, Dependency, DependencySettings, DependencyView, Rejected,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -135,10 +135,7 @@ impl Client {
             .call(answer, unavailable)
             .await
             .map_err(|e| match e {
-                CallError::Rejected(r) => ProviderError::Deferred {
-                    reason: r.to_string(),
-                    retry_after: r.retry_after,
-                },
+                CallError::Rejected(r) => deferred(r),
                 CallError::Full(full) => ProviderError::Deferred {
                     reason: full.to_string(),
                     retry_after: BULKHEAD_RETRY,
@@ -148,6 +145,13 @@ impl Client {
                 }
                 CallError::Failed(e) => e,
             })
+    }
+}
+
+fn deferred(rejected: Rejected) -> ProviderError {
+    ProviderError::Deferred {
+        reason: rejected.to_string(),
+        retry_after: rejected.retry_after,
     }
 }
 
@@ -186,6 +190,12 @@ impl Providers {
             payment: Arc::new(payment),
             shipping: Arc::new(shipping),
         })
+    }
+
+    /// While the payment provider's breaker is open, the error a charge would get now: a
+    /// step can wait without first noting a charge that would not be made.
+    pub fn payment_deferred(&self) -> Option<ProviderError> {
+        self.guards[0].rejecting().map(deferred)
     }
 
     /// Each provider's breaker and bulkhead as of now.

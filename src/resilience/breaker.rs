@@ -90,6 +90,18 @@ impl Breaker {
         }
     }
 
+    /// While the breaker is open, the rejection a call would get now (without asking for a
+    /// permit, which would start probing once the cool-down is over).
+    pub fn rejecting(&self) -> Option<Rejected> {
+        match self.inner().phase {
+            Phase::Open { until } if Instant::now() < until => Some(Rejected {
+                breaker: self.name.clone(),
+                retry_after: until - Instant::now(),
+            }),
+            _ => None,
+        }
+    }
+
     /// The state, the closed window's figures and the recent transitions.
     pub fn view(&self) -> BreakerView {
         let state = self.state();

@@ -124,6 +124,11 @@ impl Dependency {
         result
     }
 
+    /// While its breaker is open, the rejection a call would get now.
+    pub fn rejecting(&self) -> Option<Rejected> {
+        self.breaker.rejecting()
+    }
+
     pub fn view(&self) -> DependencyView {
         DependencyView {
             name: self.name.to_string(),

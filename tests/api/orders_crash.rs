@@ -93,6 +93,7 @@ fn check_provider_calls(order: &order::Model, calls: &[Call]) {
             Action::Charges => "charge",
             Action::Shipments => "ship",
             Action::Refunds => "refund",
+            Action::Cancellations => "recall",
         };
         assert_eq!(call.key, format!("{id}:{step}"), "order {id}: {call:?}");
     }

@@ -1,5 +1,5 @@
 //! `FakeProvider`: a payment and shipping provider on a loopback port for levee's `http`
-//! provider kind (`POST {url}/charges|refunds|shipments`, JSON body, `Idempotency-Key`
+//! provider kind (`POST {url}/charges|refunds|shipments|cancellations`, JSON body, `Idempotency-Key`
 //! header; 2xx `{"reference": …}`, 4xx declined, 5xx or timeout unavailable).
 //!
 //! It keeps its answers like a real provider: the first call with a key that is decided
@@ -46,12 +46,13 @@ pub enum Mode {
     Declining,
 }
 
-/// The three things levee asks of a provider (the last segment of the path).
+/// What levee asks of a provider (the last segment of the path).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
     Charges,
     Refunds,
     Shipments,
+    Cancellations,
 }
 
 impl Action {
@@ -60,6 +61,7 @@ impl Action {
             "charges" => Some(Action::Charges),
             "refunds" => Some(Action::Refunds),
             "shipments" => Some(Action::Shipments),
+            "cancellations" => Some(Action::Cancellations),
             _ => None,
         }
     }
@@ -143,7 +145,12 @@ impl FakeProvider {
     /// Switches every action to `mode`.
     pub fn set_mode(&self, mode: Mode) {
         let mut modes = self.modes.lock().expect("modes");
-        for action in [Action::Charges, Action::Refunds, Action::Shipments] {
+        for action in [
+            Action::Charges,
+            Action::Refunds,
+            Action::Shipments,
+            Action::Cancellations,
+        ] {
             modes.insert(action, mode);
         }
     }

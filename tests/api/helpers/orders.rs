@@ -166,13 +166,24 @@ pub async fn reconciled_stock(app: &TestApp, sku: &str) -> (i64, i64, i64) {
         .await
         .expect("db")
         .expect("product");
-    let levels = inventory::levels(db, id)
-        .await
-        .expect("db")
-        .expect("levels");
-    let ledger = inventory::ledger(db, id, None, 1_000_000)
-        .await
-        .expect("ledger");
+    let read_levels = || async {
+        inventory::levels(db, id)
+            .await
+            .expect("db")
+            .expect("levels")
+    };
+    // The levels and the ledger are two reads: a stock move committed between them would
+    // look like a mismatch, so they are read until the levels held still around the ledger.
+    let (levels, ledger) = loop {
+        let before = read_levels().await;
+        let ledger = inventory::ledger(db, id, None, 1_000_000)
+            .await
+            .expect("ledger");
+        let after = read_levels().await;
+        if (before.on_hand, before.reserved) == (after.on_hand, after.reserved) {
+            break (after, ledger);
+        }
+    };
     let on_hand: i64 = ledger.iter().map(|e| e.on_hand_delta).sum();
     let reserved: i64 = ledger.iter().map(|e| e.reserved_delta).sum();
     assert_eq!(
