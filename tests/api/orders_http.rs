@@ -105,6 +105,7 @@ async fn charge(providers: &Providers, key: &str) -> Result<String, ProviderErro
         amount: 100,
         currency: "EUR".into(),
         address: None,
+        reference: None,
     };
     let receipt = providers.payment.charge(&call).await?;
     Ok(receipt.reference)
@@ -118,7 +119,7 @@ async fn the_http_client_reads_each_provider_behaviour_as_the_protocol_says() {
     let mut config = Config::default();
     fake.configure(&mut config);
     config.providers.payment.timeout = ConfigDuration::millis(300);
-    let providers = Providers::new(&config.providers).expect("providers");
+    let providers = Providers::new(&config.providers, &config.resilience).expect("providers");
     let unavailable =
         |r: Result<String, ProviderError>| matches!(r, Err(ProviderError::Unavailable(_)));
     let declined = |r: Result<String, ProviderError>| matches!(r, Err(ProviderError::Declined(_)));
