@@ -20,6 +20,7 @@ mod overview;
 mod pages;
 mod queues;
 mod ratelimits;
+mod resilience;
 mod route_stats;
 mod routes;
 mod service;
@@ -52,6 +53,7 @@ pub fn routes() -> impl Endpoint<Output = Response> {
         .at("/cache/purge", post(routes::cache::purge))
         .at("/database", get(routes::database::show))
         .at("/ratelimits", get(routes::ratelimits::show))
+        .at("/resilience", get(routes::resilience::show))
         .at("/logout", post(routes::session::logout))
         .at("/users", get(routes::users::search))
         .at("/users/:id", get(routes::users::show))

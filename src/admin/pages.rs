@@ -27,6 +27,7 @@ const NAV: &[(&str, &str, Option<Permission>)] = &[
         "Rate limits",
         Some(Permission::Operate),
     ),
+    ("/admin/resilience", "Resilience", Some(Permission::Operate)),
     ("/admin/content", "Content", Some(Permission::ManagePosts)),
     ("/admin/queues", "Queues", Some(Permission::ManageJobs)),
     ("/admin/settings", "Settings", Some(Permission::Operate)),

@@ -16,7 +16,7 @@ backend_tests!(
     a_worker_process_is_listed_beside_the_server,
 );
 
-fn fast_publish(config: &mut Config) {
+pub fn fast_publish(config: &mut Config) {
     config.admin.publish_interval = Duration::secs(1);
 }
 
@@ -137,10 +137,9 @@ async fn a_stopped_instance_turns_stale_and_stays_listed(backend: Backend) {
     assert_eq!(metric_in(&html, "instances_alive"), "1");
 }
 
-async fn a_worker_process_is_listed_beside_the_server(backend: Backend) {
-    let Some(app) = TestApp::spawn_with(backend, fast_publish, None).await else {
-        return;
-    };
+/// A `levee worker` on `app`'s database and Redis, publishing every second; the directory
+/// holds its config and must outlive it.
+pub fn worker_beside(app: &TestApp) -> (tempfile::TempDir, LeveeProcess) {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = app.state.config();
     let redis = match &config.redis.url {
@@ -156,7 +155,15 @@ async fn a_worker_process_is_listed_beside_the_server(backend: Backend) {
         app.db_url
     );
     std::fs::write(&path, toml).expect("write config");
-    let _worker = LeveeProcess::worker(&path);
+    let worker = LeveeProcess::worker(&path);
+    (dir, worker)
+}
+
+async fn a_worker_process_is_listed_beside_the_server(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(backend, fast_publish, None).await else {
+        return;
+    };
+    let _worker = worker_beside(&app);
     let (_, console) = app.console(Role::Admin).await;
     let html = overview_until(&app, &console.cookie, |rows| {
         rows.iter().any(|r| r.1 == "worker")

@@ -1,6 +1,6 @@
-//! The console's operations pages — routes, cache, database, rate limits — show figures
-//! recorded from real traffic, only to admins; the cache purge needs its CSRF token and
-//! makes the next read a miss.
+//! The console's operations pages — routes, cache, database, rate limits, resilience —
+//! show figures recorded from real traffic, only to admins; the cache purge needs its CSRF
+//! token and makes the next read a miss.
 
 use crate::backend_tests;
 use crate::cache::published;
@@ -19,22 +19,23 @@ backend_tests!(
     editors_get_403_and_no_menu_entry_for_the_operations_pages,
 );
 
-const PAGES: [&str; 4] = [
+const PAGES: [&str; 5] = [
     "/admin/routes",
     "/admin/cache",
     "/admin/database",
     "/admin/ratelimits",
+    "/admin/resilience",
 ];
 
 /// The body of `path` for the session `cookie`, which must answer 200.
-async fn page(app: &TestApp, cookie: &str, path: &str) -> String {
+pub async fn page(app: &TestApp, cookie: &str, path: &str) -> String {
     let resp = app.get_with_cookie(path, Some(cookie)).await;
     assert_eq!(resp.status(), 200, "{path}");
     resp.text().await.expect("body")
 }
 
 /// The text of `<td data-field="{name}">` in the table row marked `row`.
-fn field(html: &str, row: &str, name: &str) -> String {
+pub fn field(html: &str, row: &str, name: &str) -> String {
     let start = html.find(row).unwrap_or_else(|| panic!("{row} in {html}"));
     let row_html = &html[start
         ..html[start..]

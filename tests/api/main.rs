@@ -9,6 +9,7 @@ mod admin_ops_pages;
 mod admin_orders;
 mod admin_overview;
 mod admin_queues;
+mod admin_resilience;
 mod admin_sessions;
 mod admin_settings;
 mod admin_users;

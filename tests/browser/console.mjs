@@ -26,6 +26,7 @@ const shots = setting('BROWSER_SCREENSHOTS');
 const PROBE_FAIL_MS = 5000;
 const POST_SLUG = 'browser-check';
 const POST_READS = 20;
+const ORDER_SKU = 'BROWSER-KETTLE';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const check = (ok, message) => { if (!ok) throw new Failure(message); };
@@ -44,8 +45,8 @@ async function until(what, ms, probe, every = 250) {
   }
 }
 
-async function api(method, path, { token, body } = {}) {
-  const headers = {};
+async function api(method, path, { token, body, headers: extra = {} } = {}) {
+  const headers = { ...extra };
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
   const resp = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -237,6 +238,32 @@ async function replayDeadJob(page) {
   note(`dead job ${id} retried with its button and completed`);
 }
 
+// An order placed through the API makes the simulated providers answer a charge and a
+// shipment; the resilience page then lists this process's two breakers closed with those
+// calls in their windows, and the guards' configuration of both providers.
+async function resilienceAfterAnOrder(page) {
+  const product = { sku: ORDER_SKU, name: 'Browser kettle', price: { amount: 3900, currency: 'EUR' }, stock: 5 };
+  await expectApi('POST', '/products', 201, { token: await login(admin), body: product });
+  const token = await login(customer);
+  const address = { name: 'Ada Lovelace', line1: '1 Main St', city: 'London', postal_code: 'N1 9GU', country: 'GB' };
+  const order = { items: [{ sku: ORDER_SKU, quantity: 1 }], shipping_address: address };
+  const headers = { 'idempotency-key': crypto.randomUUID() };
+  const { id } = (await expectApi('POST', '/orders', 202, { token, headers, body: order })).json;
+  await until(`order ${id} to complete`, 30000, async () =>
+    (await expectApi('GET', `/orders/${id}`, 200, { token })).json.status === 'completed');
+  await open(page, '/admin/resilience');
+  const here = page.locator('section.instance').first();
+  for (const name of ['payment', 'shipping']) {
+    const row = here.locator(`tr[data-dependency="${name}"]`);
+    const field = async (f) => ((await row.locator(`[data-field=${f}]`).textContent()) || '').trim();
+    check(await field('state') === 'closed', `the ${name} breaker shows "${await field('state')}", expected closed`);
+    check(Number(await field('window_calls')) >= 1, `the ${name} breaker counts ${await field('window_calls')} calls after an order`);
+    check(await page.locator(`tr[data-guard="${name}"]`).count() === 1, `no configuration row for ${name}`);
+  }
+  await screenshot(page, 'resilience-after-order');
+  note(`order ${id} completed; the resilience page shows payment and shipping closed with their calls`);
+}
+
 const status = async (page) => ((await page.locator('[data-field=status]').first().textContent()) || '').trim();
 
 // The customer found by the users page's search, disabled through the confirmation page,
@@ -278,7 +305,7 @@ async function main() {
     page.setDefaultTimeout(15000);
     page.on('console', (msg) => { if (msg.type() === 'error') errors.push(`${page.url()}: ${msg.text()}`); });
     page.on('pageerror', (err) => errors.push(`${page.url()}: uncaught ${err.message}`));
-    const steps = [signIn, traffic, visitMenu, compareOverview, replayDeadJob, disableCustomer];
+    const steps = [signIn, traffic, visitMenu, compareOverview, replayDeadJob, resilienceAfterAnOrder, disableCustomer];
     for (const step of steps) {
       const started = Date.now();
       await step(page);
