@@ -1,8 +1,10 @@
--- wrk script: print the run as one JSON line (used for GET endpoints).
+-- wrk script: print the run as one JSON line (used for GET endpoints). A script that loads
+-- this one may define summary_extra(), returning more `"name": value` pairs for the line.
 done = function(summary, latency, requests)
-  io.write(string.format('{"requests": %d, "duration_s": %.3f, "rps": %.1f, "p50_ms": %.2f, "p90_ms": %.2f, "p99_ms": %.2f, "errors": %d, "non_2xx": %d}\n',
+  local extra = summary_extra and (", " .. summary_extra()) or ""
+  io.write(string.format('{"requests": %d, "duration_s": %.3f, "rps": %.1f, "p50_ms": %.2f, "p90_ms": %.2f, "p99_ms": %.2f, "errors": %d, "non_2xx": %d%s}\n',
     summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
     latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    summary.errors.status))
+    summary.errors.status, extra))
 end

@@ -46,7 +46,7 @@ enum Command {
     User(user::UserArgs),
     /// Operate the job queue (benchmark it, enqueue a probe).
     Jobs(jobs::JobsArgs),
-    /// Fill the database with demo posts and products (idempotent).
+    /// Fill the database with demo posts, products and customers (idempotent).
     Seed(seed::SeedArgs),
     /// Copy the embedded SQLite database to a file, safely while levee runs.
     Backup(backup::BackupArgs),

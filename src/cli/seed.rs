@@ -1,13 +1,17 @@
-//! `levee seed`: demo and benchmark data — published posts with unique slugs and products
-//! with stock. Idempotent (fixed slugs and SKUs; existing rows are kept), batched, and safe
-//! while `serve` runs (each batch is its own short transaction).
+//! `levee seed`: demo and benchmark data — published posts with unique slugs, products
+//! with stock, and customers with access tokens. Idempotent (fixed slugs, SKUs and emails;
+//! existing rows are kept), batched, and safe while `serve` runs (each batch is its own
+//! short transaction).
 
 use super::{CliError, connect};
+use crate::auth::TokenIssuer;
 use crate::config::Config;
 use crate::db::ids::UserId;
 use crate::db::{Db, migrate};
 use crate::products::{Currency, Money, NewProduct, Sku};
 use crate::users::{self, Email, Role};
+use std::io::Write;
+use std::path::PathBuf;
 use std::time::Instant;
 
 /// Rows per INSERT: well under SQLite's bound-parameter limit.
@@ -19,9 +23,21 @@ pub struct SeedArgs {
     /// Published posts to ensure exist (`seed-post-000001` …).
     #[arg(long, default_value_t = 0)]
     posts: u64,
-    /// Products to ensure exist (`SEED-000001` …), each with 100 units in stock.
+    /// Products to ensure exist (`SEED-000001` …), each created with `--stock` units.
     #[arg(long, default_value_t = 0)]
     products: u64,
+    /// Units in stock of each product this run creates.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(i64).range(0..))]
+    stock: i64,
+    /// Customers to ensure exist (`seed-customer-000001@levee.invalid` …). They have no
+    /// password: they act only through the tokens `--tokens` writes.
+    #[arg(long, default_value_t = 0)]
+    customers: u64,
+    /// Write a fresh access token for each seeded customer to this file, one per line (valid
+    /// for auth.access_token_ttl), so a load generator acts as many customers without a
+    /// password hash per sign-in.
+    #[arg(long, value_name = "PATH", requires = "customers")]
+    tokens: Option<PathBuf>,
 }
 
 pub async fn run(config: Config, args: SeedArgs) -> Result<(), CliError> {
@@ -67,12 +83,24 @@ async fn seed(config: &Config, db: &Db, args: SeedArgs) -> Result<(), CliError> 
         let mut created = 0;
         for start in (1..=args.products).step_by(BATCH as usize) {
             let end = (start + BATCH - 1).min(args.products);
-            created += seed_products(db, start..=end).await?;
+            created += seed_products(db, start..=end, args.stock).await?;
         }
         println!(
             "products: {created} created, {} already present",
             args.products - created
         );
+    }
+    if args.customers > 0 {
+        let mut customers = Vec::new();
+        for start in (1..=args.customers).step_by(BATCH as usize) {
+            let end = (start + BATCH - 1).min(args.customers);
+            customers.extend(seed_customers(db, start..=end).await?);
+        }
+        println!("customers: {} seed customers present", customers.len());
+        if let Some(path) = &args.tokens {
+            write_tokens(config, db, &customers, path).await?;
+            println!("tokens: {} written to {}", customers.len(), path.display());
+        }
     }
     println!("seeded in {:.1}s", started.elapsed().as_secs_f64());
     Ok(())
@@ -114,7 +142,11 @@ fn seed_body(i: u64) -> String {
     )
 }
 
-async fn seed_products(db: &Db, range: std::ops::RangeInclusive<u64>) -> Result<u64, CliError> {
+async fn seed_products(
+    db: &Db,
+    range: std::ops::RangeInclusive<u64>,
+    stock: i64,
+) -> Result<u64, CliError> {
     let invalid = |e: crate::error::FieldError| CliError::Runtime(e.detail);
     let skus = range
         .clone()
@@ -136,7 +168,7 @@ async fn seed_products(db: &Db, range: std::ops::RangeInclusive<u64>) -> Result<
                 amount: i64::try_from(99 + (i * 137) % 9_900).unwrap_or(99),
                 currency: currency.clone(),
             },
-            stock: 100,
+            stock,
         };
         crate::products::insert(&txn, new, "system:seed")
             .await
@@ -145,4 +177,65 @@ async fn seed_products(db: &Db, range: std::ops::RangeInclusive<u64>) -> Result<
     }
     txn.commit().await.map_err(CliError::runtime)?;
     Ok(created)
+}
+
+/// Ensures the customers numbered `range` exist and returns their ids. Like the seed author,
+/// they have a hash no password verifies against.
+async fn seed_customers(
+    db: &Db,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<Vec<UserId>, CliError> {
+    let txn = db.begin_write().await.map_err(CliError::runtime)?;
+    let mut ids = Vec::new();
+    for i in range {
+        let email = Email::parse(&format!("seed-customer-{i:06}@levee.invalid"))
+            .map_err(|e| CliError::Runtime(e.detail))?;
+        let existing = users::find_by_email(&txn, &email)
+            .await
+            .map_err(CliError::runtime)?;
+        let user = match existing {
+            Some(user) => user,
+            None => {
+                let new = users::NewUser {
+                    email,
+                    name: format!("Seed customer {i}"),
+                    role: Role::Customer,
+                    password_hash: "!".into(),
+                };
+                users::create(&txn, new).await.map_err(CliError::runtime)?
+            }
+        };
+        ids.push(user.id);
+    }
+    txn.commit().await.map_err(CliError::runtime)?;
+    Ok(ids)
+}
+
+/// Writes an access token per customer to `path`, readable by its owner only: the tokens
+/// are credentials.
+async fn write_tokens(
+    config: &Config,
+    db: &Db,
+    customers: &[UserId],
+    path: &std::path::Path,
+) -> Result<(), CliError> {
+    let issuer = TokenIssuer::load(db.write(), &config.auth)
+        .await
+        .map_err(CliError::runtime)?;
+    let mut lines = String::new();
+    for id in customers {
+        lines.push_str(&issuer.issue(*id, Role::Customer));
+        lines.push('\n');
+    }
+    let write = || {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(path)?
+            .write_all(lines.as_bytes())
+    };
+    write().map_err(|e| CliError::Runtime(format!("cannot write {}: {e}", path.display())))
 }
