@@ -192,10 +192,11 @@ impl Providers {
         })
     }
 
-    /// While the payment provider's breaker is open, the error a charge would get now: a
-    /// step can wait without first noting a charge that would not be made.
+    /// While the payment provider's breaker is open, the error a charge gets now (counted
+    /// as a rejected call): a step can wait without first noting a charge that would not
+    /// be made.
     pub fn payment_deferred(&self) -> Option<ProviderError> {
-        self.guards[0].rejecting().map(deferred)
+        self.guards[0].reject_if_open().map(deferred)
     }
 
     /// Each provider's breaker and bulkhead as of now.

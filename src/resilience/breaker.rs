@@ -90,14 +90,15 @@ impl Breaker {
         }
     }
 
-    /// While the breaker is open, the rejection a call would get now (without asking for a
-    /// permit, which would start probing once the cool-down is over).
-    pub fn rejecting(&self) -> Option<Rejected> {
-        match self.inner().phase {
-            Phase::Open { until } if Instant::now() < until => Some(Rejected {
-                breaker: self.name.clone(),
-                retry_after: until - Instant::now(),
-            }),
+    /// While the breaker is open, rejects a call at once (counted like any rejection);
+    /// otherwise `None`, without taking a permit — so a caller can check before preparing
+    /// a call, and a cool-down that is over starts no probe here.
+    pub fn reject_if_open(&self) -> Option<Rejected> {
+        let mut inner = self.inner();
+        match inner.phase {
+            Phase::Open { until } if Instant::now() < until => {
+                Some(self.reject(&mut inner, until - Instant::now()))
+            }
             _ => None,
         }
     }

@@ -241,3 +241,20 @@ async fn two_failed_probes_of_three_open_it_again() {
     assert!(breaker.permit().is_err());
     assert_eq!(breaker.view().rejections, 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_check_before_a_call_is_rejected_while_open_and_takes_no_probe() {
+    let breaker = breaker(1);
+    assert!(breaker.reject_if_open().is_none(), "closed");
+    fail(&breaker, 1);
+    let rejected = breaker.reject_if_open().expect("open");
+    assert_eq!(rejected.retry_after, OPEN_FOR);
+    assert_eq!(breaker.view().rejections, 1);
+    tokio::time::advance(OPEN_FOR).await;
+    assert!(breaker.reject_if_open().is_none(), "the cool-down is over");
+    breaker
+        .permit()
+        .expect("the probe is still free")
+        .succeeded();
+    assert_eq!(breaker.state(), State::Closed);
+}

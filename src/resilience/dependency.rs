@@ -124,9 +124,9 @@ impl Dependency {
         result
     }
 
-    /// While its breaker is open, the rejection a call would get now.
-    pub fn rejecting(&self) -> Option<Rejected> {
-        self.breaker.rejecting()
+    /// While its breaker is open, rejects a call at once (see `Breaker::reject_if_open`).
+    pub fn reject_if_open(&self) -> Option<Rejected> {
+        self.breaker.reject_if_open()
     }
 
     pub fn view(&self) -> DependencyView {
