@@ -12,7 +12,7 @@
 use crate::backend_tests;
 use crate::helpers::fake_provider::{Action, Call, FakeProvider, Mode};
 use crate::helpers::orders::{
-    all_settled, basket, eventually_within, for_orders, product, reconciled_stock,
+    all_settled, basket, eventually_within, for_orders, orders_in, product, reconciled_stock,
 };
 use crate::helpers::{Backend, LeveeProcess, TestApp};
 use levee::jobs::{JobKind, JobState, entity as job};
@@ -64,14 +64,6 @@ async fn place(app: &TestApp, token: &str, count: usize) -> Vec<String> {
         order["id"].as_str().expect("id").to_string()
     });
     futures_util::future::join_all(orders).await
-}
-
-async fn count_in(app: &TestApp, states: &[OrderStatus]) -> u64 {
-    order::Entity::find()
-        .filter(order::Column::Status.is_in(states.iter().copied()))
-        .count(app.state.db().write())
-        .await
-        .expect("count")
 }
 
 /// Saga steps not finished yet (a refund may still be due after its order settled).
@@ -148,7 +140,7 @@ async fn a_worker_killed_mid_saga_leaves_every_order_settled_and_charged_once(ba
     ];
     let mid_flight = || async {
         let in_flight = fake.calls().iter().any(|c| c.status.is_none());
-        in_flight && count_in(&app, &past_charge).await >= 8
+        in_flight && orders_in(&app, &past_charge).await >= 8
     };
     eventually_within(
         Duration::from_secs(60),
@@ -165,11 +157,11 @@ async fn a_worker_killed_mid_saga_leaves_every_order_settled_and_charged_once(ba
         .into_iter()
         .filter(|c| c.status.is_none())
         .collect();
-    let completed = count_in(&app, &[OrderStatus::Completed]).await;
+    let completed = orders_in(&app, &[OrderStatus::Completed]).await;
     eprintln!(
         "kill -9 with {} provider calls in flight, {} orders past their charge, {completed} completed",
         in_flight.len(),
-        count_in(&app, &past_charge).await
+        orders_in(&app, &past_charge).await
     );
     assert!(
         completed < BEFORE_KILL as u64,
@@ -181,7 +173,7 @@ async fn a_worker_killed_mid_saga_leaves_every_order_settled_and_charged_once(ba
     ids.extend(place(&app, &buyer.access, WHILE_DOWN).await);
     fake.set_mode_of(Action::Shipments, Mode::Declining);
     let _second = LeveeProcess::worker(&config);
-    let some_failed = || async { count_in(&app, &[OrderStatus::Failed]).await >= 3 };
+    let some_failed = || async { orders_in(&app, &[OrderStatus::Failed]).await >= 3 };
     eventually_within(
         Duration::from_secs(60),
         "declined shipments fail orders",

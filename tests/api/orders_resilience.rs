@@ -9,7 +9,8 @@
 use crate::backend_tests;
 use crate::helpers::fake_provider::{Action, FakeProvider, Mode};
 use crate::helpers::orders::{
-    all_settled, basket, eventually, eventually_within, for_orders, product, reconciled_stock,
+    all_settled, basket, eventually, eventually_within, for_orders, orders_in, product,
+    reconciled_stock,
 };
 use crate::helpers::{Backend, TestApp};
 use levee::config::{Config, Duration as ConfigDuration, IntIn};
@@ -82,7 +83,7 @@ async fn a_provider_outage_opens_the_breaker_and_orders_complete_after_recovery(
     assert_eq!(guard.breaker.state, State::Open, "{guard:?}");
     assert_eq!(charges(), at_open, "no call while the breaker is open");
     assert_eq!(guard.bulkhead_in_use, 0, "nothing waits on the provider");
-    let unsettled = all_orders_in(&app, &[OrderStatus::Reserved]).await;
+    let unsettled = orders_in(&app, &[OrderStatus::Reserved]).await;
     assert_eq!(unsettled, 20, "every order waits, reserved, none failed");
 
     fake.set_mode(Mode::Normal);
@@ -109,18 +110,6 @@ async fn a_provider_outage_opens_the_breaker_and_orders_complete_after_recovery(
         assert_eq!(acted, 1, "order {} charged once", order.id);
     }
     assert_eq!(reconciled_stock(&app, "TENT").await, (80, 0, 20));
-}
-
-/// How many orders are in one of `states`.
-async fn all_orders_in(app: &TestApp, states: &[OrderStatus]) -> usize {
-    use levee::orders::entity::order;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    order::Entity::find()
-        .filter(order::Column::Status.is_in(states.iter().copied()))
-        .all(app.state.db().write())
-        .await
-        .expect("orders")
-        .len()
 }
 
 async fn an_order_past_its_deadline_while_the_breaker_is_open_is_released_uncharged(

@@ -5,10 +5,11 @@ use super::app::TestApp;
 use super::requests::{PASSWORD, Session};
 use levee::config::{Config, Duration as ConfigDuration, IntIn};
 use levee::inventory::{self, LedgerKind};
+use levee::orders::OrderStatus;
 use levee::orders::entity::order;
 use levee::products::{self, Currency, Money, NewProduct, Sku};
 use levee::users::Role;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -155,6 +156,15 @@ pub async fn all_settled(app: &TestApp, limit: Duration) -> Vec<order::Model> {
         .all(app.state.db().write())
         .await
         .expect("orders")
+}
+
+/// How many orders are in one of `states`.
+pub async fn orders_in(app: &TestApp, states: &[OrderStatus]) -> u64 {
+    order::Entity::find()
+        .filter(order::Column::Status.is_in(states.iter().copied()))
+        .count(app.state.db().write())
+        .await
+        .expect("count")
 }
 
 /// Stock of `sku`, checked against its ledger: the sums of the ledger's deltas are the
