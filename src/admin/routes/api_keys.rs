@@ -1,7 +1,7 @@
 //! The API keys page and revoking a key (`ManageApiKeys`, as in the API's `/api-keys`).
 
 use super::session::CsrfForm;
-use super::{csrf_checked, failed, message, permitted, render, timed};
+use super::{csrf_checked, failed, message, not_found, permitted, render, timed};
 use crate::admin::api_keys::{ApiKeysPage, PAGE_SIZE};
 use crate::admin::service::Staff;
 use crate::admin::users::notice;
@@ -72,12 +72,7 @@ pub async fn revoke(
             tracing::info!(api_key.id = %id, by = %staff.user.id, "console revoked an API key");
             see_other("/admin/api-keys?notice=revoked", &[])
         }
-        Err(AuthError::NoSuchApiKey) => message(
-            StatusCode::NOT_FOUND,
-            Some(&staff),
-            "Not found",
-            "There is no such API key.".into(),
-        ),
+        Err(AuthError::NoSuchApiKey) => not_found(&staff, "There is no such API key."),
         Err(e) => failed(&staff, "Revoking the API key", &e),
     }
 }

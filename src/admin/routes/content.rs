@@ -1,6 +1,6 @@
 //! The content page (posts; products and stock for admins) and a product's ledger page.
 
-use super::{failed, message, permitted, render, timed};
+use super::{failed, not_found, permitted, render, timed};
 use crate::admin::content::{self, ContentError, ContentPage, ProductPage};
 use crate::admin::pages::Chrome;
 use crate::admin::service::Staff;
@@ -28,13 +28,8 @@ pub struct LedgerQuery {
     cursor: Option<String>,
 }
 
-fn not_found(staff: &Staff) -> Response {
-    message(
-        StatusCode::NOT_FOUND,
-        Some(staff),
-        "Not found",
-        "No such product.".into(),
-    )
+fn no_such_product(staff: &Staff) -> Response {
+    not_found(staff, "No such product.")
 }
 
 /// `GET /admin/content`: posts of a status and, for admins, products with their stock.
@@ -87,14 +82,14 @@ pub async fn product(
         }
     }
     let Ok(sku) = Sku::parse(&sku, "/sku") else {
-        return not_found(&staff);
+        return no_such_product(&staff);
     };
     let (product, ledger) = match content::product(&state, &sku, query.cursor.as_deref()).await {
         Ok(found) => found,
         Err(
             ContentError::Products(ProductsError::NotFound)
             | ContentError::Stock(StockError::NotFound),
-        ) => return not_found(&staff),
+        ) => return no_such_product(&staff),
         Err(e) => return failed(&staff, "Loading the product", &e),
     };
     let nonce = nonce();

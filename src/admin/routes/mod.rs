@@ -74,6 +74,11 @@ pub fn message(
     render(status, &page, &nonce)
 }
 
+/// The 404 page, saying `text` (what there is no such thing of).
+pub fn not_found(staff: &Staff, text: impl Into<String>) -> Response {
+    message(StatusCode::NOT_FOUND, Some(staff), "Not found", text.into())
+}
+
 /// The 403 page unless `staff` holds `permission` — the same check the API makes.
 #[expect(
     clippy::result_large_err,

@@ -1,7 +1,9 @@
 //! The orders pages, with the permission the API's staff listing needs (`ReadOrders`).
 
 use super::session::CsrfForm;
-use super::{NoticeQuery, csrf_checked, failed, message, paged, permitted, render, timed};
+use super::{
+    NoticeQuery, csrf_checked, failed, message, not_found, paged, permitted, render, timed,
+};
 use crate::admin::orders::{self, OrderPage, OrdersPage, PAGE_SIZE};
 use crate::admin::pages::Chrome;
 use crate::admin::service::Staff;
@@ -56,13 +58,8 @@ pub async fn list(
     }
 }
 
-fn not_found(staff: &Staff) -> Response {
-    message(
-        StatusCode::NOT_FOUND,
-        Some(staff),
-        "Not found",
-        "There is no such order.".into(),
-    )
+fn no_such_order(staff: &Staff) -> Response {
+    not_found(staff, "There is no such order.")
 }
 
 /// The order `raw` names as staff see it, or the 404 page for anything that is not one.
@@ -71,7 +68,7 @@ fn not_found(staff: &Staff) -> Response {
     reason = "the error is the page to answer with, returned once per request"
 )]
 fn order_of(staff: &Staff, raw: &str) -> Result<(Viewer, uuid::Uuid), Response> {
-    let id = uuid::Uuid::parse_str(raw).map_err(|_| not_found(staff))?;
+    let id = uuid::Uuid::parse_str(raw).map_err(|_| no_such_order(staff))?;
     let viewer = Viewer {
         user: Some(staff.user.id),
         staff: true,
@@ -103,7 +100,7 @@ pub async fn show(
     };
     let (placed, events) = match found {
         Ok(found) => found,
-        Err(OrdersError::NotFound) => return not_found(&staff),
+        Err(OrdersError::NotFound) => return no_such_order(&staff),
         Err(e) => return failed(&staff, "Reading the order", &e),
     };
     let customer = match users::get(state.db(), placed.order.user_id).await {
@@ -141,7 +138,7 @@ pub async fn cancel(
             tracing::info!(order.id = %id, by = %staff.user.id, "console cancelled an order");
             see_other(&format!("/admin/orders/{id}?notice=cancelled"), &[])
         }
-        Err(OrdersError::NotFound) => not_found(&staff),
+        Err(OrdersError::NotFound) => no_such_order(&staff),
         Err(e @ OrdersError::NotCancellable(_)) => message(
             StatusCode::CONFLICT,
             Some(&staff),

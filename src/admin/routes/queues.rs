@@ -2,7 +2,7 @@
 //! replay a kind) — through `job_admin`, exactly as the API does them.
 
 use super::session::CsrfForm;
-use super::{csrf_checked, failed, message, permitted, render, timed};
+use super::{csrf_checked, failed, not_found, permitted, render, timed};
 use crate::admin::csrf;
 use crate::admin::pages::Chrome;
 use crate::admin::queues::{self, JobPage, QueuesPage};
@@ -48,12 +48,7 @@ fn job_path(id: JobId) -> String {
 /// state or a replay without a kind a notice on the page it came from.
 fn refused(staff: &Staff, error: JobAdminError, from: &str) -> Response {
     match error {
-        JobAdminError::NotFound => message(
-            StatusCode::NOT_FOUND,
-            Some(staff),
-            "Not found",
-            error.to_string(),
-        ),
+        JobAdminError::NotFound => not_found(staff, error.to_string()),
         JobAdminError::Db(e) => failed(staff, "The job action", &e),
         JobAdminError::NotRetryable(_) => back(from, "not-retryable"),
         JobAdminError::NotCancellable(_) => back(from, "not-cancellable"),
@@ -138,10 +133,7 @@ pub async fn act(
     let done = match action.as_str() {
         "retry" => service::retry(&state, id).await.map(|_| "retried"),
         "cancel" => service::cancel(&state, id).await.map(|_| "cancelled"),
-        _ => {
-            let text = "No such action.".to_string();
-            return message(StatusCode::NOT_FOUND, Some(&staff), "Not found", text);
-        }
+        _ => return not_found(&staff, "No such action."),
     };
     match done {
         Ok(notice) => back(&job_path(id), notice),

@@ -3,7 +3,9 @@
 //! `ManageUsers` to change the status, and `ChangeRoles` besides for the role.
 
 use super::session::CsrfForm;
-use super::{NoticeQuery, csrf_checked, failed, message, paged, permitted, render, timed};
+use super::{
+    NoticeQuery, csrf_checked, failed, message, not_found, paged, permitted, render, timed,
+};
 use crate::admin::pages::Chrome;
 use crate::admin::service::Staff;
 use crate::admin::users::{self, DisablePage, PAGE_SIZE, UserPage, UsersPage};
@@ -63,24 +65,19 @@ fn user_id(raw: &str) -> Option<UserId> {
 /// The 404 page, or the 500 page for a failure while `what`.
 fn user_error(staff: &Staff, what: &str, err: &UsersError) -> Response {
     match err {
-        UsersError::NotFound => not_found(staff),
+        UsersError::NotFound => no_such_user(staff),
         other => failed(staff, what, other),
     }
 }
 
-fn not_found(staff: &Staff) -> Response {
-    message(
-        StatusCode::NOT_FOUND,
-        Some(staff),
-        "Not found",
-        "There is no such user.".into(),
-    )
+fn no_such_user(staff: &Staff) -> Response {
+    not_found(staff, "There is no such user.")
 }
 
 /// The account `raw` names, read from the primary (the page follows a change), or the
 /// error page to answer instead.
 async fn account(state: &AppState, staff: &Staff, raw: &str) -> Result<accounts::Model, Response> {
-    let id = user_id(raw).ok_or_else(|| not_found(staff))?;
+    let id = user_id(raw).ok_or_else(|| no_such_user(staff))?;
     accounts::get_fresh(state.db(), id)
         .await
         .map_err(|e| user_error(staff, "Reading the user", &e))
@@ -141,7 +138,7 @@ async fn administer(
     notice: &str,
 ) -> Response {
     let Some(id) = user_id(raw) else {
-        return not_found(staff);
+        return no_such_user(staff);
     };
     match accounts::administer(state.db(), id, change.0, change.1).await {
         Ok(user) => {
