@@ -3,6 +3,7 @@
 //! tier shared by a fleet is in `cache_redis.rs`.
 
 use crate::backend_tests;
+use crate::helpers::orders::eventually;
 use crate::helpers::{Backend, Session, TestApp};
 use levee::config::{Config, Duration as ConfigDuration};
 use levee::users::Role;
@@ -211,8 +212,11 @@ async fn disabling_the_cache_sends_every_read_to_the_database(backend: Backend) 
 }
 
 async fn expired_entries_are_served_stale_while_one_refresh_runs(backend: Backend) {
-    let tweak = |c: &mut Config| {
-        c.cache.ttl = ConfigDuration::millis(200);
+    // The TTL is long enough that the refreshed entry cannot expire again while the test
+    // reads it, even on a loaded machine (a 200 ms TTL once made a second refresh here).
+    let ttl = Duration::from_secs(2);
+    let tweak = move |c: &mut Config| {
+        c.cache.ttl = ConfigDuration::millis(ttl.as_millis() as u64);
         c.cache.l1_ttl = ConfigDuration::secs(30);
         c.cache.stale_while_revalidate = ConfigDuration::secs(30);
     };
@@ -222,28 +226,27 @@ async fn expired_entries_are_served_stale_while_one_refresh_runs(backend: Backen
     let editor = app.account(Role::Editor).await;
     let slug = published(&app, &editor, "Stale").await;
     let path = format!("/posts/{slug}");
-    assert_eq!(
-        app.get(&path).await.json::<Value>().await.expect("json")["body"],
-        "v1"
-    );
+    assert_eq!(body_of(&app, &path).await, "v1");
     // Change the row behind the cache's back (no invalidation), then let the entry expire.
     change_behind_the_cache(&app, &slug, "v2").await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(ttl + Duration::from_millis(100)).await;
     let before = app.state.cache().fetch_count();
     let stale = concurrent_gets(&[&app], &path, 20).await;
     assert!(stale.iter().all(|s| *s == 200));
-    assert_eq!(app.get(&path).await.status(), 200);
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    eventually("the background refresh lands", || async {
+        body_of(&app, &path).await == "v2"
+    })
+    .await;
     assert_eq!(
         app.state.cache().fetch_count() - before,
         1,
         "one background refresh for all stale reads"
     );
-    assert_eq!(
-        app.get(&path).await.json::<Value>().await.expect("json")["body"],
-        "v2",
-        "the refresh landed"
-    );
+}
+
+async fn body_of(app: &TestApp, path: &str) -> String {
+    let post: Value = app.get(path).await.json().await.expect("json");
+    post["body"].as_str().expect("body").to_string()
 }
 
 backend_tests!(
