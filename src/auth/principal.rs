@@ -19,10 +19,12 @@ pub enum Scope {
     MailRead,
     OrdersRead,
     OrdersWrite,
+    WebhooksAdmin,
+    ReportsRead,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 10] = [
+    pub const ALL: [Scope; 12] = [
         Scope::UsersRead,
         Scope::UsersWrite,
         Scope::PostsWrite,
@@ -33,6 +35,8 @@ impl Scope {
         Scope::MailRead,
         Scope::OrdersRead,
         Scope::OrdersWrite,
+        Scope::WebhooksAdmin,
+        Scope::ReportsRead,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +51,8 @@ impl Scope {
             Scope::MailRead => "mail:read",
             Scope::OrdersRead => "orders:read",
             Scope::OrdersWrite => "orders:write",
+            Scope::WebhooksAdmin => "webhooks:admin",
+            Scope::ReportsRead => "reports:read",
         }
     }
 
@@ -77,6 +83,10 @@ pub enum Permission {
     ReadOrders,
     /// Cancel any customer's order.
     ManageOrders,
+    /// Register, edit and test webhook endpoints; see and resend their deliveries.
+    ManageWebhooks,
+    /// Request and download exports (reports hold every customer's data).
+    RunReports,
     /// See how the service runs — routes, cache, pools, limits, settings — and purge the
     /// cache: the console's operations pages. No API route needs it.
     Operate,
@@ -102,6 +112,8 @@ impl Permission {
             | Permission::ReadMail
             | Permission::ReadOrders
             | Permission::ManageOrders
+            | Permission::ManageWebhooks
+            | Permission::RunReports
             | Permission::Operate => &[Role::Admin],
         }
     }
@@ -119,6 +131,8 @@ impl Permission {
             Permission::ReadMail => Some(Scope::MailRead),
             Permission::ReadOrders => Some(Scope::OrdersRead),
             Permission::ManageOrders => Some(Scope::OrdersWrite),
+            Permission::ManageWebhooks => Some(Scope::WebhooksAdmin),
+            Permission::RunReports => Some(Scope::ReportsRead),
         }
     }
 }
