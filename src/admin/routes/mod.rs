@@ -11,6 +11,7 @@ pub mod orders;
 pub mod overview;
 pub mod queues;
 pub mod ratelimits;
+pub mod reports;
 pub mod resilience;
 pub mod route_stats;
 pub mod session;
