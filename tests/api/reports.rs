@@ -77,14 +77,7 @@ async fn download(app: &TestApp, token: &str, report: &Value) -> Vec<u8> {
 }
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
-    let db = app.state.db();
-    let row = db
-        .write()
-        .query_one_raw(db.statement(sql, vec![]))
-        .await
-        .expect("query")
-        .expect("a row");
-    row.try_get::<i64>("", "n").expect("n")
+    crate::helpers::count(app.state.db(), sql).await
 }
 
 /// A name with what CSV must quote, and now and then a formula.

@@ -1,12 +1,13 @@
 //! The reports page, requesting a report and downloading one (`RunReports`, as in the
 //! API's `/reports`).
 
-use super::{csrf_checked, failed, message, not_found, permitted, render, timed};
+use super::{
+    CursorQuery, csrf_checked, failed, message, not_found, page_after, permitted, render, timed,
+};
 use crate::admin::reports::{self, PAGE_SIZE, ReportsPage};
 use crate::admin::service::Staff;
 use crate::admin::web::{nonce, see_other};
 use crate::auth::Permission;
-use crate::db::pagination::PageRequest;
 use crate::reports::ReportsError;
 use crate::reports::service::{self, NewReport};
 use crate::state::AppState;
@@ -16,28 +17,20 @@ use poem::{Body, Response, handler};
 use serde::Deserialize;
 use std::time::Instant;
 
-#[derive(Deserialize)]
-pub struct ListQuery {
-    #[serde(default)]
-    cursor: String,
-    #[serde(default)]
-    notice: String,
-}
-
 /// `GET /admin/reports`: recent reports, newest first, and the request form.
 #[handler]
 pub async fn list(
     state: Data<&AppState>,
     staff: Data<&Staff>,
-    Query(query): Query<ListQuery>,
+    Query(query): Query<CursorQuery>,
 ) -> Response {
     let started = Instant::now();
     if let Err(resp) = permitted(&staff, Permission::RunReports) {
         return resp;
     }
-    let Ok(page) = PageRequest::parse(Some(PAGE_SIZE), Some(&query.cursor)) else {
-        let text = "That page link is not valid; start from the first page.".to_string();
-        return message(StatusCode::BAD_REQUEST, Some(&staff), "Bad request", text);
+    let page = match page_after(&staff, PAGE_SIZE, &query.cursor) {
+        Ok(page) => page,
+        Err(resp) => return resp,
     };
     match service::list(&state, page).await {
         Ok(found) => {
