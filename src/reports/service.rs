@@ -111,19 +111,25 @@ pub async fn list(
 }
 
 /// The file of the `done` report `id`, read one chunk per query as the client takes it,
-/// so no instance holds more than a chunk of it.
+/// so no instance holds more than a chunk of it. It ends at the recorded size: a chunk an
+/// abandoned attempt wrote past the end is never sent.
 pub async fn download(state: &AppState, id: Uuid) -> Result<Download, ReportsError> {
     let report = get(state, id).await?;
     if report.status != ReportStatus::Done {
         return Err(ReportsError::NotReady(report.status));
     }
     let db = state.db().clone();
-    let chunks = stream::unfold(Some(0i32), move |seq| {
+    let left = usize::try_from(report.bytes).unwrap_or(0);
+    let chunks = stream::unfold(Some((0i32, left)), move |next| {
         let db = db.clone();
         async move {
-            let seq = seq?;
+            let (seq, left) = next.filter(|(_, left)| *left > 0)?;
             match store::chunk(db.write(), id, seq).await {
-                Ok(Some(data)) => Some((Ok(data), seq.checked_add(1))),
+                Ok(Some(mut data)) => {
+                    data.truncate(left);
+                    let next = seq.checked_add(1).map(|seq| (seq, left - data.len()));
+                    Some((Ok(data), next))
+                }
                 Ok(None) => None,
                 Err(e) => Some((Err(e), None)),
             }

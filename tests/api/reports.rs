@@ -21,6 +21,7 @@ backend_tests!(
     only_admins_and_reports_keys_may_use_reports,
     downloads_before_done_are_409_and_unknown_reports_404,
     expired_reports_are_pruned_with_their_chunks,
+    a_rerun_after_a_crash_starts_the_file_over,
 );
 
 const SOON: Duration = Duration::from_secs(30);
@@ -102,7 +103,7 @@ async fn an_admin_downloads_a_products_report_that_parses_back_to_the_table(back
     assert_eq!(report["rows"], ROWS);
     assert!(report["completed_at"].is_string() && report["error"].is_null());
     let chunks = count(&app, "SELECT COUNT(*) AS n FROM report_chunks").await;
-    assert!(chunks > 5, "a 4 KiB chunk size splits the file: {chunks}");
+    assert!(chunks > 5, "4 KiB chunks split the file: {chunks}");
 
     let (header, rows) = parse(&download(&app, &admin.access, &report).await);
     assert_eq!(
@@ -122,7 +123,6 @@ async fn an_admin_downloads_a_products_report_that_parses_back_to_the_table(back
     );
     assert_eq!(rows.len(), ROWS);
     for (i, row) in rows.iter().enumerate() {
-        // Rows are in id order, which is insertion order (UUIDv7).
         assert_eq!(row[1], sku(i), "{row:?}");
         let name = tricky_name(i);
         let expected = if i % 4 == 0 || i % 4 == 2 {
@@ -351,4 +351,50 @@ async fn expired_reports_are_pruned_with_their_chunks(backend: Backend) {
     assert_eq!(left * 2, chunks, "the pruned report's chunks went with it");
     let kept_url = kept["download_url"].as_str().expect("url");
     assert_eq!(app.get_as(kept_url, &admin.access).await.status(), 200);
+}
+
+async fn a_rerun_after_a_crash_starts_the_file_over(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(backend, small_chunks, None).await else {
+        return;
+    };
+    insert_products(app.state.db(), 60, |i| format!("product {i}")).await;
+    let admin = app.account(Role::Admin).await;
+    let report = done(&app, &admin.access, json!({"type": "products"})).await;
+    let first = download(&app, &admin.access, &report).await;
+    let chunks = count(&app, "SELECT COUNT(*) AS n FROM report_chunks").await;
+    // As a worker killed mid-run leaves it: running, with a chunk of its own.
+    let id: uuid::Uuid = report["id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("id");
+    let db = app.state.db();
+    for (sql, values) in [
+        (
+            "UPDATE reports SET status = 'running' WHERE id = $1",
+            vec![id.into()],
+        ),
+        (
+            "INSERT INTO report_chunks (report_id, seq, data) VALUES ($1, 999, $2)",
+            vec![id.into(), b"stale".to_vec().into()],
+        ),
+    ] {
+        db.write()
+            .execute_raw(db.statement(sql, values))
+            .await
+            .expect("crash");
+    }
+    let job = levee::reports::GenerateReport { report_id: id };
+    let enqueue = levee::jobs::Enqueue::default();
+    app.state
+        .jobs()
+        .enqueue(db.write(), &job, enqueue)
+        .await
+        .expect("enqueue");
+    let location = app.url(&format!("/reports/{id}"));
+    let again = finished(&app.client, &location, &admin.access, SOON).await;
+    assert_eq!(again["status"], "done", "{again}");
+    assert_ne!(again["started_at"], report["started_at"], "it ran again");
+    assert_eq!(download(&app, &admin.access, &again).await, first);
+    let left = count(&app, "SELECT COUNT(*) AS n FROM report_chunks").await;
+    assert_eq!(left, chunks, "the stale chunk is gone");
 }
