@@ -22,6 +22,7 @@ pub mod products;
 pub mod providers;
 pub mod rate_limit;
 pub mod redis_conn;
+pub mod reports;
 pub mod resilience;
 pub mod rest;
 pub mod state;

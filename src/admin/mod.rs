@@ -20,6 +20,7 @@ mod overview;
 mod pages;
 mod queues;
 mod ratelimits;
+mod reports;
 mod resilience;
 mod route_stats;
 mod routes;
@@ -75,6 +76,11 @@ pub fn routes() -> impl Endpoint<Output = Response> {
         .at("/orders", get(routes::orders::list))
         .at("/orders/:id", get(routes::orders::show))
         .at("/orders/:id/cancel", post(routes::orders::cancel))
+        .at(
+            "/reports",
+            get(routes::reports::list).post(routes::reports::request),
+        )
+        .at("/reports/:id/download", get(routes::reports::download))
         .around(require_session)
 }
 

@@ -19,6 +19,7 @@ const NAV: &[(&str, &str, Option<Permission>)] = &[
         Some(Permission::ManageApiKeys),
     ),
     ("/admin/orders", "Orders", Some(Permission::ReadOrders)),
+    ("/admin/reports", "Reports", Some(Permission::RunReports)),
     ("/admin/routes", "Routes", Some(Permission::Operate)),
     ("/admin/cache", "Cache", Some(Permission::Operate)),
     ("/admin/database", "Database", Some(Permission::Operate)),

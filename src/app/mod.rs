@@ -41,6 +41,7 @@ pub fn job_registry(config: &Config, deps: &JobDeps) -> Result<Registry, AppErro
     crate::auth::register_jobs(&mut registry);
     crate::admin::register_jobs(&mut registry, &config.admin);
     crate::idempotency::register_jobs(&mut registry);
+    crate::reports::register_jobs(&mut registry, &config.reports);
     let saga = crate::orders::Saga {
         jobs: deps.queue.clone(),
         cache: deps.cache.clone(),
@@ -288,4 +289,5 @@ fn start_metrics() {
     crate::telemetry::metrics_handle();
     crate::orders::register_series();
     crate::idempotency::register_series();
+    crate::reports::register_series();
 }

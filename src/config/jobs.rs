@@ -79,6 +79,11 @@ impl Default for JobsConfig {
                     schedule: "23 * * * *".into(),
                     kind: "idempotency.prune".into(),
                 },
+                CronEntry {
+                    name: "prune-reports".into(),
+                    schedule: "37 * * * *".into(),
+                    kind: "reports.prune".into(),
+                },
             ],
         }
     }

@@ -13,6 +13,7 @@ mod mail;
 mod orders;
 mod rate_limit;
 mod redact;
+mod reports;
 mod resilience;
 mod validate;
 mod values;
@@ -30,6 +31,7 @@ pub use orders::{OrdersConfig, ProviderConfig, ProviderKind, ProvidersConfig};
 pub use rate_limit::{PolicyConfig, RateLimitConfig, RouteRule};
 pub use redact::redact_url;
 pub use redact::{redacted, redacted_toml};
+pub use reports::ReportsConfig;
 pub use resilience::{GuardConfig, GuardOverrides, ResilienceConfig};
 pub use values::{Duration, IntIn, Size};
 
@@ -57,6 +59,7 @@ pub struct Config {
     pub providers: ProvidersConfig,
     pub idempotency: IdempotencyConfig,
     pub resilience: ResilienceConfig,
+    pub reports: ReportsConfig,
 }
 
 /// The public HTTP listener.

@@ -20,7 +20,7 @@ pub mod tls;
 pub use observe::{REQUEST_ID_HEADER, RequestId, TraceContext, error_response};
 
 use crate::state::AppState;
-use crate::{admin, auth, inventory, job_admin, mail, orders, posts, products, users};
+use crate::{admin, auth, inventory, job_admin, mail, orders, posts, products, reports, users};
 use allow::AllowedMethods;
 use poem::endpoint::BoxEndpoint;
 use poem::middleware::{Compression, Cors};
@@ -39,6 +39,7 @@ pub(crate) type Apis = (
     products::api::ProductsApi,
     inventory::api::InventoryApi,
     orders::api::OrdersApi,
+    reports::api::ReportsApi,
     job_admin::api::JobsApi,
     mail::api::MailApi,
 );

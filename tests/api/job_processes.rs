@@ -2,10 +2,9 @@
 //! lose nothing, and two worker processes share a queue without running a job twice.
 
 use crate::backend_tests;
-use crate::helpers::{Backend, LeveeProcess, TestDb, test_config};
+use crate::helpers::{Backend, LeveeProcess, TestDb, count, test_config};
 use levee::db::Db;
 use levee::jobs::{Enqueue, JobQueue, Probe};
-use sea_orm::ConnectionTrait;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -48,16 +47,6 @@ async fn enqueue_probes(db: &Db, count: usize, probe: Probe) {
         }
         txn.commit().await.expect("commit");
     }
-}
-
-async fn count(db: &Db, sql: &str) -> i64 {
-    let row = db
-        .write()
-        .query_one_raw(db.statement(sql, vec![]))
-        .await
-        .expect("query")
-        .expect("a row");
-    row.try_get::<i64>("", "n").expect("n")
 }
 
 async fn wait_until(db: &Db, sql: &str, at_least: i64, limit: Duration) -> i64 {

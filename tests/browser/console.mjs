@@ -264,6 +264,30 @@ async function resilienceAfterAnOrder(page) {
   note(`order ${id} completed; the resilience page shows payment and shipping closed with their calls`);
 }
 
+// A products report requested with the reports page's form (POST with the session's CSRF
+// token), listed as done once the background job has written it, and its CSV downloaded with
+// the console session.
+async function requestReport(page) {
+  await open(page, '/admin/reports');
+  await page.selectOption('select[name=type]', 'products');
+  const resp = await press(page, page.locator('[data-action=request-report]'), 'POST', '/admin/reports');
+  check(resp.status() === 303, `requesting a report answered ${resp.status()}, expected 303`);
+  const done = page.locator('tr[data-status="done"]').first();
+  await until('the report to be done', 30000, async () => {
+    await open(page, '/admin/reports');
+    return (await done.count()) === 1;
+  });
+  await screenshot(page, 'reports-done');
+  const href = await done.locator('[data-action=download]').getAttribute('href');
+  const csv = await page.request.get(base + href);
+  check(csv.status() === 200, `GET ${href} answered ${csv.status()}`);
+  const type = csv.headers()['content-type'] || '';
+  check(type === 'text/csv; charset=utf-8', `GET ${href} is "${type}", expected text/csv`);
+  const header = (await csv.text()).split('\n')[0];
+  check(header.startsWith('id,sku,name'), `the report's header row is "${header}"`);
+  note(`a products report requested on the reports page, done, and ${href} downloaded as CSV`);
+}
+
 const status = async (page) => ((await page.locator('[data-field=status]').first().textContent()) || '').trim();
 
 // The customer found by the users page's search, disabled through the confirmation page,
@@ -305,7 +329,7 @@ async function main() {
     page.setDefaultTimeout(15000);
     page.on('console', (msg) => { if (msg.type() === 'error') errors.push(`${page.url()}: ${msg.text()}`); });
     page.on('pageerror', (err) => errors.push(`${page.url()}: uncaught ${err.message}`));
-    const steps = [signIn, traffic, visitMenu, compareOverview, replayDeadJob, resilienceAfterAnOrder, disableCustomer];
+    const steps = [signIn, traffic, visitMenu, compareOverview, replayDeadJob, resilienceAfterAnOrder, requestReport, disableCustomer];
     for (const step of steps) {
       const started = Date.now();
       await step(page);

@@ -1,43 +1,33 @@
 //! The API keys page and revoking a key (`ManageApiKeys`, as in the API's `/api-keys`).
 
 use super::session::CsrfForm;
-use super::{csrf_checked, failed, message, not_found, permitted, render, timed};
+use super::{CursorQuery, csrf_checked, failed, not_found, page_after, permitted, render, timed};
 use crate::admin::api_keys::{ApiKeysPage, PAGE_SIZE};
 use crate::admin::service::Staff;
 use crate::admin::users::notice;
 use crate::admin::web::{nonce, see_other};
 use crate::auth::{AuthError, Permission, api_keys};
-use crate::db::pagination::PageRequest;
 use crate::state::AppState;
 use poem::http::StatusCode;
 use poem::web::{Data, Form, Path, Query};
 use poem::{Response, handler};
-use serde::Deserialize;
 use std::time::Instant;
 use uuid::Uuid;
-
-#[derive(Deserialize)]
-pub struct ListQuery {
-    #[serde(default)]
-    cursor: String,
-    #[serde(default)]
-    notice: String,
-}
 
 /// `GET /admin/api-keys`: every key, newest first.
 #[handler]
 pub async fn list(
     state: Data<&AppState>,
     staff: Data<&Staff>,
-    Query(query): Query<ListQuery>,
+    Query(query): Query<CursorQuery>,
 ) -> Response {
     let started = Instant::now();
     if let Err(resp) = permitted(&staff, Permission::ManageApiKeys) {
         return resp;
     }
-    let Ok(page) = PageRequest::parse(Some(PAGE_SIZE), Some(&query.cursor)) else {
-        let text = "That page link is not valid; start from the first page.".to_string();
-        return message(StatusCode::BAD_REQUEST, Some(&staff), "Bad request", text);
+    let page = match page_after(&staff, PAGE_SIZE, &query.cursor) {
+        Ok(page) => page,
+        Err(resp) => return resp,
     };
     match api_keys::list(state.db(), page).await {
         Ok(keys) => {

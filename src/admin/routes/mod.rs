@@ -11,6 +11,7 @@ pub mod orders;
 pub mod overview;
 pub mod queues;
 pub mod ratelimits;
+pub mod reports;
 pub mod resilience;
 pub mod route_stats;
 pub mod session;
@@ -32,6 +33,31 @@ use std::time::Instant;
 pub struct NoticeQuery {
     #[serde(default)]
     pub notice: String,
+}
+
+/// The `?cursor=` and `?notice=` of a list page without filters.
+#[derive(serde::Deserialize)]
+pub struct CursorQuery {
+    #[serde(default)]
+    pub cursor: String,
+    #[serde(default)]
+    pub notice: String,
+}
+
+/// The page of `size` rows after `cursor`, or the 400 page for a cursor the list did not make.
+#[expect(
+    clippy::result_large_err,
+    reason = "the error is the page to answer with, returned once per request"
+)]
+pub fn page_after<K: serde::de::DeserializeOwned>(
+    staff: &Staff,
+    size: u64,
+    cursor: &str,
+) -> Result<PageRequest<K>, Response> {
+    PageRequest::parse(Some(size), Some(cursor)).map_err(|_| {
+        let text = "That page link is not valid; start from the first page.".to_string();
+        message(StatusCode::BAD_REQUEST, Some(staff), "Bad request", text)
+    })
 }
 
 /// The filter a list page reads (`filter`, parsed by the page) and its page of `size`

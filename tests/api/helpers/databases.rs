@@ -193,3 +193,15 @@ pub fn through(server: &str, database_url: &str) -> String {
     url.set_port(server.port()).expect("port");
     url.to_string()
 }
+
+/// The `n` a counting query (`SELECT COUNT(*) AS n …`) answers, on the primary.
+pub async fn count(db: &levee::db::Db, sql: &str) -> i64 {
+    use sea_orm::ConnectionTrait;
+    let row = db
+        .write()
+        .query_one_raw(db.statement(sql, vec![]))
+        .await
+        .expect("query")
+        .expect("a row");
+    row.try_get::<i64>("", "n").expect("n")
+}

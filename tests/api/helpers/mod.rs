@@ -10,7 +10,8 @@
 //!   port, switchable between behaviours, logging every call;
 //! - `jobs`: a test job kind, its handlers, enqueueing and waiting for job states;
 //! - `orders`: products with stock, customers in bulk, orders placed and settled, and stock
-//!   reconciled with its ledger.
+//!   reconciled with its ledger;
+//! - `reports`: products in bulk, reports polled until finished, CSV read back.
 
 mod app;
 mod assertions;
@@ -20,12 +21,15 @@ pub mod fake_provider;
 pub mod jobs;
 pub mod orders;
 mod processes;
+pub mod reports;
 mod requests;
 
 pub use app::{CHEAP_HASHING_TOML, TestApp, test_config};
 pub use assertions::{pointers, problem};
 pub use console::{console_cookie, csrf_field, metric_in, session_set_cookie, sign_in};
-pub use databases::{Backend, DB_ENV, PGBOUNCER_ENV, REDIS_ENV, TestDb, env_url, skip, through};
+pub use databases::{
+    Backend, DB_ENV, PGBOUNCER_ENV, REDIS_ENV, TestDb, count, env_url, skip, through,
+};
 pub use processes::{LeveeProcess, levee_command};
 pub use requests::{PASSWORD, Session, unique_email};
 
