@@ -28,6 +28,7 @@ mod sessions;
 mod settings;
 mod users;
 mod web;
+mod webhooks;
 
 pub use service::{AdminError, is_staff};
 
@@ -75,6 +76,11 @@ pub fn routes() -> impl Endpoint<Output = Response> {
         .at("/orders", get(routes::orders::list))
         .at("/orders/:id", get(routes::orders::show))
         .at("/orders/:id/cancel", post(routes::orders::cancel))
+        .at("/webhooks", get(routes::webhooks::show))
+        .at(
+            "/webhooks/deliveries/:id/resend",
+            post(routes::webhooks::resend),
+        )
         .around(require_session)
 }
 

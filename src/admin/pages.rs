@@ -19,6 +19,11 @@ const NAV: &[(&str, &str, Option<Permission>)] = &[
         Some(Permission::ManageApiKeys),
     ),
     ("/admin/orders", "Orders", Some(Permission::ReadOrders)),
+    (
+        "/admin/webhooks",
+        "Webhooks",
+        Some(Permission::ManageWebhooks),
+    ),
     ("/admin/routes", "Routes", Some(Permission::Operate)),
     ("/admin/cache", "Cache", Some(Permission::Operate)),
     ("/admin/database", "Database", Some(Permission::Operate)),

@@ -79,6 +79,11 @@ impl Default for JobsConfig {
                     schedule: "23 * * * *".into(),
                     kind: "idempotency.prune".into(),
                 },
+                CronEntry {
+                    name: "prune-webhooks".into(),
+                    schedule: "37 * * * *".into(),
+                    kind: "webhooks.prune".into(),
+                },
             ],
         }
     }

@@ -16,6 +16,7 @@ mod redact;
 mod resilience;
 mod validate;
 mod values;
+mod webhooks;
 
 pub use admin::AdminConfig;
 pub use auth::{AuthConfig, PasswordHashConfig};
@@ -32,6 +33,7 @@ pub use redact::redact_url;
 pub use redact::{redacted, redacted_toml};
 pub use resilience::{GuardConfig, GuardOverrides, ResilienceConfig};
 pub use values::{Duration, IntIn, Size};
+pub use webhooks::WebhooksConfig;
 
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
@@ -57,6 +59,7 @@ pub struct Config {
     pub providers: ProvidersConfig,
     pub idempotency: IdempotencyConfig,
     pub resilience: ResilienceConfig,
+    pub webhooks: WebhooksConfig,
 }
 
 /// The public HTTP listener.

@@ -107,6 +107,7 @@ impl Config {
         self.mail.validate()?;
         self.providers.validate()?;
         self.resilience.validate()?;
+        self.webhooks.validate()?;
         for origin in &self.server.cors_origins {
             let valid = origin == "*"
                 || url::Url::parse(origin).is_ok_and(|u| {

@@ -20,7 +20,7 @@ pub mod tls;
 pub use observe::{REQUEST_ID_HEADER, RequestId, TraceContext, error_response};
 
 use crate::state::AppState;
-use crate::{admin, auth, inventory, job_admin, mail, orders, posts, products, users};
+use crate::{admin, auth, inventory, job_admin, mail, orders, posts, products, users, webhooks};
 use allow::AllowedMethods;
 use poem::endpoint::BoxEndpoint;
 use poem::middleware::{Compression, Cors};
@@ -41,6 +41,7 @@ pub(crate) type Apis = (
     orders::api::OrdersApi,
     job_admin::api::JobsApi,
     mail::api::MailApi,
+    webhooks::api::WebhooksApi,
 );
 
 /// The OpenAPI service with every feature's API.

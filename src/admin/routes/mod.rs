@@ -16,6 +16,7 @@ pub mod route_stats;
 pub mod session;
 pub mod settings;
 pub mod users;
+pub mod webhooks;
 
 use super::pages::{Chrome, MessagePage};
 use super::service::{AdminError, Staff};

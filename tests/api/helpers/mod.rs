@@ -10,7 +10,9 @@
 //!   port, switchable between behaviours, logging every call;
 //! - `jobs`: a test job kind, its handlers, enqueueing and waiting for job states;
 //! - `orders`: products with stock, customers in bulk, orders placed and settled, and stock
-//!   reconciled with its ledger.
+//!   reconciled with its ledger;
+//! - `receiver`: a webhook receiver on a loopback port that records requests, answers from
+//!   a script or hangs, and verifies signatures as the README's recipe does.
 
 mod app;
 mod assertions;
@@ -20,6 +22,7 @@ pub mod fake_provider;
 pub mod jobs;
 pub mod orders;
 mod processes;
+pub mod receiver;
 mod requests;
 
 pub use app::{CHEAP_HASHING_TOML, TestApp, test_config};
