@@ -132,17 +132,34 @@ pub async fn recent_attempts(
         .filter(delivery::Column::Id.is_in(ids))
         .all(conn)
         .await?;
-    let event_ids: Vec<Uuid> = deliveries.iter().map(|d| d.event_id).collect();
-    let events = event::Entity::find()
-        .filter(event::Column::Id.is_in(event_ids))
-        .all(conn)
-        .await?;
+    let deliveries = with_events(conn, deliveries).await?;
     Ok(attempts
         .into_iter()
         .filter_map(|a| {
-            let d = deliveries.iter().find(|d| d.id == a.delivery_id)?.clone();
-            let e = events.iter().find(|e| e.id == d.event_id)?.clone();
+            let (d, e) = deliveries
+                .iter()
+                .find(|(d, _)| d.id == a.delivery_id)?
+                .clone();
             Some((a, d, e))
+        })
+        .collect())
+}
+
+/// Each of `deliveries` with its event (one query for all).
+async fn with_events(
+    conn: &impl ConnectionTrait,
+    deliveries: Vec<delivery::Model>,
+) -> Result<Vec<(delivery::Model, event::Model)>, DbErr> {
+    let ids: Vec<Uuid> = deliveries.iter().map(|d| d.event_id).collect();
+    let events = event::Entity::find()
+        .filter(event::Column::Id.is_in(ids))
+        .all(conn)
+        .await?;
+    Ok(deliveries
+        .into_iter()
+        .filter_map(|d| {
+            let e = events.iter().find(|e| e.id == d.event_id)?.clone();
+            Some((d, e))
         })
         .collect())
 }
@@ -187,16 +204,5 @@ pub async fn recent_deliveries(
         .limit(limit)
         .all(conn)
         .await?;
-    let ids: Vec<Uuid> = deliveries.iter().map(|d| d.event_id).collect();
-    let events = event::Entity::find()
-        .filter(event::Column::Id.is_in(ids))
-        .all(conn)
-        .await?;
-    Ok(deliveries
-        .into_iter()
-        .filter_map(|d| {
-            let e = events.iter().find(|e| e.id == d.event_id)?.clone();
-            Some((d, e))
-        })
-        .collect())
+    with_events(conn, deliveries).await
 }

@@ -27,23 +27,15 @@ async fn the_webhooks_page_lists_endpoints_and_resends_a_delivery(backend: Backe
     let receiver = Receiver::start().await;
     receiver.set_default(Reply::Status(500));
     let tweak = |c: &mut levee::config::Config| {
-        receiver.configure(c);
         c.webhooks.retry_schedule = vec![levee::config::Duration::millis(50)];
     };
-    let Some(app) = TestApp::spawn_with(backend, tweak, None).await else {
+    let Some(app) = receiver.app(backend, tweak).await else {
         return;
     };
     let admin = app.account(Role::Admin).await;
     product(&app, "PAGE-HOOK", 500, "EUR", 1).await;
     let body = json!({"url": receiver.url, "event_types": ["product.updated"], "description": "<b>erp</b>"});
-    let resp = app
-        .send_as(
-            Method::POST,
-            "/webhook-endpoints",
-            &admin.access,
-            Some(body),
-        )
-        .await;
+    let resp = app.create_webhook(&admin.access, body).await;
     let endpoint: Value = resp.json().await.expect("json");
     let secret = endpoint["secret"].as_str().expect("secret");
     let patch = json!({"name": "Renamed"});

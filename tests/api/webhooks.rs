@@ -11,7 +11,6 @@ use levee::webhooks::entity::event;
 use reqwest::Method;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
-use std::sync::Arc;
 use std::time::Duration;
 
 backend_tests!(
@@ -22,25 +21,6 @@ backend_tests!(
 );
 
 pub const SOON: Duration = Duration::from_secs(20);
-
-pub async fn app_with(receiver: &Arc<Receiver>, backend: Backend) -> Option<TestApp> {
-    TestApp::spawn_with(backend, |c| receiver.configure(c), None).await
-}
-
-/// Registers an endpoint for `types` at `url`; returns its JSON (with the secret).
-pub async fn register(app: &TestApp, admin: &Session, url: &str, types: &[&str]) -> Value {
-    let body = json!({"url": url, "event_types": types, "description": "test"});
-    let resp = app
-        .send_as(
-            Method::POST,
-            "/webhook-endpoints",
-            &admin.access,
-            Some(body),
-        )
-        .await;
-    assert_eq!(resp.status(), 201);
-    resp.json().await.expect("json")
-}
 
 async fn rename(app: &TestApp, admin: &Session, sku: &str, name: &str) -> reqwest::Response {
     let body = json!({"name": name});
@@ -53,25 +33,16 @@ async fn rename(app: &TestApp, admin: &Session, sku: &str, name: &str) -> reqwes
     .await
 }
 
-pub async fn attempts(app: &TestApp, admin: &Session, endpoint: &str) -> Vec<Value> {
-    let path = format!("/webhook-endpoints/{endpoint}/deliveries");
-    let body: Value = app
-        .get_as(&path, &admin.access)
-        .await
-        .json()
-        .await
-        .expect("json");
-    body["items"].as_array().expect("items").clone()
-}
-
 async fn deliveries_are_signed_and_verify_with_both_secrets_during_a_rotation(backend: Backend) {
     let receiver = Receiver::start().await;
-    let Some(app) = app_with(&receiver, backend).await else {
+    let Some(app) = receiver.app(backend, |_| {}).await else {
         return;
     };
     let admin = app.account(Role::Admin).await;
     product(&app, "HOOK-1", 500, "EUR", 3).await;
-    let endpoint = register(&app, &admin, &receiver.url, &["product.updated"]).await;
+    let endpoint = app
+        .register_webhook(&admin.access, &receiver.url, &["product.updated"])
+        .await;
     let secret = endpoint["secret"].as_str().expect("secret").to_string();
     assert!(secret.starts_with("whsec_"));
     let id = endpoint["id"].as_str().expect("id").to_string();
@@ -132,18 +103,23 @@ async fn deliveries_are_signed_and_verify_with_both_secrets_during_a_rotation(ba
         !list.to_string().contains(&new_secret),
         "lists never show secrets"
     );
-    assert_eq!(attempts(&app, &admin, &id).await[0]["outcome"], "delivered");
+    assert_eq!(
+        app.webhook_attempts(&admin.access, &id).await[0]["outcome"],
+        "delivered"
+    );
 }
 
 async fn a_failing_receiver_gets_the_same_event_again_until_it_answers_2xx(backend: Backend) {
     let receiver = Receiver::start().await;
     receiver.script(&[Reply::Status(500), Reply::Status(503)]);
-    let Some(app) = app_with(&receiver, backend).await else {
+    let Some(app) = receiver.app(backend, |_| {}).await else {
         return;
     };
     let admin = app.account(Role::Admin).await;
     product(&app, "HOOK-2", 500, "EUR", 3).await;
-    let endpoint = register(&app, &admin, &receiver.url, &["product.updated"]).await;
+    let endpoint = app
+        .register_webhook(&admin.access, &receiver.url, &["product.updated"])
+        .await;
     assert_eq!(
         rename(&app, &admin, "HOOK-2", "Retried").await.status(),
         200
@@ -160,14 +136,14 @@ async fn a_failing_receiver_gets_the_same_event_again_until_it_answers_2xx(backe
     );
     let id = endpoint["id"].as_str().expect("id");
     crate::helpers::orders::eventually("the delivery is recorded as delivered", || async {
-        attempts(&app, &admin, id)
+        app.webhook_attempts(&admin.access, id)
             .await
             .first()
             .map(|a| a["delivery_status"].clone())
             == Some(json!("delivered"))
     })
     .await;
-    let log = attempts(&app, &admin, id).await;
+    let log = app.webhook_attempts(&admin.access, id).await;
     let outcomes: Vec<(&Value, &Value)> = log
         .iter()
         .map(|a| (&a["outcome"], &a["status_code"]))
@@ -206,13 +182,14 @@ async fn events_stored(app: &TestApp) -> u64 {
 
 async fn a_rolled_back_change_emits_no_event(backend: Backend) {
     let receiver = Receiver::start().await;
-    let Some(app) = app_with(&receiver, backend).await else {
+    let Some(app) = receiver.app(backend, |_| {}).await else {
         return;
     };
     let admin = app.account(Role::Admin).await;
     product(&app, "HOOK-3", 500, "EUR", 3).await;
     product(&app, "HOOK-4", 500, "EUR", 3).await;
-    register(&app, &admin, &receiver.url, &["product.updated"]).await;
+    app.register_webhook(&admin.access, &receiver.url, &["product.updated"])
+        .await;
     let stale = app
         .client
         .patch(app.url("/products/HOOK-3"))
@@ -250,18 +227,13 @@ async fn a_rolled_back_change_emits_no_event(backend: Backend) {
 
 async fn order_and_post_events_reach_their_subscribers_only(backend: Backend) {
     let receiver = Receiver::start().await;
-    let tweak = |c: &mut levee::config::Config| {
-        for_orders(c);
-        receiver.configure(c);
-    };
-    let Some(app) = TestApp::spawn_with(backend, tweak, None).await else {
+    let Some(app) = receiver.app(backend, for_orders).await else {
         return;
     };
     let admin = app.account(Role::Admin).await;
     product(&app, "HOOK-5", 500, "EUR", 1).await;
-    register(
-        &app,
-        &admin,
+    app.register_webhook(
+        &admin.access,
         &receiver.url,
         &["order.confirmed", "order.completed", "post.published"],
     )

@@ -26,14 +26,7 @@ const EVENTS: usize = 30;
 /// `levee worker` on the app's database and Redis, delivering to the receiver's host only,
 /// with quick polls and a short lease.
 fn worker_config(dir: &Path, app: &TestApp) -> PathBuf {
-    let redis = &app.state.config().redis;
-    let redis = match &redis.url {
-        Some(url) => format!(
-            "[redis]\nurl = \"{url}\"\nkey_prefix = \"{}\"\n",
-            redis.key_prefix
-        ),
-        None => String::new(),
-    };
+    let redis = app.redis_toml();
     let toml = format!(
         "[database]\nurl = \"{}\"\nacquire_timeout = \"60s\"\n{redis}\
          [jobs]\ncron = []\npoll_interval = \"50ms\"\nlease = \"2s\"\n\
@@ -59,24 +52,15 @@ async fn a_worker_killed_mid_delivery_loses_no_event(backend: Backend) {
     let receiver = Receiver::start().await;
     receiver.set_default(Reply::Slow(Duration::from_millis(300)));
     let tweak = |c: &mut levee::config::Config| {
-        receiver.configure(c);
         c.jobs.run_in_serve = false;
     };
-    let Some(app) = TestApp::spawn_with(backend, tweak, None).await else {
+    let Some(app) = receiver.app(backend, tweak).await else {
         return;
     };
     let admin = app.account(Role::Admin).await;
     product(&app, "CRASH-HOOK", 500, "EUR", 1).await;
-    let body = json!({"url": receiver.url, "event_types": ["product.updated"]});
-    let resp = app
-        .send_as(
-            Method::POST,
-            "/webhook-endpoints",
-            &admin.access,
-            Some(body),
-        )
+    app.register_webhook(&admin.access, &receiver.url, &["product.updated"])
         .await;
-    assert_eq!(resp.status(), 201);
     for i in 0..EVENTS {
         let body = json!({"name": format!("Edit {i}")});
         let resp = app

@@ -98,6 +98,19 @@ impl Receiver {
         }
     }
 
+    /// A test app configured by `configure`, then by `tweak`.
+    pub async fn app(
+        &self,
+        backend: super::Backend,
+        tweak: impl FnOnce(&mut Config),
+    ) -> Option<super::TestApp> {
+        let both = |c: &mut Config| {
+            self.configure(c);
+            tweak(c);
+        };
+        super::TestApp::spawn_with(backend, both, None).await
+    }
+
     /// Deliveries may reach this receiver (and nothing else), fast, with waits of 100 ms
     /// between retries.
     pub fn configure(&self, config: &mut Config) {
@@ -174,4 +187,47 @@ pub fn verify(secret: &str, header: &str, body: &[u8]) -> bool {
         use subtle::ConstantTimeEq;
         c.len() == expected.len() && bool::from(c.as_bytes().ct_eq(expected.as_bytes()))
     })
+}
+
+impl super::TestApp {
+    /// `POST /webhook-endpoints` with `body` as `token`.
+    pub async fn create_webhook(&self, token: &str, body: serde_json::Value) -> reqwest::Response {
+        self.send_as(
+            reqwest::Method::POST,
+            "/webhook-endpoints",
+            token,
+            Some(body),
+        )
+        .await
+    }
+
+    /// Registers an endpoint for `types` at `url`; its JSON, secret included.
+    pub async fn register_webhook(
+        &self,
+        token: &str,
+        url: &str,
+        types: &[&str],
+    ) -> serde_json::Value {
+        let body = serde_json::json!({"url": url, "event_types": types, "description": "test"});
+        let resp = self.create_webhook(token, body).await;
+        assert_eq!(resp.status(), 201);
+        resp.json().await.expect("json")
+    }
+
+    /// What `POST /webhook-endpoints/{id}/test` answered (200).
+    pub async fn ping_webhook(&self, token: &str, id: &str) -> serde_json::Value {
+        let path = format!("/webhook-endpoints/{id}/test");
+        let resp = self
+            .send_as(reqwest::Method::POST, &path, token, None)
+            .await;
+        assert_eq!(resp.status(), 200);
+        resp.json().await.expect("json")
+    }
+
+    /// The endpoint's latest attempts, newest first.
+    pub async fn webhook_attempts(&self, token: &str, id: &str) -> Vec<serde_json::Value> {
+        let path = format!("/webhook-endpoints/{id}/deliveries");
+        let body: serde_json::Value = self.get_as(&path, token).await.json().await.expect("json");
+        body["items"].as_array().expect("items").clone()
+    }
 }
