@@ -30,6 +30,7 @@ pub mod stats;
 pub mod telemetry;
 pub mod users;
 pub mod validate;
+pub mod webhooks;
 
 pub use app::Application;
 pub use config::Config;

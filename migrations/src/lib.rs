@@ -17,6 +17,7 @@ mod m20261201_000001_create_instance_snapshots;
 mod m20261201_000002_create_idempotency_keys;
 mod m20261201_000003_create_orders;
 mod m20261202_000001_order_charge_requested;
+mod m20261203_000001_create_webhooks;
 mod m20261203_000002_create_reports;
 
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000003_create_orders::Migration),
             Box::new(m20261202_000001_order_charge_requested::Migration),
             Box::new(m20261203_000002_create_reports::Migration),
+            Box::new(m20261203_000001_create_webhooks::Migration),
         ]
     }
 }

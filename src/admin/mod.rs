@@ -29,6 +29,7 @@ mod sessions;
 mod settings;
 mod users;
 mod web;
+mod webhooks;
 
 pub use service::{AdminError, is_staff};
 
@@ -81,6 +82,11 @@ pub fn routes() -> impl Endpoint<Output = Response> {
             get(routes::reports::list).post(routes::reports::request),
         )
         .at("/reports/:id/download", get(routes::reports::download))
+        .at("/webhooks", get(routes::webhooks::show))
+        .at(
+            "/webhooks/deliveries/:id/resend",
+            post(routes::webhooks::resend),
+        )
         .around(require_session)
 }
 

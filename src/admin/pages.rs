@@ -20,6 +20,11 @@ const NAV: &[(&str, &str, Option<Permission>)] = &[
     ),
     ("/admin/orders", "Orders", Some(Permission::ReadOrders)),
     ("/admin/reports", "Reports", Some(Permission::RunReports)),
+    (
+        "/admin/webhooks",
+        "Webhooks",
+        Some(Permission::ManageWebhooks),
+    ),
     ("/admin/routes", "Routes", Some(Permission::Operate)),
     ("/admin/cache", "Cache", Some(Permission::Operate)),
     ("/admin/database", "Database", Some(Permission::Operate)),

@@ -27,6 +27,8 @@ pub enum AppError {
     Mail(#[from] crate::mail::MailError),
     #[error("providers: cannot build the HTTP client: {0}")]
     Providers(#[from] reqwest::Error),
+    #[error("webhooks: {0}")]
+    Webhooks(#[from] crate::webhooks::WebhooksError),
     #[error("server failed: {0}")]
     Serve(std::io::Error),
 }

@@ -49,6 +49,7 @@ pub fn job_registry(config: &Config, deps: &JobDeps) -> Result<Registry, AppErro
         mail: config.mail.clone(),
     };
     crate::orders::register_jobs(&mut registry, saga);
+    crate::webhooks::register_jobs(&mut registry, &config.webhooks)?;
     Ok(registry)
 }
 
@@ -290,4 +291,5 @@ fn start_metrics() {
     crate::orders::register_series();
     crate::idempotency::register_series();
     crate::reports::register_series();
+    crate::webhooks::register_series();
 }

@@ -84,6 +84,11 @@ impl Default for JobsConfig {
                     schedule: "37 * * * *".into(),
                     kind: "reports.prune".into(),
                 },
+                CronEntry {
+                    name: "prune-webhooks".into(),
+                    schedule: "47 * * * *".into(),
+                    kind: "webhooks.prune".into(),
+                },
             ],
         }
     }

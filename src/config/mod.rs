@@ -17,6 +17,7 @@ mod reports;
 mod resilience;
 mod validate;
 mod values;
+mod webhooks;
 
 pub use admin::AdminConfig;
 pub use auth::{AuthConfig, PasswordHashConfig};
@@ -34,6 +35,7 @@ pub use redact::{redacted, redacted_toml};
 pub use reports::ReportsConfig;
 pub use resilience::{GuardConfig, GuardOverrides, ResilienceConfig};
 pub use values::{Duration, IntIn, Size};
+pub use webhooks::WebhooksConfig;
 
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
@@ -60,6 +62,7 @@ pub struct Config {
     pub idempotency: IdempotencyConfig,
     pub resilience: ResilienceConfig,
     pub reports: ReportsConfig,
+    pub webhooks: WebhooksConfig,
 }
 
 /// The public HTTP listener.

@@ -108,6 +108,7 @@ impl Config {
         self.providers.validate()?;
         self.resilience.validate()?;
         self.reports.validate()?;
+        self.webhooks.validate()?;
         for origin in &self.server.cors_origins {
             let valid = origin == "*"
                 || url::Url::parse(origin).is_ok_and(|u| {

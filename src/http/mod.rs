@@ -20,7 +20,9 @@ pub mod tls;
 pub use observe::{REQUEST_ID_HEADER, RequestId, TraceContext, error_response};
 
 use crate::state::AppState;
-use crate::{admin, auth, inventory, job_admin, mail, orders, posts, products, reports, users};
+use crate::{
+    admin, auth, inventory, job_admin, mail, orders, posts, products, reports, users, webhooks,
+};
 use allow::AllowedMethods;
 use poem::endpoint::BoxEndpoint;
 use poem::middleware::{Compression, Cors};
@@ -28,7 +30,8 @@ use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
 use poem_openapi::OpenApiService;
 use std::sync::Arc;
 
-/// Every feature's API, in the order the docs list them.
+/// Every feature's API, in the order the docs list them. (Nested: `Default`, which the
+/// service needs, is implemented for tuples of at most 12.)
 pub(crate) type Apis = (
     system::SystemApi,
     auth::api::AuthApi,
@@ -41,7 +44,7 @@ pub(crate) type Apis = (
     orders::api::OrdersApi,
     reports::api::ReportsApi,
     job_admin::api::JobsApi,
-    mail::api::MailApi,
+    (mail::api::MailApi, webhooks::api::WebhooksApi),
 );
 
 /// The OpenAPI service with every feature's API.

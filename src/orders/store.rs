@@ -5,11 +5,12 @@
 use super::entity::{event, line, order};
 use super::model::{OrderStatus, StockHold};
 use crate::db::ids::UserId;
+use crate::webhooks::EventType;
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    QuerySelect, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -22,7 +23,7 @@ pub struct Placed {
 
 /// Inserts the order, its lines and its first event. Run in a transaction.
 pub async fn insert(
-    conn: &impl ConnectionTrait,
+    conn: &(impl ConnectionTrait + TransactionTrait),
     order: order::Model,
     lines: Vec<line::Model>,
 ) -> Result<Placed, DbErr> {
@@ -34,9 +35,10 @@ pub async fn insert(
     Ok(Placed { order, lines })
 }
 
-/// Appends an event to the order's log.
+/// Appends an event to the order's log and emits its domain event to the webhooks
+/// subscribed to it, in the same transaction.
 async fn record(
-    conn: &impl ConnectionTrait,
+    conn: &(impl ConnectionTrait + TransactionTrait),
     order_id: Uuid,
     from: Option<OrderStatus>,
     to: OrderStatus,
@@ -49,17 +51,26 @@ async fn record(
         from_status: Set(from),
         to_status: Set(to),
         event: Set(domain_event.map(str::to_string)),
-        detail: Set(detail),
+        detail: Set(detail.clone()),
         created_at: Set(Utc::now()),
     }
     .insert(conn)
-    .await
-    .map(|_| ())
+    .await?;
+    if let Some(event_type) = domain_event.and_then(EventType::parse) {
+        let data = serde_json::json!({
+            "order_id": order_id,
+            "status": to,
+            "previous_status": from,
+            "reason": detail,
+        });
+        crate::webhooks::emit(conn, event_type, data).await?;
+    }
+    Ok(())
 }
 
 /// Appends a note to the order's log without a change of state (a refund went through).
 pub async fn note(
-    conn: &impl ConnectionTrait,
+    conn: &(impl ConnectionTrait + TransactionTrait),
     order_id: Uuid,
     status: OrderStatus,
     detail: String,
@@ -109,7 +120,7 @@ impl Expected {
 /// Moves the order from `from` to `to` if it is still as `from` expects, with its event.
 /// `false` when another writer moved it first.
 pub async fn transition(
-    conn: &impl ConnectionTrait,
+    conn: &(impl ConnectionTrait + TransactionTrait),
     id: Uuid,
     from: impl Into<Expected>,
     to: OrderStatus,

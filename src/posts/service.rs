@@ -95,7 +95,9 @@ pub async fn set_status(
     status: PostStatus,
     if_match: Option<&IfMatch>,
 ) -> Result<Model, PostsError> {
-    let post = store::set_status(state.db().write(), slug, status, if_match).await?;
+    let txn = state.db().begin_write().await?;
+    let post = store::set_status(&txn, slug, status, if_match).await?;
+    txn.commit().await?;
     invalidate(state, &[slug]).await;
     Ok(post)
 }

@@ -203,9 +203,10 @@ pub async fn update(
     save(conn, row, version, if_match).await
 }
 
-/// Publishes (stamping `published_at` when it was a draft) or unpublishes.
+/// Publishes (stamping `published_at` when it was a draft, and emitting `post.published`
+/// in `conn`, the caller's transaction) or unpublishes.
 pub async fn set_status(
-    conn: &impl ConnectionTrait,
+    conn: &(impl ConnectionTrait + sea_orm::TransactionTrait),
     slug: &Slug,
     status: PostStatus,
     if_match: Option<&IfMatch>,
@@ -218,7 +219,12 @@ pub async fn set_status(
     let mut row: ActiveModel = post.into();
     row.status = Set(status);
     row.published_at = Set((status == PostStatus::Published).then(Utc::now));
-    save(conn, row, version, if_match).await
+    let post = save(conn, row, version, if_match).await?;
+    if status == PostStatus::Published {
+        let data = serde_json::json!({"id": post.id, "slug": post.slug, "title": post.title, "published_at": post.published_at});
+        crate::webhooks::emit(conn, crate::webhooks::EventType::PostPublished, data).await?;
+    }
+    Ok(post)
 }
 
 /// Deletes the post as read: a change saved in between wins, like a racing edit.

@@ -81,13 +81,25 @@ pub async fn create(
     Ok(created)
 }
 
+/// A staff edit; emits `product.updated` to the webhooks in the edit's transaction.
 pub async fn update(
     state: &AppState,
     sku: &Sku,
     changes: ProductChanges,
     if_match: Option<&IfMatch>,
 ) -> Result<Stocked, ProductsError> {
-    let product = store::update(state.db().write(), sku, changes, if_match).await?;
+    let txn = state.db().begin_write().await?;
+    let product = store::update(&txn, sku, changes, if_match).await?;
+    let data = serde_json::json!({
+        "id": product.id,
+        "sku": product.sku,
+        "name": product.name,
+        "price": {"amount": product.price_amount, "currency": product.currency},
+        "active": product.active,
+        "version": product.version,
+    });
+    crate::webhooks::emit(&txn, crate::webhooks::EventType::ProductUpdated, data).await?;
+    txn.commit().await?;
     invalidate(state, &[sku, &product.sku]).await;
     with_levels(state, product).await
 }

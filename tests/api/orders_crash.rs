@@ -36,14 +36,7 @@ const SLOW: Mode = Mode::Slow(Duration::from_millis(300));
 /// A config file for `levee worker` on the app's database and Redis, calling the fake:
 /// quick polls and a short lease, so the killed worker's jobs return to the queue soon.
 fn worker_config(dir: &Path, app: &TestApp, fake: &FakeProvider) -> PathBuf {
-    let redis = &app.state.config().redis;
-    let redis = match &redis.url {
-        Some(url) => format!(
-            "[redis]\nurl = \"{url}\"\nkey_prefix = \"{}\"\n",
-            redis.key_prefix
-        ),
-        None => String::new(),
-    };
+    let redis = app.redis_toml();
     let toml = format!(
         "[database]\nurl = \"{}\"\nacquire_timeout = \"60s\"\n{redis}\
          [jobs]\ncron = []\npoll_interval = \"50ms\"\nlease = \"2s\"\n\

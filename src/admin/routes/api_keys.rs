@@ -1,7 +1,9 @@
 //! The API keys page and revoking a key (`ManageApiKeys`, as in the API's `/api-keys`).
 
 use super::session::CsrfForm;
-use super::{CursorQuery, csrf_checked, failed, not_found, page_after, permitted, render, timed};
+use super::{
+    CursorQuery, csrf_checked, failed, not_found, permitted, permitted_page, render, timed,
+};
 use crate::admin::api_keys::{ApiKeysPage, PAGE_SIZE};
 use crate::admin::service::Staff;
 use crate::admin::users::notice;
@@ -22,10 +24,7 @@ pub async fn list(
     Query(query): Query<CursorQuery>,
 ) -> Response {
     let started = Instant::now();
-    if let Err(resp) = permitted(&staff, Permission::ManageApiKeys) {
-        return resp;
-    }
-    let page = match page_after(&staff, PAGE_SIZE, &query.cursor) {
+    let page = match permitted_page(&staff, Permission::ManageApiKeys, PAGE_SIZE, &query.cursor) {
         Ok(page) => page,
         Err(resp) => return resp,
     };

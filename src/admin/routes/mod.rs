@@ -17,6 +17,7 @@ pub mod route_stats;
 pub mod session;
 pub mod settings;
 pub mod users;
+pub mod webhooks;
 
 use super::pages::{Chrome, MessagePage};
 use super::service::{AdminError, Staff};
@@ -44,16 +45,19 @@ pub struct CursorQuery {
     pub notice: String,
 }
 
-/// The page of `size` rows after `cursor`, or the 400 page for a cursor the list did not make.
+/// For a plain list page: 403 unless `staff` holds `permission`, then the page of `size`
+/// rows after `cursor`, or the 400 page for a cursor the list did not make.
 #[expect(
     clippy::result_large_err,
     reason = "the error is the page to answer with, returned once per request"
 )]
-pub fn page_after<K: serde::de::DeserializeOwned>(
+pub fn permitted_page<K: serde::de::DeserializeOwned>(
     staff: &Staff,
+    permission: Permission,
     size: u64,
     cursor: &str,
 ) -> Result<PageRequest<K>, Response> {
+    permitted(staff, permission)?;
     PageRequest::parse(Some(size), Some(cursor)).map_err(|_| {
         let text = "That page link is not valid; start from the first page.".to_string();
         message(StatusCode::BAD_REQUEST, Some(staff), "Bad request", text)

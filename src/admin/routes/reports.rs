@@ -2,7 +2,7 @@
 //! API's `/reports`).
 
 use super::{
-    CursorQuery, csrf_checked, failed, message, not_found, page_after, permitted, render, timed,
+    CursorQuery, csrf_checked, failed, message, not_found, permitted, permitted_page, render, timed,
 };
 use crate::admin::reports::{self, PAGE_SIZE, ReportsPage};
 use crate::admin::service::Staff;
@@ -25,10 +25,7 @@ pub async fn list(
     Query(query): Query<CursorQuery>,
 ) -> Response {
     let started = Instant::now();
-    if let Err(resp) = permitted(&staff, Permission::RunReports) {
-        return resp;
-    }
-    let page = match page_after(&staff, PAGE_SIZE, &query.cursor) {
+    let page = match permitted_page(&staff, Permission::RunReports, PAGE_SIZE, &query.cursor) {
         Ok(page) => page,
         Err(resp) => return resp,
     };

@@ -192,6 +192,19 @@ impl TestApp {
         }
     }
 
+    /// The `[redis]` section a `levee` process needs to share this app's Redis and key
+    /// prefix (empty without Redis).
+    pub fn redis_toml(&self) -> String {
+        let redis = &self.state.config().redis;
+        match &redis.url {
+            Some(url) => format!(
+                "[redis]\nurl = \"{url}\"\nkey_prefix = \"{}\"\n",
+                redis.key_prefix
+            ),
+            None => String::new(),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }

@@ -12,6 +12,8 @@
 //! - `orders`: products with stock, customers in bulk, orders placed and settled, and stock
 //!   reconciled with its ledger;
 //! - `reports`: products in bulk, reports polled until finished, CSV read back.
+//! - `receiver`: a webhook receiver on a loopback port that records requests, answers from
+//!   a script or hangs, and verifies signatures as the README's recipe does.
 
 mod app;
 mod assertions;
@@ -21,6 +23,7 @@ pub mod fake_provider;
 pub mod jobs;
 pub mod orders;
 mod processes;
+pub mod receiver;
 pub mod reports;
 mod requests;
 
