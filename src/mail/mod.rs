@@ -14,3 +14,4 @@ mod templates;
 pub use error::MailError;
 pub use model::SendEmail;
 pub use service::{order_confirmation, register_jobs, welcome};
+pub use templates::{WebhookDisabledText, webhook_disabled};

@@ -80,6 +80,38 @@ pub fn order_confirmed(fields: OrderConfirmedText<'_>) -> Result<Rendered, askam
     })
 }
 
+/// What the notice of an endpoint disabled for failing shows.
+#[derive(Template)]
+#[template(path = "email/webhook_disabled.txt")]
+pub struct WebhookDisabledText<'a> {
+    pub endpoint_id: &'a str,
+    pub url: &'a str,
+    pub reason: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/webhook_disabled.html")]
+struct WebhookDisabledHtml<'a> {
+    endpoint_id: &'a str,
+    url: &'a str,
+    reason: &'a str,
+}
+
+/// The admins' notice that a webhook endpoint was disabled after failing continuously.
+pub fn webhook_disabled(fields: WebhookDisabledText<'_>) -> Result<Rendered, askama::Error> {
+    let html = WebhookDisabledHtml {
+        endpoint_id: fields.endpoint_id,
+        url: fields.url,
+        reason: fields.reason,
+    }
+    .render()?;
+    Ok(Rendered {
+        subject: "A webhook endpoint was disabled".into(),
+        text: fields.render()?,
+        html,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,5 +129,23 @@ mod tests {
         assert!(mail.html.contains("Welcome to Shop &#38; Co!"));
         assert!(mail.text.starts_with("Hello <script>alert(1)</script>,\n"));
         assert!(mail.text.contains("Welcome to Shop & Co!"));
+    }
+
+    #[test]
+    fn the_webhook_notice_escapes_the_url_in_html_only() {
+        let url = "https://x.example/<b>?a=1&b=2";
+        let mail = webhook_disabled(WebhookDisabledText {
+            endpoint_id: "e1",
+            url,
+            reason: "failing",
+        })
+        .expect("renders");
+        assert!(mail.text.contains(url), "{}", mail.text);
+        assert!(!mail.html.contains("<b>"), "{}", mail.html);
+        assert!(
+            mail.html.contains("&#60;b&#62;?a=1&#38;b=2"),
+            "{}",
+            mail.html
+        );
     }
 }

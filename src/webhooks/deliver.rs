@@ -178,29 +178,23 @@ async fn disable_failing<C: ConnectionTrait + TransactionTrait>(
         return Ok(());
     }
     tracing::warn!(webhook.endpoint = %endpoint.id, "webhook endpoint disabled after failing continuously");
-    let text = format!(
-        "The webhook endpoint {} ({}) has been disabled: {reason}.\n\
-         Check the receiver, then enable it again in the admin console or with PATCH /webhook-endpoints/{}.\n",
-        endpoint.id, endpoint.url, endpoint.id
-    );
-    let html = format!("<p>{}</p>", escape(&text));
+    let endpoint_id = endpoint.id.to_string();
+    let notice = crate::mail::webhook_disabled(crate::mail::WebhookDisabledText {
+        endpoint_id: &endpoint_id,
+        url: &endpoint.url,
+        reason,
+    })
+    .map_err(|e| DbErr::Custom(format!("rendering the webhook-disabled email: {e}")))?;
     for to in store::active_admin_emails(conn).await? {
         let message = crate::mail::SendEmail {
             to,
-            subject: "A webhook endpoint was disabled".into(),
-            text: text.clone(),
-            html: html.clone(),
+            subject: notice.subject.clone(),
+            text: notice.text.clone(),
+            html: notice.html.clone(),
         };
         JobQueue::default()
             .enqueue(conn, &message, Enqueue::default())
             .await?;
     }
     Ok(())
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
