@@ -6,6 +6,7 @@ use crate::db::pagination::DEFAULT_LIMIT;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::future::Future;
+use std::sync::Arc;
 
 const FIRST_PAGE: &str = "first";
 
@@ -20,13 +21,14 @@ impl CachedCollection {
         Self { item, lists }
     }
 
-    /// The item at `key`, from the cache or from `fetch` (which owns what it needs).
+    /// The item at `key`, from the cache or from `fetch` (which owns what it needs),
+    /// shared with every other reader of the cached copy.
     pub async fn item<T, E, F, Fut>(
         &self,
         cache: &Cache,
         key: &str,
         fetch: F,
-    ) -> Result<Option<T>, E>
+    ) -> Result<Option<Arc<T>>, E>
     where
         T: Serialize + DeserializeOwned + Send + Sync + 'static,
         E: FetchError,
@@ -46,7 +48,7 @@ impl CachedCollection {
         fetch: F,
     ) -> Result<Vec<T>, E>
     where
-        T: Serialize + DeserializeOwned + Send + Sync + 'static,
+        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
         E: FetchError,
         F: FnOnce() -> Fut + Send + 'static,
         Fut: Future<Output = Result<Vec<T>, E>> + Send + 'static,
@@ -58,6 +60,7 @@ impl CachedCollection {
         Ok(cache
             .get_or_fetch(self.lists, FIRST_PAGE, fetch)
             .await?
+            .map(Arc::unwrap_or_clone)
             .unwrap_or_default())
     }
 

@@ -1,12 +1,18 @@
 //! What both tiers store: the encoded value (or "not found"), when it stops being fresh,
 //! and when the database read behind it began (so a client that has just written can
-//! tell whether the entry already reflects its write).
+//! tell whether the entry already reflects its write). An entry also keeps its value
+//! decoded once, so L1 hits share it instead of decoding MessagePack on every read.
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use std::any::Any;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// The decoded value, shared by every hit on the entry.
+type Shared = Arc<dyn Any + Send + Sync>;
+
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Entry {
     /// MessagePack of the value; `None` records "not found".
     value: Option<Vec<u8>>,
@@ -17,6 +23,21 @@ pub struct Entry {
     /// defaults the rest): older than any write, so never taken for one that reflects it.
     #[serde(default)]
     filled_at: i64,
+    #[serde(skip)]
+    decoded: Decoded,
+}
+
+#[derive(Default)]
+struct Decoded(OnceLock<Shared>);
+
+impl std::fmt::Debug for Decoded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "decoded"
+        } else {
+            "encoded"
+        })
+    }
 }
 
 pub fn now_ms() -> i64 {
@@ -24,20 +45,27 @@ pub fn now_ms() -> i64 {
 }
 
 impl Entry {
-    pub fn new<T: Serialize>(
-        value: Option<&T>,
+    /// The entry for a fetched `value`, which it keeps as the decoded copy too.
+    pub fn new<T: Serialize + Send + Sync + 'static>(
+        value: Option<T>,
         fresh_for: Duration,
         filled_at: i64,
     ) -> Result<Self, String> {
-        let value = value
+        let encoded = value
+            .as_ref()
             .map(rmp_serde::to_vec)
             .transpose()
             .map_err(|e| e.to_string())?;
         let fresh_for = i64::try_from(fresh_for.as_millis()).unwrap_or(i64::MAX);
+        let decoded = Decoded::default();
+        if let Some(value) = value {
+            let _ = decoded.0.set(Arc::new(value));
+        }
         Ok(Self {
-            value,
+            value: encoded,
             fresh_until: now_ms().saturating_add(fresh_for),
             filled_at,
+            decoded,
         })
     }
 
@@ -50,17 +78,27 @@ impl Entry {
         now_ms() < self.fresh_until
     }
 
-    /// Bytes held, for L1's memory bound.
+    /// Bytes held, for L1's memory bound: the encoded value, and about as much again for
+    /// its decoded copy.
     pub fn weight(&self) -> usize {
-        self.value.as_ref().map_or(0, Vec::len) + 32
+        self.value.as_ref().map_or(0, Vec::len) * 2 + 32
     }
 
-    pub fn decode<T: DeserializeOwned>(&self) -> Result<Option<T>, String> {
-        self.value
-            .as_deref()
-            .map(rmp_serde::from_slice)
-            .transpose()
-            .map_err(|e| e.to_string())
+    /// The value, decoded on the first call and shared afterwards.
+    pub fn decode<T: DeserializeOwned + Send + Sync + 'static>(
+        &self,
+    ) -> Result<Option<Arc<T>>, String> {
+        let Some(encoded) = self.value.as_deref() else {
+            return Ok(None);
+        };
+        if let Some(shared) = self.decoded.0.get().cloned()
+            && let Ok(value) = shared.downcast::<T>()
+        {
+            return Ok(Some(value));
+        }
+        let value = Arc::new(rmp_serde::from_slice::<T>(encoded).map_err(|e| e.to_string())?);
+        let _ = self.decoded.0.set(value.clone());
+        Ok(Some(value))
     }
 
     pub fn encode(&self) -> Vec<u8> {
@@ -86,13 +124,17 @@ mod tests {
 
     #[test]
     fn entries_round_trip_values_and_not_found() {
-        let entry =
-            Entry::new(Some(&("slug", 7u32)), Duration::from_secs(60), 1_000).expect("encode");
+        let entry = Entry::new(
+            Some(("slug".to_string(), 7u32)),
+            Duration::from_secs(60),
+            1_000,
+        )
+        .expect("encode");
         assert!(entry.is_fresh());
         let parsed = Entry::parse(&entry.encode()).expect("parse");
         assert_eq!(
             parsed.decode::<(String, u32)>(),
-            Ok(Some(("slug".into(), 7)))
+            Ok(Some(Arc::new(("slug".into(), 7))))
         );
         assert!(parsed.filled_after(999) && !parsed.filled_after(1_000));
         let missing = Entry::new::<u32>(None, Duration::ZERO, 0).expect("encode");
@@ -106,8 +148,26 @@ mod tests {
         let old_layout = rmp_serde::to_vec(&(Some(value), i64::MAX)).expect("encode");
         let parsed = Entry::parse(&old_layout).expect("an old entry still parses");
         assert!(parsed.is_fresh());
-        assert_eq!(parsed.decode::<u32>(), Ok(Some(7)));
+        assert_eq!(parsed.decode::<u32>(), Ok(Some(Arc::new(7))));
         assert!(!parsed.filled_after(0), "older than any write");
+    }
+
+    #[test]
+    fn hits_share_one_decoded_value() {
+        let entry = Entry::new(Some(vec![1u8, 2, 3]), Duration::from_secs(60), 0).expect("encode");
+        let first = entry.decode::<Vec<u8>>().expect("decode").expect("value");
+        let second = entry.decode::<Vec<u8>>().expect("decode").expect("value");
+        assert!(
+            Arc::ptr_eq(&first, &second),
+            "the fetched value is kept, not re-decoded"
+        );
+        let parsed = Entry::parse(&entry.encode()).expect("parse");
+        let decoded = parsed.decode::<Vec<u8>>().expect("decode").expect("value");
+        assert!(Arc::ptr_eq(
+            &decoded,
+            &parsed.decode::<Vec<u8>>().expect("decode").expect("value")
+        ));
+        assert_eq!(*decoded, vec![1, 2, 3]);
     }
 
     #[test]

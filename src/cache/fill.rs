@@ -18,7 +18,7 @@ impl Cache {
         generation: u64,
     ) -> Result<Entry, E>
     where
-        T: Serialize,
+        T: Serialize + Send + Sync + 'static,
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Option<T>, E>>,
         E: FetchError,
@@ -35,8 +35,8 @@ impl Cache {
         } else {
             config.negative_ttl.get()
         };
-        let entry = Entry::new(value.as_ref(), fresh_for, filled_at)
-            .map_err(|e| E::from(CacheError::Encode(e)))?;
+        let entry =
+            Entry::new(value, fresh_for, filled_at).map_err(|e| E::from(CacheError::Encode(e)))?;
         if let Some(l2) = self.shared_tier()
             && !self.0.generations.moved(key, generation)
         {

@@ -79,8 +79,17 @@ struct Inner {
     replica_lag: Option<Duration>,
 }
 
-fn decode<T: DeserializeOwned, E: From<CacheError>>(entry: &Entry) -> Result<Option<T>, E> {
+fn decode<T: DeserializeOwned + Send + Sync + 'static, E: From<CacheError>>(
+    entry: &Entry,
+) -> Result<Option<Arc<T>>, E> {
     entry.decode().map_err(|e| E::from(CacheError::Decode(e)))
+}
+
+/// A fetch's answer in the shape cached answers have.
+async fn uncached<T, E>(
+    fetched: impl Future<Output = Result<Option<T>, E>>,
+) -> Result<Option<Arc<T>>, E> {
+    Ok(fetched.await?.map(Arc::new))
 }
 
 impl Cache {
@@ -141,12 +150,13 @@ impl Cache {
 
     /// The value of `namespace`/`key`: from L1, else L2, else `fetch`, whose `None` (not
     /// found) is cached too. `fetch` owns what it needs: a stale hit runs it in the background.
+    /// The value is shared: every hit on an L1 entry gets the same one, decoded once.
     pub async fn get_or_fetch<T, E, F, Fut>(
         &self,
         namespace: &'static str,
         key: &str,
         fetch: F,
-    ) -> Result<Option<T>, E>
+    ) -> Result<Option<Arc<T>>, E>
     where
         T: Serialize + DeserializeOwned + Send + Sync + 'static,
         F: FnOnce() -> Fut + Send + 'static,
@@ -155,12 +165,12 @@ impl Cache {
     {
         // Invalidations were dropped (Redis long gone): nothing cached can be trusted.
         if !self.enabled() || self.0.backlog.overflowed() {
-            return fetch().await;
+            return uncached(fetch()).await;
         }
         let key = format!("{namespace}:{key}");
         match crate::db::consistency::routing() {
             ReadRouting::Anywhere => {}
-            ReadRouting::Primary => return fetch().await,
+            ReadRouting::Primary => return uncached(fetch()).await,
             ReadRouting::OwnWritesAt(written) => {
                 return self.after_own_write(namespace, &key, written, fetch).await;
             }
@@ -210,7 +220,11 @@ impl Cache {
                 .fetch_and_store(namespace, &key, fetch, generation)
                 .await;
         };
-        if let Some(entry) = l2.get(&key).await {
+        // An entry another release stored in another shape is a miss, not an error: the
+        // fetch below replaces it (decoding here also keeps the value for L1's hits).
+        if let Some(entry) = l2.get(&key).await
+            && entry.decode::<T>().is_ok()
+        {
             self.0.lookups.hit("l2", namespace, &entry);
             if !entry.is_fresh() {
                 self.refresh_in_background(namespace, key, fetch);
@@ -222,7 +236,9 @@ impl Cache {
             let deadline = Instant::now() + LOCK_WAIT;
             while Instant::now() < deadline {
                 tokio::time::sleep(LOCK_POLL).await;
-                if let Some(entry) = l2.get(&key).await {
+                if let Some(entry) = l2.get(&key).await
+                    && entry.decode::<T>().is_ok()
+                {
                     self.0.lookups.hit("l2", namespace, &entry);
                     return Ok(entry);
                 }

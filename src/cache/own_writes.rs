@@ -6,7 +6,7 @@
 //! serve everyone else).
 
 use super::entry::Entry;
-use super::{Cache, FetchError, decode};
+use super::{Cache, FetchError, decode, uncached};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::future::Future;
@@ -20,7 +20,7 @@ impl Cache {
         key: &str,
         written: i64,
         fetch: F,
-    ) -> Result<Option<T>, E>
+    ) -> Result<Option<Arc<T>>, E>
     where
         T: Serialize + DeserializeOwned + Send + Sync + 'static,
         F: FnOnce() -> Fut + Send + 'static,
@@ -46,7 +46,7 @@ impl Cache {
             cached = l2
                 .get(key)
                 .await
-                .filter(reflects_write)
+                .filter(|entry| reflects_write(entry) && entry.decode::<T>().is_ok())
                 .map(|entry| ("l2", Arc::new(entry)));
         }
         match cached {
@@ -54,7 +54,7 @@ impl Cache {
                 self.0.lookups.hit(tier, namespace, &entry);
                 decode(&entry)
             }
-            None => fetch().await,
+            None => uncached(fetch()).await,
         }
     }
 }

@@ -92,7 +92,7 @@ mod tests {
     async fn purging_a_namespace_drops_its_entries_only() {
         let cache = Cache::new(&CacheConfig::default(), None, None);
         for (namespace, key) in [("post", "a"), ("post", "b"), ("product", "a")] {
-            let fetched: Result<Option<String>, crate::cache::CacheError> = cache
+            let fetched: Result<Option<std::sync::Arc<String>>, crate::cache::CacheError> = cache
                 .get_or_fetch(namespace, key, || async { Ok(Some("row".to_string())) })
                 .await;
             assert!(fetched.is_ok());

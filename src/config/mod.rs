@@ -9,6 +9,7 @@ mod idempotency;
 mod jobs;
 mod limit_key;
 mod load;
+mod log;
 mod mail;
 mod orders;
 mod rate_limit;
@@ -27,6 +28,7 @@ pub use idempotency::IdempotencyConfig;
 pub use jobs::{CronEntry, JobsConfig};
 pub use limit_key::KeyKind;
 pub use load::{ConfigError, ConfigSource, load};
+pub use log::{LogConfig, LogFormat};
 pub use mail::MailConfig;
 pub use orders::{OrdersConfig, ProviderConfig, ProviderKind, ProvidersConfig};
 pub use rate_limit::{PolicyConfig, RateLimitConfig, RouteRule};
@@ -226,36 +228,6 @@ impl Default for RedisConfig {
             backoff: Duration::secs(5),
         }
     }
-}
-
-/// Logging.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct LogConfig {
-    /// `error`, `warn`, `info`, `debug`, `trace`, or a tracing filter; `RUST_LOG` wins.
-    pub level: String,
-    /// `auto` (pretty on a terminal, JSON otherwise), `json` or `pretty`.
-    pub format: LogFormat,
-    /// Also write JSON logs to this file, rotated daily.
-    pub file: Option<PathBuf>,
-}
-
-impl Default for LogConfig {
-    fn default() -> Self {
-        Self {
-            level: "info".into(),
-            format: LogFormat::Auto,
-            file: None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LogFormat {
-    Auto,
-    Json,
-    Pretty,
 }
 
 /// The Prometheus `/metrics` endpoint.

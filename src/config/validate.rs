@@ -64,14 +64,7 @@ impl Config {
                 format!("expected \"redis://host:port\", got {:?}", redact_url(url)),
             ));
         }
-        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
-            return Err(ConfigError::key(
-                "log.level",
-                format!(
-                    "expected a level like \"info\" or a filter like \"levee=debug,info\" ({e})"
-                ),
-            ));
-        }
+        self.log.validate()?;
         if self.auth.refresh_grace.get() > std::time::Duration::from_secs(30) {
             return Err(ConfigError::key(
                 "auth.refresh_grace",
@@ -194,6 +187,10 @@ mod tests {
     fn bad_log_filter_and_origin_are_rejected() {
         assert!(
             error_of("[log]\nlevel = \"levee=loud\"").starts_with("log.level: expected a level")
+        );
+        assert_eq!(
+            error_of("[log]\naccess_sample = 1.5"),
+            "log.access_sample: expected a share from 0.0 to 1.0, got 1.5"
         );
         assert!(
             error_of("[server]\ncors_origins = [\"shop.example\"]")

@@ -6,6 +6,7 @@
 
 mod allow;
 mod body_field;
+mod compress;
 pub mod conn;
 mod consistency;
 mod guard;
@@ -16,6 +17,7 @@ mod rate_limit;
 pub mod readiness;
 pub mod system;
 pub mod tls;
+mod trace;
 
 pub use observe::{REQUEST_ID_HEADER, RequestId, TraceContext, error_response};
 
@@ -25,7 +27,7 @@ use crate::{
 };
 use allow::AllowedMethods;
 use poem::endpoint::BoxEndpoint;
-use poem::middleware::{Compression, Cors};
+use poem::middleware::Cors;
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
 use poem_openapi::OpenApiService;
 use std::sync::Arc;
@@ -81,14 +83,25 @@ pub fn router(
     let guarded = guard::BodyLimit::new(guarded, config.max_body.bytes());
     let guarded = guard::Shed::new(guarded, config.max_in_flight.get() as usize);
     let allowed = Arc::new(AllowedMethods::of::<Apis>());
-    let rendered = guarded
-        .around(move |next, req| render_errors(next, req, allowed.clone()))
-        .with(Compression::new());
+    let rendered = compress::Compress(
+        guarded.around(move |next, req| render_errors(next, req, allowed.clone())),
+    );
     let with_cors = match cors(&config.cors_origins) {
         Some(cors) => rendered.with(cors).boxed(),
         None => rendered.boxed(),
     };
-    observe::Observe::new(with_cors, config.tls.is_some(), state.stats().clone()).boxed()
+    let log = &state.config().log;
+    let access = observe::AccessLog {
+        sample: log.access_sample,
+        slow: log.slow_request.get(),
+    };
+    observe::Observe::new(
+        with_cors,
+        config.tls.is_some(),
+        state.stats().clone(),
+        access,
+    )
+    .boxed()
 }
 
 /// Per-request read routing (read-your-writes tokens, fast replica failover), when

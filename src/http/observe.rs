@@ -1,13 +1,15 @@
 //! The outermost layer: request ids, W3C trace context, the JSON access log, RED metrics
 //! (`http_server_request_duration_seconds`) and standard response headers.
 
+pub use super::trace::TraceContext;
+
 use crate::error::problem_for;
 use crate::stats::Recorder;
 use poem::PathPattern;
 use poem::http::{HeaderValue, Method};
 use poem::{Endpoint, IntoResponse, Request, Response, Result};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tracing::Instrument;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -16,77 +18,13 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
-/// W3C trace context of the request (<https://www.w3.org/TR/trace-context/>).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TraceContext {
-    pub trace_id: String,
-    /// The caller's span, when a valid `traceparent` arrived.
-    pub parent_id: Option<String>,
-    /// This request's own span id, for outgoing `traceparent` headers.
-    pub span_id: String,
-    pub sampled: bool,
-}
-
-impl TraceContext {
-    /// Parses `traceparent: 00-<32 hex>-<16 hex>-<2 hex>`; invalid headers start a new trace.
-    pub fn from_header(value: Option<&str>) -> Self {
-        let span_id = random_hex(16);
-        let parsed = value.and_then(|v| {
-            let mut parts = v.trim().split('-');
-            let (version, trace, parent, flags) =
-                (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-            let valid = version.len() == 2
-                && version != "ff"
-                && is_lower_hex(trace, 32)
-                && is_lower_hex(parent, 16)
-                && is_lower_hex(flags, 2)
-                && trace.bytes().any(|b| b != b'0')
-                && parent.bytes().any(|b| b != b'0');
-            valid.then(|| {
-                (
-                    trace.to_string(),
-                    parent.to_string(),
-                    u8::from_str_radix(flags, 16).unwrap_or(0) & 1 == 1,
-                )
-            })
-        });
-        match parsed {
-            Some((trace_id, parent, sampled)) => Self {
-                trace_id,
-                parent_id: Some(parent),
-                span_id,
-                sampled,
-            },
-            None => Self {
-                trace_id: random_hex(32),
-                parent_id: None,
-                span_id,
-                sampled: false,
-            },
-        }
-    }
-
-    /// The `traceparent` value for calls this request makes downstream.
-    pub fn child_header(&self) -> String {
-        format!(
-            "00-{}-{}-{:02x}",
-            self.trace_id,
-            self.span_id,
-            u8::from(self.sampled)
-        )
-    }
-}
-
-fn is_lower_hex(s: &str, len: usize) -> bool {
-    s.len() == len
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
-
-fn random_hex(len: usize) -> String {
-    let mut hex = uuid::Uuid::new_v4().simple().to_string();
-    hex.truncate(len);
-    hex
+/// A UUIDv4 for a request that brought no id. Ids and trace ids identify, they protect
+/// nothing, so a user-space generator (a thread-local wyrand, seeded once) serves them
+/// instead of a system call for kernel randomness on every request.
+fn new_request_id() -> String {
+    uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes())
+        .into_uuid()
+        .to_string()
 }
 
 /// The method as a metric label: anything outside the standard set is `other`, so clients
@@ -113,15 +51,39 @@ fn valid_request_id(v: &str) -> bool {
     !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic())
 }
 
+/// Which requests the access log records (`log.access_sample`, `log.slow_request`).
+#[derive(Clone, Copy)]
+pub struct AccessLog {
+    pub sample: f64,
+    pub slow: Duration,
+}
+
+impl AccessLog {
+    /// Errors, 429s and slow requests always; the rest at the sampling rate.
+    fn records(&self, status: u16, elapsed: Duration) -> bool {
+        status >= 500
+            || status == 429
+            || elapsed >= self.slow
+            || self.sample >= 1.0
+            || fastrand::f64() < self.sample
+    }
+}
+
 pub struct Observe<E> {
     inner: E,
     hsts: bool,
     stats: Arc<Recorder>,
+    access: AccessLog,
 }
 
 impl<E> Observe<E> {
-    pub fn new(inner: E, hsts: bool, stats: Arc<Recorder>) -> Self {
-        Self { inner, hsts, stats }
+    pub fn new(inner: E, hsts: bool, stats: Arc<Recorder>, access: AccessLog) -> Self {
+        Self {
+            inner,
+            hsts,
+            stats,
+            access,
+        }
     }
 }
 
@@ -135,7 +97,7 @@ impl<E: Endpoint> Endpoint for Observe<E> {
             .get(REQUEST_ID_HEADER)
             .and_then(|v| v.to_str().ok())
             .filter(|v| valid_request_id(v))
-            .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string);
+            .map_or_else(new_request_id, str::to_string);
         let trace = TraceContext::from_header(
             req.headers()
                 .get("traceparent")
@@ -197,16 +159,18 @@ impl<E: Endpoint> Endpoint for Observe<E> {
                 );
             }
         }
-        span.in_scope(|| {
-            tracing::info!(
-                target: "levee::access",
-                method = %method,
-                route = %route,
-                status,
-                duration_ms = elapsed.as_secs_f64() * 1000.0,
-                "request served"
-            );
-        });
+        if self.access.records(status, elapsed) {
+            span.in_scope(|| {
+                tracing::info!(
+                    target: "levee::access",
+                    method = %method,
+                    route = %route,
+                    status,
+                    duration_ms = elapsed.as_secs_f64() * 1000.0,
+                    "request served"
+                );
+            });
+        }
         Ok(resp)
     }
 }
@@ -228,31 +192,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_valid_traceparent_keeps_the_callers_trace() {
-        let ctx = TraceContext::from_header(Some(
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-        ));
-        assert_eq!(ctx.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
-        assert_eq!(ctx.parent_id.as_deref(), Some("00f067aa0ba902b7"));
-        assert!(ctx.sampled);
-        assert!(
-            ctx.child_header()
-                .starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-")
-        );
-        assert_ne!(ctx.span_id, "00f067aa0ba902b7");
+    fn generated_request_ids_are_version_4_uuids() {
+        let id = uuid::Uuid::parse_str(&new_request_id()).expect("a uuid");
+        assert_eq!(id.get_version_num(), 4);
+        assert_ne!(new_request_id(), new_request_id());
     }
 
     #[test]
-    fn an_invalid_traceparent_starts_a_new_trace() {
-        for bad in [
-            "garbage",
-            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
-            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
-        ] {
-            let ctx = TraceContext::from_header(Some(bad));
-            assert_eq!(ctx.parent_id, None, "{bad}");
-            assert_eq!(ctx.trace_id.len(), 32);
-        }
+    fn sampling_never_drops_errors_rejections_or_slow_requests() {
+        let none = AccessLog {
+            sample: 0.0,
+            slow: Duration::from_secs(1),
+        };
+        let fast = Duration::from_millis(2);
+        assert!(!none.records(200, fast) && !none.records(404, fast));
+        assert!(none.records(500, fast) && none.records(503, fast));
+        assert!(none.records(429, fast));
+        assert!(none.records(200, Duration::from_secs(1)));
+        let half = AccessLog {
+            sample: 0.5,
+            ..none
+        };
+        let kept = (0..10_000).filter(|_| half.records(200, fast)).count();
+        assert!((4_000..6_000).contains(&kept), "{kept} of 10000 at 0.5");
+        let all = AccessLog {
+            sample: 1.0,
+            ..none
+        };
+        assert!((0..1_000).all(|_| all.records(200, fast)));
     }
 
     #[test]

@@ -10,16 +10,25 @@ use crate::cache::CachedCollection;
 use crate::db::pagination::{Page, PageRequest};
 use crate::idempotency::{self, Outcome, Request, StoredResponse};
 use crate::rest::preconditions::IfMatch;
+use crate::rest::rendered::Rendered;
 use crate::state::AppState;
+use std::sync::Arc;
 
+/// Items are kept as rendered responses, list pages as rows.
 const POSTS: CachedCollection = CachedCollection::new("post", "posts");
 
-/// A published post by slug — the public read, through the cache.
-pub async fn published(state: &AppState, slug: &Slug) -> Result<Option<Model>, PostsError> {
+/// A published post by slug as `render` shows it — the public read, through the cache,
+/// which keeps the finished response so a hit renders nothing.
+pub async fn published(
+    state: &AppState,
+    slug: &Slug,
+    render: fn(&Model) -> Rendered,
+) -> Result<Option<Arc<Rendered>>, PostsError> {
     let (db, key) = (state.db().clone(), slug.clone());
     POSTS
         .item(state.cache(), slug.as_str(), move || async move {
-            Ok(store::find_published(&db.read(), &key).await?)
+            let post = store::find_published(&db.read(), &key).await?;
+            Ok(post.map(|post| render(&post).with_gzip()))
         })
         .await
 }

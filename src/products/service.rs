@@ -13,6 +13,7 @@ use crate::inventory;
 use crate::rest::preconditions::IfMatch;
 use crate::state::AppState;
 use sea_orm::DbErr;
+use std::sync::Arc;
 
 const PRODUCTS: CachedCollection = CachedCollection::new("product", "products");
 
@@ -24,6 +25,7 @@ pub async fn listed(state: &AppState, sku: &Sku) -> Result<Option<Stocked>, Prod
             Ok(store::find_listed(&db.read(), &key).await?)
         })
         .await
+        .map(|found| found.map(Arc::unwrap_or_clone))
 }
 
 /// A page of active products by SKU; only the unfiltered first page is cached.

@@ -2,11 +2,11 @@
 //! body, so HEAD and compressed responses agree), Last-Modified, conditional requests
 //! answered with 304, configurable Cache-Control, and Surrogate-Key tags for CDN purges.
 
+use super::rendered::{JsonBody, Rendered};
 use chrono::{DateTime, Utc};
 use poem::Request;
-use poem::http::header::{AUTHORIZATION, IF_MODIFIED_SINCE, IF_NONE_MATCH};
+use poem::http::header::{IF_MODIFIED_SINCE, IF_NONE_MATCH};
 use poem_openapi::ApiResponse;
-use poem_openapi::payload::Json;
 use poem_openapi::types::ToJSON;
 
 /// What identifies one version of a representation.
@@ -23,7 +23,7 @@ pub enum Cached<T: ToJSON> {
     /// The representation, with its validators.
     #[oai(status = 200)]
     Fresh(
-        Json<T>,
+        JsonBody<T>,
         #[oai(header = "ETag")] String,
         #[oai(header = "Last-Modified")] Option<String>,
         #[oai(header = "Cache-Control")] String,
@@ -38,13 +38,13 @@ pub enum Cached<T: ToJSON> {
     ),
 }
 
-fn http_date(at: DateTime<Utc>) -> String {
+pub(super) fn http_date(at: DateTime<Utc>) -> String {
     at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }
 
 /// Whether the client's validators match: `If-None-Match` when sent (weak comparison, as
-/// RFC 9110 asks for it), else `If-Modified-Since` at one-second resolution.
-fn not_modified(req: &Request, etag: &str, last_modified: Option<DateTime<Utc>>) -> bool {
+/// RFC 9110 asks for it), else `If-Modified-Since` (`last_modified` in unix seconds).
+pub(super) fn not_modified(req: &Request, etag: &str, last_modified: Option<i64>) -> bool {
     let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
     if let Some(candidates) = header(IF_NONE_MATCH) {
         return candidates
@@ -56,7 +56,7 @@ fn not_modified(req: &Request, etag: &str, last_modified: Option<DateTime<Utc>>)
         header(IF_MODIFIED_SINCE).and_then(|v| DateTime::parse_from_rfc2822(v).ok()),
         last_modified,
     ) {
-        (Some(since), Some(modified)) => modified.timestamp() <= since.timestamp(),
+        (Some(since), Some(modified)) => modified <= since.timestamp(),
         _ => false,
     }
 }
@@ -69,23 +69,7 @@ pub fn respond<T: ToJSON>(
     validators: Validators,
     body: T,
 ) -> Cached<T> {
-    let etag = format!("\"{}\"", validators.tag);
-    let cache_control = if req.headers().contains_key(AUTHORIZATION) {
-        "private, no-store".to_string()
-    } else {
-        public_policy.to_string()
-    };
-    if not_modified(req, &etag, validators.last_modified) {
-        return Cached::NotModified(etag, cache_control);
-    }
-    Cached::Fresh(
-        Json(body),
-        etag,
-        validators.last_modified.map(http_date),
-        cache_control,
-        "Accept-Encoding".into(),
-        validators.surrogate_keys,
-    )
+    Rendered::new(&body, validators).respond(req, public_policy)
 }
 
 /// A compact tag for a list: a hash of its members' own tags.
@@ -121,7 +105,7 @@ mod tests {
 
     #[test]
     fn if_none_match_wins_and_compares_weakly() {
-        let modified = DateTime::<Utc>::from_timestamp(1_764_000_000, 0);
+        let modified = Some(1_764_000_000);
         assert!(not_modified(
             &request(&[("if-none-match", "\"a\", W/\"p-1\"")]),
             "\"p-1\"",
@@ -144,8 +128,8 @@ mod tests {
 
     #[test]
     fn if_modified_since_compares_seconds() {
-        let modified = DateTime::<Utc>::from_timestamp(1_764_000_000, 500_000_000);
-        let exact = http_date(modified.expect("time"));
+        let at = DateTime::<Utc>::from_timestamp(1_764_000_000, 500_000_000).expect("time");
+        let (exact, modified) = (http_date(at), Some(at.timestamp()));
         assert!(not_modified(
             &request(&[("if-modified-since", &exact)]),
             "\"x\"",

@@ -11,5 +11,6 @@ pub mod examples;
 pub mod idempotency;
 pub mod page;
 pub mod preconditions;
+pub mod rendered;
 pub mod responses;
 pub mod visibility;

@@ -32,6 +32,7 @@ async fn read(cache: &Cache, key: &str, value: u64) -> Option<u64> {
         })
         .await
         .expect("read")
+        .map(|value| *value)
 }
 
 /// Reads `key` with a fetch that reports having started and then waits for `proceed`.
@@ -52,6 +53,7 @@ fn blocked_read(
             })
             .await
             .expect("read")
+            .map(|value| *value)
     });
     (fetching, task)
 }

@@ -22,6 +22,7 @@ mod cache;
 mod cache_generations;
 mod cache_outage;
 mod cache_redis;
+mod cache_rendered;
 mod cli;
 mod client_ip;
 mod consistency_token;

@@ -9,6 +9,7 @@ use crate::idempotency::Outcome;
 use crate::rest::caching::{Cached, Validators, list_tag, respond};
 use crate::rest::idempotency::{IdempotencyKey, IdempotentError, stored_json};
 use crate::rest::preconditions::{ConditionalError, IfMatch, edit_precondition};
+use crate::rest::rendered::Rendered;
 use crate::rest::responses::{Created, NoContent};
 use crate::rest::visibility::public_or_staff;
 use crate::state::AppState;
@@ -18,6 +19,7 @@ use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{OpenApi, Tags};
+use std::sync::Arc;
 
 mod objects;
 
@@ -55,6 +57,11 @@ fn validators(post: &super::Model) -> Validators {
         last_modified: Some(post.updated_at),
         surrogate_keys: format!("post-{} posts", post.id),
     }
+}
+
+/// One post's response, as the cache keeps it.
+fn render(post: &super::Model) -> Rendered {
+    Rendered::new(&Post::from(post.clone()), validators(post))
 }
 
 #[derive(Default)]
@@ -111,13 +118,13 @@ impl PostsApi {
         let policy = &state.config().cache.public_cache_control;
         let post = public_or_staff(
             Slug::parse(&slug.0).ok(),
-            async |slug| service::published(&state, slug).await,
+            async |slug| service::published(&state, slug, render).await,
             async || caller_may(req, &state, Permission::ManagePosts).await,
-            async |slug| service::find(&state, slug).await,
+            async |slug| Ok(Arc::new(render(&service::find(&state, slug).await?))),
             PostsError::NotFound,
         )
         .await?;
-        Ok(respond(req, policy, validators(&post), post.into()))
+        Ok(post.respond(req, policy))
     }
 
     /// Create a draft
