@@ -24,7 +24,7 @@ impl<E: Endpoint> Endpoint for Compress<E> {
                 "request bodies must be sent without a Content-Encoding",
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
             );
-            let request_id = req.data::<RequestId>().map_or("", |id| id.0.as_str());
+            let request_id = req.data::<RequestId>().map_or("", |id| &*id.0);
             let mut resp = error_response(&err, req.uri().path(), request_id);
             // RFC 7694: name the request codings that are accepted.
             resp.headers_mut()

@@ -130,17 +130,17 @@ async fn render_errors<E: Endpoint>(
     req: Request,
     allowed: Arc<AllowedMethods>,
 ) -> poem::Result<Response> {
-    let path = req.uri().path().to_string();
-    let request_id = req
-        .data::<RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_default();
+    // Both shared, not copied: this runs on every request, errors are rare.
+    let uri = req.uri().clone();
+    let request_id = req.data::<RequestId>().cloned();
     match next.call(req).await {
         Ok(resp) => Ok(resp.into_response()),
         Err(err) => {
-            let mut resp = error_response(&err, &path, &request_id);
+            let path = uri.path();
+            let request_id = request_id.as_ref().map_or("", |id| &id.0);
+            let mut resp = error_response(&err, path, request_id);
             if err.is::<poem::error::MethodNotAllowedError>()
-                && let Some(methods) = allowed.for_path(&path)
+                && let Some(methods) = allowed.for_path(path)
                 && let Ok(value) = poem::http::HeaderValue::from_str(methods)
             {
                 resp.headers_mut().insert(poem::http::header::ALLOW, value);

@@ -95,7 +95,7 @@ impl<E: Endpoint> Endpoint for RateLimit<E> {
         let path = req.uri().path().to_string();
         let request_id = req
             .data::<RequestId>()
-            .map(|r| r.0.clone())
+            .map(|r| r.0.to_string())
             .unwrap_or_default();
         // Errors are rendered here (as the outer layer would) so that they carry the
         // RateLimit fields too: a failed login is as limited as a successful one.

@@ -11,21 +11,27 @@ use crate::db::ids::ProductId;
 use crate::db::pagination::{Page, PageRequest};
 use crate::inventory;
 use crate::rest::preconditions::IfMatch;
+use crate::rest::rendered::Rendered;
 use crate::state::AppState;
 use sea_orm::DbErr;
 use std::sync::Arc;
 
 const PRODUCTS: CachedCollection = CachedCollection::new("product", "products");
 
-/// An active product with its stock, by SKU — the public read, through the cache.
-pub async fn listed(state: &AppState, sku: &Sku) -> Result<Option<Stocked>, ProductsError> {
+/// An active product with its stock, by SKU, as `render` shows it — the public read,
+/// through the cache, which keeps the finished response so a hit renders nothing.
+pub async fn listed(
+    state: &AppState,
+    sku: &Sku,
+    render: fn(&Stocked) -> Rendered,
+) -> Result<Option<Arc<Rendered>>, ProductsError> {
     let (db, key) = (state.db().clone(), sku.clone());
     PRODUCTS
         .item(state.cache(), sku.as_str(), move || async move {
-            Ok(store::find_listed(&db.read(), &key).await?)
+            let stocked = store::find_listed(&db.read(), &key).await?;
+            Ok(stocked.map(|stocked| render(&stocked).with_gzip()))
         })
         .await
-        .map(|found| found.map(Arc::unwrap_or_clone))
 }
 
 /// A page of active products by SKU; only the unfiltered first page is cached.

@@ -8,6 +8,7 @@ use crate::error::{ApiError, FieldError};
 use crate::inventory::MAX_STOCK;
 use crate::rest::caching::{Cached, Validators, list_tag, respond};
 use crate::rest::preconditions::{ConditionalError, edit_precondition};
+use crate::rest::rendered::Rendered;
 use crate::rest::responses::{Created, NoContent};
 use crate::rest::visibility::public_or_staff;
 use crate::state::AppState;
@@ -17,6 +18,7 @@ use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{OpenApi, Tags};
+use std::sync::Arc;
 
 mod objects;
 
@@ -59,6 +61,11 @@ fn validators(stocked: &Stocked) -> Validators {
         last_modified: Some(p.updated_at),
         surrogate_keys: format!("product-{} products", p.id),
     }
+}
+
+/// One product's response, as the cache keeps it.
+fn render(stocked: &Stocked) -> Rendered {
+    Rendered::new(&Product::from(stocked.clone()), validators(stocked))
 }
 
 #[OpenApi(tag = "ProductTags::Products")]
@@ -114,13 +121,13 @@ impl ProductsApi {
         let policy = &state.config().cache.public_cache_control;
         let stocked = public_or_staff(
             Sku::parse(&sku.0, "/sku").ok(),
-            async |sku| service::listed(&state, sku).await,
+            async |sku| service::listed(&state, sku, render).await,
             async || caller_may(req, &state, Permission::ManageProducts).await,
-            async |sku| service::find(&state, sku).await,
+            async |sku| Ok(Arc::new(render(&service::find(&state, sku).await?))),
             ProductsError::NotFound,
         )
         .await?;
-        Ok(respond(req, policy, validators(&stocked), stocked.into()))
+        Ok(stocked.respond(req, policy))
     }
 
     /// Create a product
