@@ -2,6 +2,9 @@
 
 mod helpers;
 
+mod accounts_limits;
+mod accounts_reset;
+mod accounts_verify;
 mod admin_access;
 mod admin_content;
 mod admin_fleet;
