@@ -68,17 +68,18 @@ impl Example for VerifyRequest {
     }
 }
 
-/// What happens next.
+/// An email request accepted; the email, if any, is sent in the background.
 #[derive(Object)]
 #[oai(example)]
-struct Queued {
+struct EmailQueued {
+    /// What happens next.
     detail: String,
 }
 
 const RESET_QUEUED: &str = "if an active account has this address, an email with a link to reset its password is on its way";
 const RESEND_QUEUED: &str = "a new verification link is on its way; earlier links no longer work";
 
-impl Example for Queued {
+impl Example for EmailQueued {
     fn example() -> Self {
         Self {
             detail: RESET_QUEUED.into(),
@@ -90,11 +91,11 @@ impl Example for Queued {
 enum Accepted {
     /// Accepted: any email is sent in the background.
     #[oai(status = 202)]
-    Accepted(Json<Queued>),
+    Accepted(Json<EmailQueued>),
 }
 
 fn accepted(detail: &str) -> Accepted {
-    Accepted::Accepted(Json(Queued {
+    Accepted::Accepted(Json(EmailQueued {
         detail: detail.into(),
     }))
 }
