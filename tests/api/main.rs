@@ -4,6 +4,7 @@ mod helpers;
 
 mod accounts_limits;
 mod accounts_reset;
+mod accounts_timing;
 mod accounts_verify;
 mod admin_access;
 mod admin_content;
