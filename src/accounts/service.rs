@@ -1,8 +1,9 @@
 //! The flows: asking for and using a password-reset link, verifying an address, resending
 //! the verification link, and the ordering rule for unverified customers. No HTTP types.
 
+use super::entity::Model;
 use super::error::AccountsError;
-use super::model::{Links, Purpose};
+use super::model::{Links, Purpose, Refusal};
 use super::store;
 use crate::auth::{Auth, Principal};
 use crate::config::{Config, MailConfig};
@@ -127,15 +128,7 @@ pub async fn confirm_reset(
         .map_err(AccountsError::Token)?;
     let password_hash = auth.hasher().hash(new_password).await?;
     let txn = db.begin_write().await?;
-    if !store::consume(&txn, &token).await? {
-        return Err(AccountsError::Token(super::Refusal::Used));
-    }
-    let user = users::find(&txn, token.user_id)
-        .await?
-        .ok_or(AccountsError::Token(super::Refusal::Unknown))?;
-    if user.status != UserStatus::Active {
-        return Err(AccountsError::Disabled);
-    }
+    let user = redeem(&txn, &token).await?;
     // The link reached the owner's mailbox: that verifies the address too.
     let verified = user.email_verified_at.is_none().then(chrono::Utc::now);
     let user = crate::auth::replace_password(&txn, user.id, password_hash, verified).await?;
@@ -155,18 +148,28 @@ pub async fn confirm_reset(
     Ok(())
 }
 
+/// Uses `token` (found live by `store::check`) in `txn` and returns its user, who must
+/// still be active. Of two concurrent uses, the second is refused as used.
+async fn redeem(txn: &DatabaseTransaction, token: &Model) -> Result<users::Model, AccountsError> {
+    if !store::consume(txn, token).await? {
+        return Err(AccountsError::Token(Refusal::Used));
+    }
+    let user = users::find(txn, token.user_id)
+        .await?
+        .ok_or(AccountsError::Token(Refusal::Unknown))?;
+    if user.status != UserStatus::Active {
+        return Err(AccountsError::Disabled);
+    }
+    Ok(user)
+}
+
 /// Marks the address of a verification token's user verified (the first time counts).
 pub async fn verify_email(db: &Db, token: &str) -> Result<(), AccountsError> {
     let token = store::check(db.write(), token, Purpose::VerifyEmail)
         .await?
         .map_err(AccountsError::Token)?;
     let txn = db.begin_write().await?;
-    if !store::consume(&txn, &token).await? {
-        return Err(AccountsError::Token(super::Refusal::Used));
-    }
-    let user = users::find(&txn, token.user_id)
-        .await?
-        .ok_or(AccountsError::Token(super::Refusal::Unknown))?;
+    let user = redeem(&txn, &token).await?;
     if user.email_verified_at.is_none() {
         let changes = UserChanges {
             email_verified_at: Some(chrono::Utc::now()),

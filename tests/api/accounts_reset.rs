@@ -63,6 +63,13 @@ pub(crate) async fn settled(app: &TestApp, kind: &str) {
     }
 }
 
+/// Asserts `resp` is a problem with `status` whose `detail` mentions `why`.
+pub(crate) async fn refused(resp: reqwest::Response, status: u16, why: &str) {
+    let body = problem(resp, status).await;
+    let detail = body["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains(why), "expected {why:?} in {body}");
+}
+
 pub(crate) async fn request_reset(app: &TestApp, email: &str) -> reqwest::Response {
     app.post_json("/auth/password-reset", json!({"email": email}))
         .await
@@ -131,14 +138,12 @@ async fn a_reset_link_sets_a_new_password_and_ends_every_session(backend: Backen
     assert!(notice_text.contains("was just"), "{notice_text}");
     assert!(!notice_text.contains(&token), "{notice_text}");
 
-    let again = problem(confirm(&app, &token, "yet another password").await, 400).await;
-    assert!(
-        again["detail"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("already used"),
-        "{again}"
-    );
+    refused(
+        confirm(&app, &token, "yet another password").await,
+        400,
+        "already used",
+    )
+    .await;
 }
 
 async fn replaced_expired_and_unknown_links_are_refused_with_a_reason(backend: Backend) {
@@ -150,14 +155,12 @@ async fn replaced_expired_and_unknown_links_are_refused_with_a_reason(backend: B
     let first = reset_token(&app, &admin, &customer.email, 1).await;
     let second = reset_token(&app, &admin, &customer.email, 2).await;
     assert_ne!(first, second);
-    let replaced = problem(confirm(&app, &first, NEW_PASSWORD).await, 400).await;
-    assert!(
-        replaced["detail"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("replaced by a newer one"),
-        "{replaced}"
-    );
+    refused(
+        confirm(&app, &first, NEW_PASSWORD).await,
+        400,
+        "replaced by a newer one",
+    )
+    .await;
 
     let db = app.state.db();
     let past = chrono::Utc::now() - chrono::Duration::minutes(1);
@@ -168,23 +171,9 @@ async fn replaced_expired_and_unknown_links_are_refused_with_a_reason(backend: B
     sea_orm::ConnectionTrait::execute_raw(db.write(), expire)
         .await
         .expect("expire the tokens");
-    let expired = problem(confirm(&app, &second, NEW_PASSWORD).await, 400).await;
-    assert!(
-        expired["detail"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("expired"),
-        "{expired}"
-    );
+    refused(confirm(&app, &second, NEW_PASSWORD).await, 400, "expired").await;
     for unknown in ["", "not-a-token", &"x".repeat(500)] {
-        let body = problem(confirm(&app, unknown, NEW_PASSWORD).await, 400).await;
-        assert!(
-            body["detail"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("not valid"),
-            "{body}"
-        );
+        refused(confirm(&app, unknown, NEW_PASSWORD).await, 400, "not valid").await;
     }
     assert_eq!(app.login(&customer.email, PASSWORD).await.status(), 200);
 
@@ -199,14 +188,12 @@ async fn replaced_expired_and_unknown_links_are_refused_with_a_reason(backend: B
         )
         .await;
     assert_eq!(changed.status(), 200);
-    let cancelled = problem(confirm(&app, &third, "one more new password").await, 400).await;
-    assert!(
-        cancelled["detail"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("password changed"),
-        "{cancelled}"
-    );
+    refused(
+        confirm(&app, &third, "one more new password").await,
+        400,
+        "password changed",
+    )
+    .await;
 }
 
 async fn known_and_unknown_addresses_get_the_same_answer_and_only_one_email(backend: Backend) {
