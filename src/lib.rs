@@ -1,6 +1,7 @@
 //! levee: one binary serving a storefront and content API that survives traffic surges.
 //! See README.md for the tour; each module's doc says what it owns.
 
+pub mod accounts;
 pub mod admin;
 pub mod app;
 pub mod auth;

@@ -19,6 +19,7 @@ mod m20261201_000003_create_orders;
 mod m20261202_000001_order_charge_requested;
 mod m20261203_000001_create_webhooks;
 mod m20261203_000002_create_reports;
+mod m20261204_000001_create_account_tokens;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_order_charge_requested::Migration),
             Box::new(m20261203_000002_create_reports::Migration),
             Box::new(m20261203_000001_create_webhooks::Migration),
+            Box::new(m20261204_000001_create_account_tokens::Migration),
         ]
     }
 }

@@ -65,6 +65,10 @@ pub fn routes() -> impl Endpoint<Output = Response> {
             get(routes::users::confirm_disable).post(routes::users::disable),
         )
         .at("/users/:id/enable", post(routes::users::enable))
+        .at(
+            "/users/:id/send-reset-link",
+            post(routes::users::send_reset_link),
+        )
         .at("/api-keys", get(routes::api_keys::list))
         .at("/api-keys/:id/revoke", post(routes::api_keys::revoke))
         .at("/settings", get(routes::settings::show))

@@ -36,6 +36,7 @@ pub fn notice(code: &str) -> Option<&'static str> {
         "role-changed" => Some("The role was changed."),
         "disabled" => Some("The account was disabled; its refresh tokens are revoked."),
         "active" => Some("The account was enabled."),
+        "reset-sent" => Some("A password-reset link is on its way (active accounts only)."),
         "revoked" => Some("The API key was revoked."),
         _ => None,
     }
@@ -53,6 +54,8 @@ pub struct UserRow {
     pub name: String,
     pub role: &'static str,
     pub status: &'static str,
+    /// When the address was verified, or "not verified".
+    pub email_verified: String,
     pub created_at: String,
 }
 
@@ -64,6 +67,9 @@ impl From<users::Model> for UserRow {
             name: m.name,
             role: m.role.as_str(),
             status: m.status.as_str(),
+            email_verified: m
+                .email_verified_at
+                .map_or_else(|| "not verified".to_string(), shown_time),
             created_at: shown_time(m.created_at),
         }
     }

@@ -50,6 +50,8 @@ pub fn job_registry(config: &Config, deps: &JobDeps) -> Result<Registry, AppErro
     };
     crate::orders::register_jobs(&mut registry, saga);
     crate::webhooks::register_jobs(&mut registry, &config.webhooks)?;
+    let mailing = crate::accounts::Mailing::new(config, deps.queue.clone());
+    crate::accounts::register_jobs(&mut registry, mailing);
     Ok(registry)
 }
 

@@ -1,15 +1,17 @@
-//! Account changes that involve credentials: registering (with its welcome email) and
-//! setting passwords, which ends every session of the account.
+//! Account changes that involve credentials: registering (with its welcome email, which
+//! carries the first verification link) and setting passwords, which ends every session
+//! and every pending account link of the account.
 
 use super::error::AuthError;
 use super::refresh;
 use super::service::Auth;
-use crate::config::MailConfig;
+use crate::accounts::Mailing;
 use crate::db::Db;
 use crate::db::ids::UserId;
 use crate::error::FieldError;
-use crate::jobs::{Enqueue, JobQueue};
 use crate::users::{self, Email, Role, UsersError};
+use chrono::{DateTime, Utc};
+use sea_orm::ConnectionTrait;
 
 impl Auth {
     /// Creates a customer account and enqueues its welcome email in the same transaction:
@@ -17,8 +19,7 @@ impl Auth {
     pub async fn register(
         &self,
         db: &Db,
-        jobs: &JobQueue,
-        mail: &MailConfig,
+        mailing: &Mailing,
         email: &str,
         password: &str,
         name: &str,
@@ -45,11 +46,11 @@ impl Auth {
             name,
             role: Role::Customer,
             password_hash,
+            email_verified_at: None,
         };
         let txn = db.begin_write().await?;
         let user = users::create(&txn, new).await?;
-        let welcome = crate::mail::welcome(mail, &user)?;
-        jobs.enqueue(&txn, &welcome, Enqueue::default()).await?;
+        mailing.send_welcome(&txn, &user).await?;
         txn.commit().await?;
         Ok(user)
     }
@@ -84,17 +85,28 @@ impl Auth {
             .map_err(AuthError::Field)?;
         let password_hash = self.hasher.hash(new).await?;
         let txn = db.begin_write().await?;
-        users::update(
-            &txn,
-            user_id,
-            users::UserChanges {
-                password_hash: Some(password_hash),
-                ..Default::default()
-            },
-        )
-        .await?;
-        refresh::revoke_user(&txn, user_id).await?;
+        replace_password(&txn, user_id, password_hash, None).await?;
         txn.commit().await?;
         Ok(())
     }
+}
+
+/// Stores a new password hash (and, with `verified_at`, marks the address verified), then
+/// ends every session and every pending account link (password reset, verification) of the
+/// user, on the caller's transaction.
+pub async fn replace_password(
+    conn: &impl ConnectionTrait,
+    user_id: UserId,
+    password_hash: String,
+    verified_at: Option<DateTime<Utc>>,
+) -> Result<users::Model, UsersError> {
+    let changes = users::UserChanges {
+        password_hash: Some(password_hash),
+        email_verified_at: verified_at,
+        ..Default::default()
+    };
+    let user = users::update(conn, user_id, changes).await?;
+    refresh::revoke_user(conn, user_id).await?;
+    crate::accounts::revoke_tokens(conn, user_id).await?;
+    Ok(user)
 }

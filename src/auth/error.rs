@@ -40,6 +40,8 @@ pub enum AuthError {
     #[error(transparent)]
     Mail(#[from] MailError),
     #[error(transparent)]
+    Accounts(#[from] crate::accounts::AccountsError),
+    #[error(transparent)]
     Db(#[from] DbErr),
 }
 
@@ -80,6 +82,7 @@ impl From<AuthError> for ApiError {
             AuthError::Users(e) => e.into(),
             AuthError::Hash(e) => ApiError::Internal(e.to_string()),
             AuthError::Mail(e) => e.into(),
+            AuthError::Accounts(e) => e.into(),
             AuthError::Db(e) => e.into(),
         }
     }

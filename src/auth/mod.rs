@@ -18,6 +18,7 @@ pub mod secret;
 mod service;
 mod throttle;
 
+pub use accounts::replace_password;
 pub use bearer::{BearerAuth, caller_may, optional_principal};
 pub use error::AuthError;
 pub use jobs::{PruneRefreshTokens, register_jobs};

@@ -1,6 +1,6 @@
 //! The `[auth]` section: token lifetimes, password hashing cost, login throttling.
 
-use super::{Duration, IntIn};
+use super::{ConfigError, Duration, IntIn};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -29,6 +29,13 @@ pub struct AuthConfig {
     pub max_failed_logins_per_ip: IntIn<1, 100_000>,
     /// How long failures are remembered and a lock lasts.
     pub login_lockout: Duration,
+    /// How long a password-reset link works (1 minute to 24 hours).
+    pub reset_token_ttl: Duration,
+    /// How long an email-verification link works (1 minute to 30 days).
+    pub verify_token_ttl: Duration,
+    /// Customers must verify their email address before they can place orders (403
+    /// `urn:levee:problem:email-unverified` until then).
+    pub require_verified_email: bool,
 }
 
 impl Default for AuthConfig {
@@ -45,7 +52,41 @@ impl Default for AuthConfig {
             max_failed_logins: IntIn::new(5),
             max_failed_logins_per_ip: IntIn::new(50),
             login_lockout: Duration::secs(15 * 60),
+            reset_token_ttl: Duration::secs(30 * 60),
+            verify_token_ttl: Duration::secs(48 * 3600),
+            require_verified_email: false,
         }
+    }
+}
+
+impl AuthConfig {
+    /// Bounds of the account-token lifetimes: long enough to read the email, short enough
+    /// that a link in an old mailbox is worthless.
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        const MINUTE: u64 = 60;
+        for (key, ttl, max, max_text) in [
+            (
+                "auth.reset_token_ttl",
+                self.reset_token_ttl,
+                24 * 3600,
+                "24h",
+            ),
+            (
+                "auth.verify_token_ttl",
+                self.verify_token_ttl,
+                30 * 24 * 3600,
+                "30d",
+            ),
+        ] {
+            let secs = ttl.get().as_secs();
+            if !(MINUTE..=max).contains(&secs) {
+                return Err(ConfigError::key(
+                    key,
+                    format!("expected a duration from \"1m\" to \"{max_text}\""),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -64,5 +105,22 @@ impl Default for PasswordHashConfig {
             iterations: IntIn::new(2),
             parallelism: IntIn::new(1),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::load::error_of;
+
+    #[test]
+    fn token_lifetimes_are_bounded_and_named() {
+        assert_eq!(
+            error_of("[auth]\nreset_token_ttl = \"10s\""),
+            "auth.reset_token_ttl: expected a duration from \"1m\" to \"24h\""
+        );
+        assert_eq!(
+            error_of("[auth]\nverify_token_ttl = \"60d\""),
+            "auth.verify_token_ttl: expected a duration from \"1m\" to \"30d\""
+        );
     }
 }

@@ -89,6 +89,11 @@ impl Default for JobsConfig {
                     schedule: "47 * * * *".into(),
                     kind: "webhooks.prune".into(),
                 },
+                CronEntry {
+                    name: "prune-account-tokens".into(),
+                    schedule: "43 * * * *".into(),
+                    kind: "accounts.prune".into(),
+                },
             ],
         }
     }

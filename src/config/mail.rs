@@ -17,6 +17,57 @@ pub struct MailConfig {
     pub timeout: Duration,
     /// The site's name as emails show it ("Welcome to …").
     pub site_name: String,
+    /// Where the links in account emails point: a path (and query) on the shop's front end,
+    /// appended to `server.public_url`, with `{token}` where the token goes.
+    pub links: MailLinks,
+}
+
+/// Per-flow link templates (`mail.links.*`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailLinks {
+    /// The page that asks for a new password and posts it to `/auth/password-reset/confirm`.
+    pub password_reset: String,
+    /// The page that posts the token to `/auth/verify-email`.
+    pub verify_email: String,
+}
+
+impl Default for MailLinks {
+    fn default() -> Self {
+        Self {
+            password_reset: "/reset-password?token={token}".into(),
+            verify_email: "/verify-email?token={token}".into(),
+        }
+    }
+}
+
+/// Longest link template accepted.
+const MAX_LINK_LEN: usize = 512;
+
+impl MailLinks {
+    fn validate(&self) -> Result<(), ConfigError> {
+        for (key, template) in [
+            ("mail.links.password_reset", &self.password_reset),
+            ("mail.links.verify_email", &self.verify_email),
+        ] {
+            let valid = template.starts_with('/')
+                && !template.starts_with("//")
+                && template.len() <= MAX_LINK_LEN
+                && template.matches("{token}").count() == 1
+                && !template.contains('#')
+                && template.chars().all(|c| c.is_ascii_graphic());
+            if !valid {
+                return Err(ConfigError::key(
+                    key,
+                    format!(
+                        "expected a path with one {{token}}, like \"/reset-password?token={{token}}\" \
+                         (no spaces or fragment, at most {MAX_LINK_LEN} characters), got {template:?}"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Default for MailConfig {
@@ -26,6 +77,7 @@ impl Default for MailConfig {
             from: "Levee <no-reply@localhost>".into(),
             timeout: Duration::secs(10),
             site_name: "Levee".into(),
+            links: MailLinks::default(),
         }
     }
 }
@@ -54,7 +106,7 @@ impl MailConfig {
                 ),
             ));
         }
-        Ok(())
+        self.links.validate()
     }
 }
 
@@ -79,9 +131,35 @@ mod tests {
             "smtps://user:pass@mail.example:465",
             "smtp://user:pass@mail.example:587?tls=required",
         ] {
-            let text = format!("[mail]\nsmtp_url = \"{url}\"");
+            let text = format!(
+                "[server]\npublic_url = \"https://shop.example\"\n[mail]\nsmtp_url = \"{url}\""
+            );
             assert!(from_toml_str(&text, std::iter::empty()).is_ok(), "{url}");
         }
+    }
+
+    #[test]
+    fn link_templates_are_paths_with_one_token() {
+        for bad in [
+            "reset?token={token}",
+            "/reset",
+            "/r?a={token}&b={token}",
+            "//evil.example/{token}",
+            "/a b/{token}",
+        ] {
+            let err = error_of(&format!("[mail.links]\npassword_reset = {bad:?}"));
+            assert!(
+                err.starts_with("mail.links.password_reset: expected a path with one {token}"),
+                "{bad}: {err}"
+            );
+        }
+        assert!(
+            from_toml_str(
+                "[mail.links]\nverify_email = \"/account/verify/{token}\"",
+                std::iter::empty()
+            )
+            .is_ok()
+        );
     }
 
     #[test]

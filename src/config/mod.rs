@@ -29,7 +29,7 @@ pub use jobs::{CronEntry, JobsConfig};
 pub use limit_key::KeyKind;
 pub use load::{ConfigError, ConfigSource, load};
 pub use log::{LogConfig, LogFormat};
-pub use mail::MailConfig;
+pub use mail::{MailConfig, MailLinks};
 pub use orders::{OrdersConfig, ProviderConfig, ProviderKind, ProvidersConfig};
 pub use rate_limit::{PolicyConfig, RateLimitConfig, RouteRule};
 pub use redact::redact_url;

@@ -13,7 +13,8 @@ pub struct RateLimitConfig {
     pub enabled: bool,
     /// When Redis fails: true = fall back to per-process limits; false = answer 503.
     pub fail_open: bool,
-    /// Named policies. `public`, `login_ip`, `login` and `authenticated` always exist;
+    /// Named policies. `public`, `login_ip`, `login`, `authenticated`, `password_reset_ip`,
+    /// `password_reset` and `verify_resend` always exist;
     /// redefine them here (all four fields) or add more.
     #[serde(deserialize_with = "with_builtin_policies")]
     pub policies: BTreeMap<String, PolicyConfig>,
@@ -34,14 +35,7 @@ impl Default for RateLimitConfig {
             enabled: true,
             fail_open: true,
             policies: builtin_policies(),
-            // The console's sign-in is a login like the API's.
-            routes: ["/auth/login", "/admin/login"]
-                .map(|path| RouteRule {
-                    path: path.into(),
-                    methods: vec!["POST".into()],
-                    policies: vec!["login_ip".into(), "login".into()],
-                })
-                .to_vec(),
+            routes: builtin_routes(),
             authenticated_policy: "authenticated".into(),
             anonymous_policy: "public".into(),
             exempt: [
@@ -56,6 +50,27 @@ impl Default for RateLimitConfig {
             .to_vec(),
         }
     }
+}
+
+/// The login rules (the console's sign-in is a login like the API's) and the account
+/// self-service ones. Rules match by prefix, so the reset confirmation comes before the
+/// reset request.
+fn builtin_routes() -> Vec<RouteRule> {
+    let post = |path: &str, policies: &[&str]| RouteRule {
+        path: path.into(),
+        methods: vec!["POST".into()],
+        policies: policies.iter().map(|p| p.to_string()).collect(),
+    };
+    vec![
+        post("/auth/login", &["login_ip", "login"]),
+        post("/admin/login", &["login_ip", "login"]),
+        post("/auth/password-reset/confirm", &["login_ip"]),
+        post(
+            "/auth/password-reset",
+            &["password_reset_ip", "password_reset"],
+        ),
+        post("/auth/verify-email/resend", &["verify_resend"]),
+    ]
 }
 
 /// `quota` requests per `period`, with up to `burst` at once.
@@ -128,6 +143,28 @@ fn builtin_policies() -> BTreeMap<String, PolicyConfig> {
         (
             "authenticated".to_string(),
             policy(KeyKind::User, 1000, 60, 1000),
+        ),
+        // Reset emails: 10 an hour per address (IPv6 /64), 3 an hour per email whoever asks,
+        // so nobody floods a mailbox; resends of the verification email, 5 an hour per user.
+        (
+            "password_reset_ip".to_string(),
+            policy(KeyKind::Ip, 10, 3600, 5),
+        ),
+        (
+            "password_reset".to_string(),
+            policy(
+                KeyKind::BodyField {
+                    field: "email".into(),
+                    with_ip: false,
+                },
+                3,
+                3600,
+                3,
+            ),
+        ),
+        (
+            "verify_resend".to_string(),
+            policy(KeyKind::User, 5, 3600, 3),
         ),
     ])
 }

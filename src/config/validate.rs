@@ -77,6 +77,7 @@ impl Config {
                 "issuer and audience must not be empty",
             ));
         }
+        self.auth.validate()?;
         self.admin.validate()?;
         self.idempotency.validate()?;
         self.rate_limit.validate()?;
@@ -127,6 +128,14 @@ impl Config {
                     "expected an absolute http(s) URL without a path, like \"https://shop.example\", got {:?}",
                     redact_url(url)
                 ),
+            ));
+        }
+        // Emails leave the site only over SMTP; their links need an absolute base.
+        if self.mail.smtp_url.is_some() && self.server.public_url.is_none() {
+            return Err(ConfigError::key(
+                "server.public_url",
+                "required when mail.smtp_url is set: links in emails are built on it \
+                 (e.g. \"https://shop.example\")",
             ));
         }
         Ok(())
@@ -204,6 +213,17 @@ mod tests {
             error_of("[server]\nready_interval = \"10ms\""),
             "server.ready_interval: expected a duration of at least \"50ms\""
         );
+    }
+
+    #[test]
+    fn smtp_without_a_public_url_names_the_key() {
+        let err = error_of("[mail]\nsmtp_url = \"smtp://127.0.0.1:2525\"");
+        assert!(
+            err.starts_with("server.public_url: required when mail.smtp_url is set"),
+            "{err}"
+        );
+        let with_url = "[server]\npublic_url = \"https://shop.example\"\n[mail]\nsmtp_url = \"smtp://127.0.0.1:2525\"";
+        assert!(super::super::load::from_toml_str(with_url, std::iter::empty()).is_ok());
     }
 
     #[test]

@@ -51,6 +51,9 @@ pub enum ApiError {
     Unauthorized(String),
     #[error("{0}")]
     Forbidden(String),
+    /// 403 of its own type (`email-unverified`): the caller can fix it by verifying.
+    #[error("{0}")]
+    EmailUnverified(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{detail}")]
@@ -94,7 +97,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::EmailUnverified(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
@@ -116,6 +119,7 @@ impl ApiError {
             ApiError::Overloaded { .. } => "overloaded",
             ApiError::Timeout(_) => "timeout",
             ApiError::Invalid { .. } => "invalid-fields",
+            ApiError::EmailUnverified(_) => "email-unverified",
             _ => kind_of(self.status()),
         }
     }

@@ -23,7 +23,8 @@ pub use observe::{REQUEST_ID_HEADER, RequestId, TraceContext, error_response};
 
 use crate::state::AppState;
 use crate::{
-    admin, auth, inventory, job_admin, mail, orders, posts, products, reports, users, webhooks,
+    accounts, admin, auth, inventory, job_admin, mail, orders, posts, products, reports, users,
+    webhooks,
 };
 use allow::AllowedMethods;
 use poem::endpoint::BoxEndpoint;
@@ -36,7 +37,7 @@ use std::sync::Arc;
 /// service needs, is implemented for tuples of at most 12.)
 pub(crate) type Apis = (
     system::SystemApi,
-    auth::api::AuthApi,
+    (auth::api::AuthApi, accounts::api::AccountsApi),
     users::api::MeApi,
     users::api::UsersApi,
     auth::api::ApiKeysApi,

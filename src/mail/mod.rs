@@ -13,5 +13,5 @@ mod templates;
 
 pub use error::MailError;
 pub use model::SendEmail;
-pub use service::{order_confirmation, register_jobs, welcome};
-pub use templates::{WebhookDisabledText, webhook_disabled};
+pub use service::{account_email, order_confirmation, register_jobs};
+pub use templates::{AccountEmail, WebhookDisabledText, webhook_disabled};

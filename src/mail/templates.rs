@@ -3,20 +3,50 @@
 
 use askama::Template;
 
-#[derive(Template)]
-#[template(path = "email/welcome.txt")]
-struct WelcomeText<'a> {
-    name: &'a str,
-    email: &'a str,
-    site_name: &'a str,
+/// What the account emails (welcome, password reset, verification, password changed)
+/// show: the account, and the link with how long it works (unused by the notice).
+pub struct AccountFields<'a> {
+    pub name: &'a str,
+    pub email: &'a str,
+    pub site_name: &'a str,
+    pub link: &'a str,
+    /// How long the link works, as a reader would say it ("30 minutes").
+    pub valid_for: &'a str,
 }
 
-#[derive(Template)]
-#[template(path = "email/welcome.html")]
-struct WelcomeHtml<'a> {
-    name: &'a str,
-    email: &'a str,
-    site_name: &'a str,
+/// Declares the text and HTML templates of an account email, both reading `m`.
+macro_rules! account_templates {
+    ($($text:ident $html:ident = $txt_path:tt $html_path:tt;)*) => {$(
+        #[derive(Template)]
+        #[template(path = $txt_path)]
+        struct $text<'a> {
+            m: &'a AccountFields<'a>,
+        }
+
+        #[derive(Template)]
+        #[template(path = $html_path)]
+        struct $html<'a> {
+            m: &'a AccountFields<'a>,
+        }
+    )*};
+}
+
+account_templates! {
+    WelcomeText WelcomeHtml = "email/welcome.txt" "email/welcome.html";
+    ResetText ResetHtml = "email/password_reset.txt" "email/password_reset.html";
+    VerifyText VerifyHtml = "email/verify_email.txt" "email/verify_email.html";
+    ChangedText ChangedHtml = "email/password_changed.txt" "email/password_changed.html";
+}
+
+/// Which account email to render.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountEmail {
+    /// The welcome email, with the verification link.
+    Welcome,
+    PasswordReset,
+    VerifyEmail,
+    /// The notice that a reset link changed the password.
+    PasswordChanged,
 }
 
 /// What the order confirmation shows.
@@ -45,22 +75,35 @@ pub struct Rendered {
     pub html: String,
 }
 
-/// The welcome email for a new account.
-pub fn welcome(name: &str, email: &str, site_name: &str) -> Result<Rendered, askama::Error> {
+/// An account email of `kind` for `m`.
+pub fn account(kind: AccountEmail, m: &AccountFields<'_>) -> Result<Rendered, askama::Error> {
+    let site = m.site_name;
+    let (subject, text, html) = match kind {
+        AccountEmail::Welcome => (
+            format!("Welcome to {site}"),
+            WelcomeText { m }.render()?,
+            WelcomeHtml { m }.render()?,
+        ),
+        AccountEmail::PasswordReset => (
+            format!("Reset your {site} password"),
+            ResetText { m }.render()?,
+            ResetHtml { m }.render()?,
+        ),
+        AccountEmail::VerifyEmail => (
+            format!("Confirm your email address for {site}"),
+            VerifyText { m }.render()?,
+            VerifyHtml { m }.render()?,
+        ),
+        AccountEmail::PasswordChanged => (
+            format!("Your {site} password was changed"),
+            ChangedText { m }.render()?,
+            ChangedHtml { m }.render()?,
+        ),
+    };
     Ok(Rendered {
-        subject: format!("Welcome to {site_name}"),
-        text: WelcomeText {
-            name,
-            email,
-            site_name,
-        }
-        .render()?,
-        html: WelcomeHtml {
-            name,
-            email,
-            site_name,
-        }
-        .render()?,
+        subject,
+        text,
+        html,
     })
 }
 
@@ -118,8 +161,14 @@ mod tests {
 
     #[test]
     fn the_html_part_escapes_the_name_and_the_text_part_keeps_it() {
-        let mail =
-            welcome("<script>alert(1)</script>", "ada@example.com", "Shop & Co").expect("renders");
+        let fields = AccountFields {
+            name: "<script>alert(1)</script>",
+            email: "ada@example.com",
+            site_name: "Shop & Co",
+            link: "https://shop.example/verify-email?token=abc&x=1",
+            valid_for: "48 hours",
+        };
+        let mail = account(AccountEmail::Welcome, &fields).expect("renders");
         assert_eq!(mail.subject, "Welcome to Shop & Co");
         assert!(!mail.html.contains("<script>"), "{}", mail.html);
         assert!(
@@ -129,6 +178,38 @@ mod tests {
         assert!(mail.html.contains("Welcome to Shop &#38; Co!"));
         assert!(mail.text.starts_with("Hello <script>alert(1)</script>,\n"));
         assert!(mail.text.contains("Welcome to Shop & Co!"));
+        assert!(
+            mail.text
+                .contains("\nhttps://shop.example/verify-email?token=abc&x=1\n")
+        );
+        assert!(
+            mail.html
+                .contains("href=\"https://shop.example/verify-email?token=abc&#38;x=1\"")
+        );
+    }
+
+    #[test]
+    fn every_account_email_carries_its_link_or_none() {
+        let fields = AccountFields {
+            name: "Ada",
+            email: "ada@example.com",
+            site_name: "Shop",
+            link: "https://shop.example/reset-password?token=t0k3n",
+            valid_for: "30 minutes",
+        };
+        for kind in [AccountEmail::PasswordReset, AccountEmail::VerifyEmail] {
+            let mail = account(kind, &fields).expect("renders");
+            assert!(mail.text.contains(fields.link), "{kind:?}: {}", mail.text);
+            assert!(
+                mail.text.contains("for 30 minutes"),
+                "{kind:?}: {}",
+                mail.text
+            );
+            assert!(mail.html.contains(fields.link), "{kind:?}");
+        }
+        let notice = account(AccountEmail::PasswordChanged, &fields).expect("renders");
+        assert_eq!(notice.subject, "Your Shop password was changed");
+        assert!(!notice.text.contains("t0k3n"), "{}", notice.text);
     }
 
     #[test]

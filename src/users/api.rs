@@ -31,6 +31,10 @@ pub struct User {
     name: String,
     role: Role,
     status: UserStatus,
+    /// When the address was verified (a verification or password-reset link was used);
+    /// `null` until then.
+    #[oai(nullable)]
+    email_verified_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -44,6 +48,7 @@ impl Example for User {
             name: "Ada".into(),
             role: Role::Customer,
             status: UserStatus::Active,
+            email_verified_at: Some(at),
             created_at: at,
             updated_at: at,
         }
@@ -58,6 +63,7 @@ impl From<super::Model> for User {
             name: m.name,
             role: m.role,
             status: m.status,
+            email_verified_at: m.email_verified_at,
             created_at: m.created_at,
             updated_at: m.updated_at,
         }

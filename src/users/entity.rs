@@ -15,6 +15,9 @@ pub struct Model {
     pub role: Role,
     pub status: UserStatus,
     pub password_hash: String,
+    /// When the owner proved the address is theirs (a verification or reset link); `None`
+    /// until then.
+    pub email_verified_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -18,6 +18,8 @@ pub struct NewUser {
     pub name: String,
     pub role: Role,
     pub password_hash: String,
+    /// Set for accounts whose address is known good (made by an admin on the CLI).
+    pub email_verified_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Inserts a user; a taken email (the unique index decides, not a prior read) is `EmailTaken`.
@@ -30,6 +32,7 @@ pub async fn create(conn: &impl ConnectionTrait, new: NewUser) -> Result<Model, 
         role: Set(new.role),
         status: Set(UserStatus::Active),
         password_hash: Set(new.password_hash),
+        email_verified_at: Set(new.email_verified_at),
         created_at: Set(now),
         updated_at: Set(now),
     };
@@ -110,6 +113,8 @@ pub struct UserChanges {
     pub role: Option<Role>,
     pub status: Option<UserStatus>,
     pub password_hash: Option<String>,
+    /// Marks the address verified at this time.
+    pub email_verified_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 pub async fn update(
@@ -130,6 +135,9 @@ pub async fn update(
     }
     if let Some(hash) = changes.password_hash {
         row.password_hash = Set(hash);
+    }
+    if let Some(at) = changes.email_verified_at {
+        row.email_verified_at = Set(Some(at));
     }
     row.updated_at = Set(chrono::Utc::now());
     Ok(row.update(conn).await?)

@@ -20,6 +20,7 @@ async fn settings_show_the_revision_and_migrations_and_never_a_secret(backend: B
                 c.database.url = url.to_string();
             }
             c.mail.smtp_url = Some("smtp://mailer:s3cret-smtp@127.0.0.1:9".into());
+            c.server.public_url = Some("https://shop.example".into());
             c.metrics.token = Some("s3cret-metrics-token".into());
         },
         None,

@@ -1,5 +1,6 @@
 //! The console's users pages: searching, changing a role, disabling through the
-//! confirmation (with the same effect as the API's), revoking API keys, and who may.
+//! confirmation (with the same effect as the API's), sending a reset link, revoking API
+//! keys, and who may.
 
 use crate::backend_tests;
 use crate::helpers::{Backend, PASSWORD, TestApp, csrf_field};
@@ -13,6 +14,7 @@ backend_tests!(
     editors_may_not_open_the_users_or_settings_pages,
     user_forms_without_the_csrf_token_are_forbidden,
     revoking_a_key_in_the_console_stops_it_at_once,
+    the_console_mails_a_reset_link_and_shows_verification,
 );
 
 /// The body of a 200 console page.
@@ -224,6 +226,7 @@ async fn user_forms_without_the_csrf_token_are_forbidden(backend: Backend) {
         ("disable", vec![("csrf_token", "forged")]),
         ("enable", vec![]),
         ("role", vec![("role", "admin")]),
+        ("send-reset-link", vec![]),
     ] {
         let resp = app
             .post_form(&format!("{user_page}/{path}"), &admin.cookie, &fields)
@@ -279,5 +282,35 @@ async fn revoking_a_key_in_the_console_stops_it_at_once(backend: Backend) {
     assert!(
         after.contains("data-notice") && after.contains(">revoked<"),
         "{after}"
+    );
+}
+
+async fn the_console_mails_a_reset_link_and_shows_verification(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(backend, crate::mail::fast, None).await else {
+        return;
+    };
+    let (_, admin) = app.console(Role::Admin).await;
+    let api_admin = app.account(Role::Admin).await;
+    let customer = app.customer().await;
+    let user_page = format!("/admin/users/{}", customer.user_id);
+    let shown = page(&app, &user_page, &admin.cookie).await;
+    assert!(shown.contains(r#"<span data-field="email-verified">not verified</span>"#));
+    let token = csrf_field(&shown);
+    let sent = app
+        .post_form(
+            &format!("{user_page}/send-reset-link"),
+            &admin.cookie,
+            &[("csrf_token", &token)],
+        )
+        .await;
+    assert_eq!(sent.status(), 303);
+    assert_eq!(location(&sent), format!("{user_page}?notice=reset-sent"));
+    let mails =
+        crate::accounts_reset::emails(&app, &api_admin, &customer.email, "Reset your", 1).await;
+    assert!(
+        mails[0]["text_body"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("token=")
     );
 }

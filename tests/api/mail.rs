@@ -13,13 +13,16 @@ use serde_json::{Value, json};
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-fn fast(c: &mut Config) {
+pub(crate) fn fast(c: &mut Config) {
     c.jobs.poll_interval = ConfigDuration::millis(50);
     c.jobs.retry_base_delay = ConfigDuration::millis(100);
 }
 
 /// Polls `probe` until it yields something or 10 seconds pass.
-async fn eventually<T, F: Future<Output = Option<T>>>(what: &str, probe: impl Fn() -> F) -> T {
+pub(crate) async fn eventually<T, F: Future<Output = Option<T>>>(
+    what: &str,
+    probe: impl Fn() -> F,
+) -> T {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if let Some(found) = probe().await {
@@ -60,7 +63,7 @@ async fn settled_email_job(app: &TestApp) -> Model {
     .await
 }
 
-async fn outbox(app: &TestApp, token: &str, to: &str) -> Vec<Value> {
+pub(crate) async fn outbox(app: &TestApp, token: &str, to: &str) -> Vec<Value> {
     let resp = app
         .get_as(
             &format!("/mail/outbox?to={}", to.replace('+', "%2B")),
@@ -143,6 +146,7 @@ async fn with_smtp(backend: Backend, sink: &SmtpSink) -> Option<TestApp> {
         move |c| {
             fast(c);
             c.mail.smtp_url = Some(url);
+            c.server.public_url = Some("https://shop.example".into());
         },
         None,
     )
@@ -207,6 +211,7 @@ async fn a_deferral_retries_and_a_refusal_kills_the_email_job(backend: Backend) 
                 // Long enough that the first retry is still pending when we look.
                 c.jobs.retry_base_delay = ConfigDuration::secs(30);
                 c.mail.smtp_url = Some(url);
+                c.server.public_url = Some("https://shop.example".into());
             },
             None,
         )

@@ -2,6 +2,10 @@
 
 mod helpers;
 
+mod accounts_limits;
+mod accounts_reset;
+mod accounts_timing;
+mod accounts_verify;
 mod admin_access;
 mod admin_content;
 mod admin_fleet;

@@ -72,6 +72,10 @@ async fn the_cli_creates_the_first_admin_while_serve_runs() {
         .await
         .expect("json");
     assert_eq!(me["role"], "admin");
+    assert!(
+        me["email_verified_at"].is_string(),
+        "an admin vouches for the address: {me}"
+    );
     assert_eq!(
         me["name"], "root",
         "the name defaults to the email's local part"

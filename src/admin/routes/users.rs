@@ -1,6 +1,7 @@
-//! The users pages: search, one account, its role, and disabling (after a confirmation)
-//! or enabling it. The same permissions as the API's `/users`: `ReadUsers` to look,
-//! `ManageUsers` to change the status, and `ChangeRoles` besides for the role.
+//! The users pages: search, one account, its role, disabling it (after a confirmation) or
+//! enabling it, and mailing it a password-reset link. The same permissions as the API's
+//! `/users`: `ReadUsers` to look, `ManageUsers` to change the status or send a link, and
+//! `ChangeRoles` besides for the role.
 
 use super::session::CsrfForm;
 use super::{
@@ -218,4 +219,36 @@ pub async fn change_role(
         return message(StatusCode::BAD_REQUEST, Some(&staff), "Bad request", text);
     };
     administer(&state, &staff, &id, (Some(role), None), "role-changed").await
+}
+
+/// `POST /admin/users/{id}/send-reset-link`: mails the account a password-reset link, as
+/// `POST /auth/password-reset` would (so a disabled account gets none).
+#[handler]
+pub async fn send_reset_link(
+    state: Data<&AppState>,
+    staff: Data<&Staff>,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if let Err(resp) = permitted(&staff, Permission::ManageUsers) {
+        return resp;
+    }
+    if let Err(resp) = csrf_checked(&staff, &form.csrf_token) {
+        return resp;
+    }
+    let user = match account(&state, &staff, &id).await {
+        Ok(user) => user,
+        Err(resp) => return resp,
+    };
+    let email = user.email.as_str();
+    match crate::accounts::request_reset(state.db(), state.jobs(), email).await {
+        Ok(()) => {
+            tracing::info!(user.id = %user.id, by = %staff.user.id, "console sent a reset link");
+            see_other(
+                &format!("/admin/users/{}?notice=reset-sent", user.id.0),
+                &[],
+            )
+        }
+        Err(e) => failed(&staff, "Sending the reset link", &e),
+    }
 }

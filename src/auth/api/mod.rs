@@ -18,7 +18,7 @@ use poem_openapi::types::Example;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 
 #[derive(Tags)]
-pub(super) enum AuthTags {
+pub enum AuthTags {
     /// Accounts, sign-in and sessions.
     Auth,
     /// Credentials for server-to-server callers (admins only).
@@ -147,12 +147,12 @@ impl AuthApi {
         state: Data<&AppState>,
         body: Json<RegisterRequest>,
     ) -> Result<Created<User>, ApiError> {
+        let mailing = crate::accounts::Mailing::new(state.config(), state.jobs().clone());
         let user = state
             .auth()
             .register(
                 state.db(),
-                state.jobs(),
-                &state.config().mail,
+                &mailing,
                 &body.email,
                 &body.password,
                 &body.name,

@@ -81,6 +81,9 @@ impl OrdersApi {
         body: Json<PlaceOrderRequest>,
     ) -> Result<Outcome<Accepted>, IdempotentError> {
         let user = auth.0.user_id()?;
+        crate::accounts::require_verified(state.db(), state.config(), &auth.0)
+            .await
+            .map_err(ApiError::from)?;
         let body = body.0;
         let max_quantity = state.config().orders.max_quantity.get();
         let items: Vec<(String, i64)> = body

@@ -175,6 +175,7 @@ impl TestApp {
             name: "Staff".into(),
             role,
             password_hash: hash,
+            email_verified_at: Some(chrono::Utc::now()),
         };
         let user = users::create(self.state.db().write(), new)
             .await
