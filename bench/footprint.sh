@@ -5,7 +5,7 @@
 # the process's high-water mark (VmHWM) after the run.
 start_levee LEVEE_RATE_LIMIT__ENABLED=false
 scale_idle=$(rss_kib VmRSS)
-measure scale_health - -t2 -c"$scale_conns" -d"$scale_duration" --timeout 10s -s bench/json-summary.lua "$base/health"
+measure scale_health - -t2 -c"$scale_conns" -d"$scale_duration" -s bench/json-summary.lua "$base/health"
 python3 - "$(result scale_health)" "$scale_conns" "$scale_idle" "$(rss_kib VmHWM)" <<'PY'
 import json, sys
 path, conns, idle, peak = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])

@@ -14,10 +14,12 @@ figure() {
 }
 
 # measure NAME BASELINE WRK_ARGS...: one wrk run with the JSON summary, saved as NAME;
-# BASELINE (a result name, or - for none) is what the summary divides its rps by.
+# BASELINE (a result name, or - for none) is what the summary divides its rps by. wrk's
+# timeout is 10 s (its 2 s default counted slow orders at 512 connections on a busy machine
+# as socket errors); a later --timeout in WRK_ARGS wins.
 measure() {
   local name=$1 baseline=$2; shift 2
-  wrk "$@" | tail -n1 >"$(result "$name")"
+  wrk --timeout 10s "$@" | tail -n1 >"$(result "$name")"
   echo "$name $baseline" >>"$work/rows"
   show "$name"
 }
