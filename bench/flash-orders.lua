@@ -3,7 +3,7 @@
 -- $LEVEE_BENCH_TOKENS, one per line) under an Idempotency-Key no other request uses
 -- (a random per-thread nonce, the thread's number and a counter). Answers are counted by
 -- status: `accepted` is the 202s.
-dofile("bench/json-summary.lua")
+dofile("bench/statuses.lua")
 
 local tokens = {}
 for line in io.lines(os.getenv("LEVEE_BENCH_TOKENS")) do tokens[#tokens + 1] = line end
@@ -11,18 +11,9 @@ local body = string.format('{"items":[{"sku":"%s","quantity":1}],"shipping_addre
   .. '{"name":"Ada Lovelace","line1":"1 Main St","city":"London","postal_code":"N1 9GU","country":"GB"}}',
   os.getenv("LEVEE_BENCH_SKU"))
 
-local threads = {}
-function setup(thread)
-  thread:set("thread_no", #threads)
-  threads[#threads + 1] = thread
-end
-
 local sent, nonce = 0, ""
-statuses = {}
 function init(args)
-  local random = io.open("/dev/urandom", "rb")
-  nonce = random:read(8):gsub(".", function(c) return string.format("%02x", c:byte()) end)
-  random:close()
+  nonce = random_nonce()
 end
 
 function request()
@@ -36,16 +27,7 @@ function request()
   }, body)
 end
 
-function response(status)
-  statuses[status] = (statuses[status] or 0) + 1
-end
-
 function summary_extra()
-  local total = {}
-  for _, thread in ipairs(threads) do
-    for status, n in pairs(thread:get("statuses")) do total[status] = (total[status] or 0) + n end
-  end
-  local parts = {}
-  for status, n in pairs(total) do parts[#parts + 1] = string.format('"%d": %d', status, n) end
-  return string.format('"accepted": %d, "statuses": {%s}', total[202] or 0, table.concat(parts, ", "))
+  local total, by_status = status_totals()
+  return string.format('"accepted": %d, "statuses": %s', total[202] or 0, by_status)
 end

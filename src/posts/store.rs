@@ -249,18 +249,18 @@ pub async fn delete(
 }
 
 /// Inserts many published posts in one statement, skipping slugs that exist (seeding).
-/// `(slug, title, body)` each; a slug that is not valid fails the batch.
+/// `(slug, title, body, published_at)` each; a slug that is not valid fails the batch.
 pub async fn insert_published_batch(
     conn: &impl ConnectionTrait,
     author_id: UserId,
-    posts: Vec<(String, String, String)>,
+    posts: Vec<(String, String, String, DateTime<Utc>)>,
 ) -> Result<(), DbErr> {
     if posts.is_empty() {
         return Ok(());
     }
     let now = Utc::now();
     let mut rows = Vec::with_capacity(posts.len());
-    for (i, (slug, title, body)) in posts.into_iter().enumerate() {
+    for (slug, title, body, published_at) in posts {
         let slug = Slug::parse(&slug)
             .map_err(|e| DbErr::Custom(format!("seed slug `{slug}` {}", e.detail)))?;
         rows.push(ActiveModel {
@@ -270,10 +270,7 @@ pub async fn insert_published_batch(
             slug: Set(slug),
             body: Set(body),
             status: Set(PostStatus::Published),
-            // Distinct timestamps keep the seeded feed in a stable, meaningful order.
-            published_at: Set(Some(
-                now - chrono::Duration::milliseconds(i64::try_from(i).unwrap_or(0)),
-            )),
+            published_at: Set(Some(published_at)),
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),

@@ -302,6 +302,7 @@ async fn postgres_uses_the_indexes_for_the_public_reads() {
                     format!("bulk-{batch}-{i}"),
                     format!("Bulk {batch} {i}"),
                     "body".to_string(),
+                    chrono::Utc::now(),
                 )
             })
             .collect();

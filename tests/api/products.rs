@@ -331,4 +331,22 @@ async fn seeding_is_idempotent(backend: Backend) {
             && out.contains("products: 0 created, 30 already present"),
         "{out}"
     );
+    // Newest first across batches (500 rows each): bench scripts rank popularity by number.
+    let conn = sea_orm::Database::connect(&url).await.expect("connect");
+    let rows = sea_orm::ConnectionTrait::query_all_raw(
+        &conn,
+        sea_orm::Statement::from_string(
+            sea_orm::ConnectionTrait::get_database_backend(&conn),
+            "SELECT slug FROM posts ORDER BY published_at DESC",
+        ),
+    )
+    .await
+    .expect("slugs");
+    let slugs: Vec<String> = rows
+        .iter()
+        .map(|r| r.try_get_by_index(0).expect("slug"))
+        .collect();
+    let expected: Vec<String> = (1..=1200).map(|i| format!("seed-post-{i:06}")).collect();
+    assert_eq!(slugs, expected);
+    conn.close().await.expect("close");
 }
