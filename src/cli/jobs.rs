@@ -24,6 +24,10 @@ enum JobsCommand {
         /// Jobs running at once.
         #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=1000))]
         concurrency: u32,
+        /// Jobs claimed ahead per slot (`jobs.local_queue`; 0 turns the local queue off);
+        /// the config's when absent.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(0..=100))]
+        local_queue: Option<u32>,
         /// Single jobs timed from enqueue to start on idle workers.
         #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(0..=100_000))]
         latency_samples: u32,
@@ -46,11 +50,13 @@ pub async fn run(config: Config, args: JobsArgs) -> Result<(), CliError> {
         JobsCommand::Bench {
             jobs,
             concurrency,
+            local_queue,
             latency_samples,
         } => {
             let plan = BenchPlan {
                 jobs: jobs as usize,
                 concurrency,
+                local_queue,
                 latency_samples: latency_samples as usize,
             };
             run_bench(&config, &db, &plan).await

@@ -1,6 +1,6 @@
 //! The `[jobs]` section: the durable queue's workers.
 
-use super::{Duration, IntIn};
+use super::{ConfigError, Duration, IntIn};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -11,6 +11,16 @@ pub struct JobsConfig {
     pub run_in_serve: bool,
     /// Queues to work and how many jobs of each run at once.
     pub queues: BTreeMap<String, IntIn<1, 1000>>,
+    /// Jobs each queue claims ahead of its free slots, per slot of its concurrency (a queue
+    /// of concurrency 24 keeps up to 24 × this claimed and waiting in memory), so a slot
+    /// that frees up starts its next job without a round trip to the database. Their
+    /// leases are renewed with the running jobs'; on shutdown they return to the queue at
+    /// once. 0 claims only for free slots.
+    pub local_queue: IntIn<0, 100>,
+    /// A job claimed ahead that has waited in memory this long goes back to the database
+    /// (and is claimed again in priority order), so a higher-priority job enqueued later
+    /// waits behind prefetched ones for at most about this long.
+    pub local_queue_max_age: Duration,
     /// Idle workers look for due jobs at least this often (an enqueue in the same process
     /// wakes them at once).
     pub poll_interval: Duration,
@@ -42,6 +52,19 @@ pub struct CronEntry {
     pub kind: String,
 }
 
+impl JobsConfig {
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        // Shorter would hand prefetched jobs back and claim them again almost without pause.
+        if self.local_queue_max_age.get() < std::time::Duration::from_millis(100) {
+            return Err(ConfigError::key(
+                "jobs.local_queue_max_age",
+                "expected a duration of at least \"100ms\"",
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Default for JobsConfig {
     fn default() -> Self {
         Self {
@@ -51,6 +74,8 @@ impl Default for JobsConfig {
                 ("default".to_string(), IntIn::new(4)),
                 ("mail".to_string(), IntIn::new(2)),
             ]),
+            local_queue: IntIn::new(8),
+            local_queue_max_age: Duration::secs(1),
             poll_interval: Duration::secs(1),
             lease: Duration::secs(30),
             retry_base_delay: Duration::secs(5),

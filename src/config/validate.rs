@@ -81,6 +81,7 @@ impl Config {
         self.admin.validate()?;
         self.idempotency.validate()?;
         self.rate_limit.validate()?;
+        self.jobs.validate()?;
         for (i, entry) in self.jobs.cron.iter().enumerate() {
             if let Err(e) = entry.schedule.parse::<croner::Cron>() {
                 return Err(ConfigError::key(

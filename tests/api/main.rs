@@ -46,6 +46,7 @@ mod job_processes;
 mod jobs_admin;
 mod jobs_clock;
 mod jobs_cron;
+mod jobs_local_queue;
 mod jobs_queue;
 mod jobs_workers;
 mod lifecycle;

@@ -8,6 +8,8 @@ use crate::jobs::{Enqueue, JobQueue, Outcome, Workers, builtin_registry};
 use sea_orm::{ConnectionTrait, DbErr};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 
@@ -19,6 +21,8 @@ const FILL_BATCH: usize = 1000;
 pub struct BenchPlan {
     pub jobs: usize,
     pub concurrency: u32,
+    /// `jobs.local_queue` for the run (jobs claimed ahead per slot); the config's when absent.
+    pub local_queue: Option<u32>,
     pub latency_samples: usize,
 }
 
@@ -27,6 +31,8 @@ pub struct BenchReport {
     pub backend: String,
     pub jobs: usize,
     pub concurrency: u32,
+    /// Jobs claimed ahead per slot (`jobs.local_queue`); 0 when off.
+    pub local_queue: u64,
     pub seconds: f64,
     pub jobs_per_second: f64,
     /// Enqueue call (an autocommit insert) → handler start, one job at a time on idle
@@ -66,17 +72,24 @@ async fn measure(db: &Db, config: &Config, plan: &BenchPlan) -> Result<BenchRepo
     }
 
     let (started_tx, mut started_rx) = mpsc::unbounded_channel();
+    let runs = Arc::new(AtomicUsize::new(0));
     let mut registry = builtin_registry(&config.jobs);
+    let counted = runs.clone();
     registry.register::<Probe, _, _>(move |_, ctx| {
+        counted.fetch_add(1, Ordering::Relaxed);
         let _ = started_tx.send((ctx.id, Instant::now()));
         async { Outcome::Done }
     });
+    let local_queue = plan
+        .local_queue
+        .map_or(config.jobs.local_queue, |n| IntIn::new(n.into()));
     let workers = Workers::new(
         db.clone(),
         registry,
         JobsConfig {
             queues: BTreeMap::from([(QUEUE.to_string(), IntIn::new(plan.concurrency.into()))]),
             cron: Vec::new(),
+            local_queue,
             ..config.jobs.clone()
         },
         queue.wake_signal(),
@@ -84,8 +97,14 @@ async fn measure(db: &Db, config: &Config, plan: &BenchPlan) -> Result<BenchRepo
     let (stop_tx, stop_rx) = watch::channel(false);
     let began = Instant::now();
     let running = tokio::spawn(workers.run(stop_rx));
+    // Counted in process until every handler ran, then in the database (a count over the
+    // queue's rows every few milliseconds would compete with the workers for it) until every
+    // completion is written.
+    while runs.load(Ordering::Relaxed) < plan.jobs {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
     while completed(db).await? < plan.jobs as i64 {
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        tokio::time::sleep(Duration::from_millis(2)).await;
     }
     let seconds = began.elapsed().as_secs_f64();
     while started_rx.try_recv().is_ok() {}
@@ -109,6 +128,7 @@ async fn measure(db: &Db, config: &Config, plan: &BenchPlan) -> Result<BenchRepo
         backend: format!("{:?}", db.backend()).to_lowercase(),
         jobs: plan.jobs,
         concurrency: plan.concurrency,
+        local_queue: local_queue.get(),
         seconds,
         jobs_per_second: plan.jobs as f64 / seconds,
         pickup_latency_ms: Latency::of(latencies),

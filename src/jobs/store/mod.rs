@@ -8,7 +8,7 @@ mod manual;
 mod upkeep;
 
 pub use claim::{claim, complete_many};
-pub use finish::{fail, heartbeat, requeue};
+pub use finish::{fail, give_back, heartbeat, requeue};
 pub use manual::{cancel, restart, restart_dead};
 pub use upkeep::{completed_per_minute, depth, prune, rescue_expired};
 

@@ -2,7 +2,8 @@
 //! outcome recorded — completed, retried with backoff, snoozed or dead — with metrics and
 //! one tracing span per job.
 
-use super::Workers;
+use super::dispatch::Slot;
+use super::{Phase, Workers};
 use crate::jobs::entity::{JobState, Model};
 use crate::jobs::registry::{JobContext, Outcome};
 use crate::jobs::store;
@@ -11,7 +12,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 impl Workers {
-    pub(super) async fn execute(&self, job: Model) {
+    /// Runs `job` in `slot`, which is freed as soon as the handler returns (and a place to
+    /// write the outcome is free): writing the outcome (a batched completion, mostly) does
+    /// not hold up the queue's next job.
+    pub(super) async fn execute(&self, job: Model, slot: Slot) {
         let started = Instant::now();
         let span = tracing::info_span!("job", job.id = %job.id, job.kind = %job.kind, job.queue = %job.queue, job.attempt = job.attempt);
         let outcome = match self.registry.get(&job.kind) {
@@ -34,10 +38,12 @@ impl Workers {
                     .unwrap_or_else(|_| Outcome::Retry("the handler panicked".into()))
             }
         };
+        self.held().insert(job.id, Phase::Recording);
+        let _place = slot.hand_over().await;
         let elapsed = started.elapsed().as_secs_f64();
         metrics::histogram!("levee_job_duration_seconds", "queue" => job.queue.clone(), "kind" => job.kind.clone()).record(elapsed);
         let result = self.record(&job, outcome).await;
-        self.running_ids().remove(&job.id);
+        self.held().remove(&job.id);
         match result {
             Ok(label) => {
                 metrics::counter!("levee_jobs_processed_total", "queue" => job.queue.clone(), "kind" => job.kind.clone(), "outcome" => label).increment(1);

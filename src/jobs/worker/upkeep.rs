@@ -32,7 +32,7 @@ impl Workers {
         }
     }
 
-    /// Renews the leases of running jobs and rescues jobs whose workers died.
+    /// Renews the leases of running and prefetched jobs (one statement) and rescues jobs whose workers died.
     pub(super) async fn maintain(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
         let lease = self.config.lease.get();
         let mut tick = tokio::time::interval(lease / 3);
@@ -41,10 +41,15 @@ impl Workers {
                 _ = tick.tick() => {}
                 _ = stop.changed() => return,
             }
-            let ids: Vec<JobId> = self.running_ids().iter().copied().collect();
-            if let Err(e) = store::heartbeat(&self.db, &self.owner, ids, lease).await {
-                tracing::warn!(error = %e, "renewing job leases failed");
-            }
+            let ids: Vec<JobId> = self.held().keys().copied().collect();
+            // Without renewed leases of its own, this process could rescue its own jobs.
+            let renewed = match store::heartbeat(&self.db, &self.owner, ids, lease).await {
+                Ok(_) => true,
+                Err(e) => {
+                    tracing::warn!(error = %e, "renewing job leases failed");
+                    false
+                }
+            };
             match store::depth(&self.db).await {
                 Ok((counts, oldest)) => {
                     // States with no jobs have no row: report them as 0, not as their last value.
@@ -64,6 +69,9 @@ impl Workers {
                     }
                 }
                 Err(e) => tracing::debug!(error = %e, "measuring queue depth failed"),
+            }
+            if !renewed {
+                continue;
             }
             match store::rescue_expired(&self.db).await {
                 Ok(0) => {}
