@@ -12,7 +12,7 @@ use crate::rest::preconditions::IfMatch;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, JoinType, QueryFilter,
-    QueryOrder, QuerySelect, RelationTrait, Set,
+    QueryOrder, QuerySelect, Set,
 };
 use std::collections::HashMap;
 
