@@ -20,6 +20,7 @@ mod m20261202_000001_order_charge_requested;
 mod m20261203_000001_create_webhooks;
 mod m20261203_000002_create_reports;
 mod m20261204_000001_create_account_tokens;
+mod m20261205_000001_account_token_new_email;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000002_create_reports::Migration),
             Box::new(m20261203_000001_create_webhooks::Migration),
             Box::new(m20261204_000001_create_account_tokens::Migration),
+            Box::new(m20261205_000001_account_token_new_email::Migration),
         ]
     }
 }

@@ -1,4 +1,5 @@
-//! HTTP endpoints of account self-service: `/auth/password-reset…` and `/auth/verify-email…`.
+//! HTTP endpoints of account self-service: `/auth/password-reset…`, `/auth/verify-email…`
+//! and `/auth/email-change/confirm` (the change is asked for with `PATCH /me`).
 
 use super::service::{self, Mailing};
 use crate::auth::BearerAuth;
@@ -51,11 +52,11 @@ impl Example for ConfirmResetRequest {
     }
 }
 
-/// A verification link's token.
+/// A verification or email-change link's token.
 #[derive(Object)]
 #[oai(example)]
 struct VerifyRequest {
-    /// The `token` of the link in the welcome or verification email.
+    /// The `token` of the link in the welcome, verification or email-change email.
     #[oai(deserialize_with = "crate::rest::body::text")]
     token: String,
 }
@@ -168,6 +169,27 @@ impl AccountsApi {
         body: Json<VerifyRequest>,
     ) -> Result<NoContent, ApiError> {
         service::verify_email(state.db(), &body.token).await?;
+        Ok(NoContent::Done)
+    }
+
+    /// Confirm a new email address with the link sent to it
+    ///
+    /// No sign-in needed: the token is the proof. The account takes the new address (now
+    /// verified); every session of the account except the one that asked for the change
+    /// (`PATCH /me`) is signed out, and its other links stop working. 409 when another
+    /// account took the address meanwhile (the link still works if it is freed). A used,
+    /// expired, replaced or unknown token is 400; `detail` says which.
+    #[oai(
+        path = "/auth/email-change/confirm",
+        method = "post",
+        operation_id = "confirm_email_change"
+    )]
+    async fn confirm_email_change(
+        &self,
+        state: Data<&AppState>,
+        body: Json<VerifyRequest>,
+    ) -> Result<NoContent, ApiError> {
+        super::confirm_email_change(state.db(), &body.token).await?;
         Ok(NoContent::Done)
     }
 

@@ -19,6 +19,10 @@ pub struct Model {
     pub expires_at: DateTimeUtc,
     pub used_at: Option<DateTimeUtc>,
     pub revoked_at: Option<DateTimeUtc>,
+    /// A `change_email` token's new address (normalised).
+    pub new_email: Option<String>,
+    /// The session (refresh family) that asked for an email change: it stays signed in.
+    pub session_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -42,6 +42,12 @@ pub fn register_jobs(registry: &mut Registry, mailing: Mailing) {
             }
         }
     });
+    registry.register::<super::AnonymiseAccount, _, _>(|job, ctx| async move {
+        match super::deletion::anonymise(&ctx.db, job.user_id).await {
+            Ok(()) => Outcome::Done,
+            Err(e) => Outcome::Retry(e.to_string()),
+        }
+    });
     registry.register::<PruneAccountTokens, _, _>(|_, ctx| async move {
         let deleted = store::prune(ctx.db.write(), RETENTION).await;
         Outcome::of_pruning(deleted, "used, replaced and expired account tokens")

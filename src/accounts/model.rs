@@ -3,7 +3,7 @@
 use crate::config::Config;
 
 crate::stored_enum! {
-    /// What an account token is for. `change_email` is reserved for the email-change flow.
+    /// What an account token is for. A `change_email` token holds the address it confirms.
     pub enum Purpose {
         PasswordReset,
         VerifyEmail,
@@ -44,6 +44,7 @@ pub struct Links {
     base: String,
     password_reset: String,
     verify_email: String,
+    change_email: String,
 }
 
 impl Links {
@@ -53,6 +54,7 @@ impl Links {
             base: base.trim_end_matches('/').to_string(),
             password_reset: config.mail.links.password_reset.clone(),
             verify_email: config.mail.links.verify_email.clone(),
+            change_email: config.mail.links.change_email.clone(),
         }
     }
 
@@ -61,7 +63,8 @@ impl Links {
     pub fn to(&self, purpose: Purpose, token: &str) -> String {
         let template = match purpose {
             Purpose::PasswordReset => &self.password_reset,
-            Purpose::VerifyEmail | Purpose::ChangeEmail => &self.verify_email,
+            Purpose::VerifyEmail => &self.verify_email,
+            Purpose::ChangeEmail => &self.change_email,
         };
         format!("{}{}", self.base, template.replacen("{token}", token, 1))
     }
@@ -84,6 +87,10 @@ mod tests {
         assert_eq!(
             links.to(Purpose::VerifyEmail, "xyz"),
             "https://shop.example/account/verify/xyz"
+        );
+        assert_eq!(
+            links.to(Purpose::ChangeEmail, "c"),
+            "https://shop.example/confirm-email?token=c"
         );
         config.server.public_url = None;
         assert_eq!(

@@ -19,11 +19,11 @@ use std::time::Duration;
 /// lifetimes and the queue the `email.send` job goes to.
 #[derive(Clone)]
 pub struct Mailing {
-    links: Links,
-    mail: MailConfig,
+    pub(super) links: Links,
+    pub(super) mail: MailConfig,
     reset_ttl: Duration,
-    verify_ttl: Duration,
-    queue: JobQueue,
+    pub(super) verify_ttl: Duration,
+    pub(super) queue: JobQueue,
 }
 
 impl Mailing {
@@ -50,7 +50,7 @@ impl Mailing {
             Purpose::PasswordReset => self.reset_ttl,
             Purpose::VerifyEmail | Purpose::ChangeEmail => self.verify_ttl,
         };
-        let raw = store::issue(txn, user.id, purpose, ttl).await?;
+        let raw = store::issue(txn, user.id, purpose, ttl, store::Payload::default()).await?;
         let link = self.links.to(purpose, &raw);
         let mail = crate::mail::account_email(kind, &self.mail, user, &link, ttl)?;
         self.queue.enqueue(txn, &mail, Enqueue::default()).await?;
@@ -150,7 +150,10 @@ pub async fn confirm_reset(
 
 /// Uses `token` (found live by `store::check`) in `txn` and returns its user, who must
 /// still be active. Of two concurrent uses, the second is refused as used.
-async fn redeem(txn: &DatabaseTransaction, token: &Model) -> Result<users::Model, AccountsError> {
+pub(super) async fn redeem(
+    txn: &DatabaseTransaction,
+    token: &Model,
+) -> Result<users::Model, AccountsError> {
     if !store::consume(txn, token).await? {
         return Err(AccountsError::Token(Refusal::Used));
     }
@@ -210,6 +213,7 @@ pub async fn require_verified(
     let Principal::User {
         id,
         role: Role::Customer,
+        ..
     } = principal
     else {
         return Ok(());

@@ -15,6 +15,14 @@ use uuid::Uuid;
 /// Longest token looked up; issued ones are 43 characters.
 const MAX_TOKEN_LEN: usize = 128;
 
+/// What an email-change token carries besides its user: the address it confirms and the
+/// session that asked.
+#[derive(Debug, Clone, Default)]
+pub struct Payload {
+    pub new_email: Option<String>,
+    pub session_id: Option<Uuid>,
+}
+
 /// Issues a token of `purpose` for `user_id`, valid for `ttl`, and revokes that user's
 /// older live tokens of the purpose (only the newest link works). Returns the raw token:
 /// 32 random bytes, URL-safe base64; only its SHA-256 is stored.
@@ -23,6 +31,7 @@ pub async fn issue(
     user_id: UserId,
     purpose: Purpose,
     ttl: Duration,
+    payload: Payload,
 ) -> Result<String, DbErr> {
     let now = Utc::now();
     Tokens::update_many()
@@ -43,6 +52,8 @@ pub async fn issue(
         expires_at: Set(now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::hours(1))),
         used_at: Set(None),
         revoked_at: Set(None),
+        new_email: Set(payload.new_email),
+        session_id: Set(payload.session_id),
     }
     .insert(conn)
     .await?;

@@ -64,6 +64,10 @@ pub fn routes() -> impl Endpoint<Output = Response> {
             "/users/:id/disable",
             get(routes::users::confirm_disable).post(routes::users::disable),
         )
+        .at(
+            "/users/:id/delete",
+            get(routes::users::confirm_delete).post(routes::users::delete),
+        )
         .at("/users/:id/enable", post(routes::users::enable))
         .at(
             "/users/:id/send-reset-link",

@@ -37,6 +37,10 @@ pub fn notice(code: &str) -> Option<&'static str> {
         "disabled" => Some("The account was disabled; its refresh tokens are revoked."),
         "active" => Some("The account was enabled."),
         "reset-sent" => Some("A password-reset link is on its way (active accounts only)."),
+        "deleted" => Some(
+            "The account was deleted: disabled and signed out at once; its personal data is \
+             being anonymised.",
+        ),
         "revoked" => Some("The API key was revoked."),
         _ => None,
     }
@@ -172,14 +176,17 @@ pub struct DisablePage {
     pub chrome: Chrome,
     pub user: UserRow,
     pub csrf_token: String,
+    /// Asks before deleting the account rather than disabling it.
+    pub delete: bool,
 }
 
 impl DisablePage {
-    pub fn new(nonce: &str, staff: &Staff, user: users::Model) -> Self {
+    pub fn new(nonce: &str, staff: &Staff, user: users::Model, delete: bool) -> Self {
         Self {
             chrome: Chrome::new(nonce, Some(staff)),
             user: user.into(),
             csrf_token: csrf::token(&staff.session),
+            delete,
         }
     }
 }

@@ -63,6 +63,18 @@ impl Auth {
         current: &str,
         new: &str,
     ) -> Result<(), AuthError> {
+        self.check_current_password(db, user_id, current).await?;
+        self.set_password(db, user_id, new).await
+    }
+
+    /// The account `user_id`, once `current` proved to be its password (422 at
+    /// `/current_password` otherwise).
+    pub async fn check_current_password(
+        &self,
+        db: &Db,
+        user_id: UserId,
+        current: &str,
+    ) -> Result<users::Model, AuthError> {
         let user = users::find(db.write(), user_id)
             .await?
             .ok_or(UsersError::NotFound)?;
@@ -76,7 +88,7 @@ impl Auth {
                 "is not your current password",
             )));
         }
-        self.set_password(db, user_id, new).await
+        Ok(user)
     }
 
     /// Sets a password without the current one (admin CLI) and ends every session.

@@ -81,6 +81,18 @@ pub async fn revoke(db: &Db, id: Uuid) -> Result<(), AuthError> {
     }
 }
 
+/// Revokes every live key `user_id` created (their account is being deleted); returns how
+/// many.
+pub async fn revoke_created_by(conn: &impl ConnectionTrait, user_id: UserId) -> Result<u64, DbErr> {
+    Ok(ApiKeys::update_many()
+        .col_expr(Column::RevokedAt, Expr::value(Utc::now()))
+        .filter(Column::CreatedBy.eq(user_id))
+        .filter(Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?
+        .rows_affected)
+}
+
 pub fn scopes_of(model: &Model) -> Vec<Scope> {
     model
         .scopes

@@ -38,6 +38,10 @@ pub struct Claims {
     pub nbf: i64,
     pub exp: i64,
     pub jti: Uuid,
+    /// The session (refresh-token family) the token was issued for; absent in tokens
+    /// minted outside a session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<Uuid>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -103,8 +107,8 @@ impl TokenIssuer {
         ring.consistency.clone()
     }
 
-    /// A signed access token for `user_id` with `role`.
-    pub fn issue(&self, user_id: UserId, role: Role) -> String {
+    /// A signed access token for `user_id` with `role`, naming session `sid`.
+    pub fn issue(&self, user_id: UserId, role: Role, sid: Option<Uuid>) -> String {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: user_id,
@@ -115,6 +119,7 @@ impl TokenIssuer {
             nbf: now,
             exp: now + i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX),
             jti: Uuid::new_v4(),
+            sid,
         };
         let ring = self.ring.read().unwrap_or_else(|e| e.into_inner());
         let header = Header {

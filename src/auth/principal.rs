@@ -140,8 +140,17 @@ impl Permission {
 /// The authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
-    User { id: UserId, role: Role },
-    ApiKey { id: Uuid, scopes: Vec<Scope> },
+    /// A signed-in user; `session` is the refresh family their access token belongs to
+    /// (the `sid` claim; `None` for tokens minted outside a session, like `levee seed`'s).
+    User {
+        id: UserId,
+        role: Role,
+        session: Option<Uuid>,
+    },
+    ApiKey {
+        id: Uuid,
+        scopes: Vec<Scope>,
+    },
 }
 
 impl Principal {
@@ -196,10 +205,12 @@ mod tests {
         let admin = Principal::User {
             id: UserId(Uuid::nil()),
             role: Role::Admin,
+            session: None,
         };
         let customer = Principal::User {
             id: UserId(Uuid::nil()),
             role: Role::Customer,
+            session: None,
         };
         let reader = Principal::ApiKey {
             id: Uuid::nil(),

@@ -184,6 +184,19 @@ pub async fn revoke_user(conn: &impl ConnectionTrait, user_id: UserId) -> Result
     revoke_where(conn, Column::UserId.eq(user_id)).await
 }
 
+/// Revokes every session of a user but `keep` (an email change ends the others).
+pub async fn revoke_user_except(
+    conn: &impl ConnectionTrait,
+    user_id: UserId,
+    keep: Option<Uuid>,
+) -> Result<u64, DbErr> {
+    let mut condition = Column::UserId.eq(user_id);
+    if let Some(family_id) = keep {
+        condition = condition.and(Column::FamilyId.ne(family_id));
+    }
+    revoke_where(conn, condition).await
+}
+
 /// Deletes tokens that expired, or were revoked, more than `retention` ago; returns how
 /// many. A live token is never touched: revoked ones stay refused until deleted, and
 /// deleted ones are refused as unknown.

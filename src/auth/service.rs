@@ -91,6 +91,7 @@ impl Auth {
         Ok(Principal::User {
             id: claims.sub,
             role: claims.role,
+            session: claims.sid,
         })
     }
 
@@ -118,14 +119,15 @@ impl Auth {
         ip: Option<IpAddr>,
     ) -> Result<TokenPair, AuthError> {
         let user = self.check_credentials(db, email, password, ip).await?;
+        let family_id = Uuid::now_v7();
         let refresh_token = refresh::issue(
             db.write(),
             user.id,
-            Uuid::now_v7(),
+            family_id,
             self.config.refresh_token_ttl.get(),
         )
         .await?;
-        Ok(self.pair(user.id, user.role, refresh_token))
+        Ok(self.pair(user.id, user.role, family_id, refresh_token))
     }
 
     /// The active account `email` + `password` sign in as: the one password check of
@@ -167,9 +169,17 @@ impl Auth {
         Ok(user)
     }
 
-    fn pair(&self, user_id: UserId, role: Role, refresh_token: String) -> TokenPair {
+    /// An access token naming session `family_id` (its `sid`) with that family's
+    /// `refresh_token`.
+    fn pair(
+        &self,
+        user_id: UserId,
+        role: Role,
+        family_id: Uuid,
+        refresh_token: String,
+    ) -> TokenPair {
         TokenPair {
-            access_token: self.tokens.issue(user_id, role),
+            access_token: self.tokens.issue(user_id, role, Some(family_id)),
             refresh_token,
             expires_in: self.tokens.ttl().as_secs(),
         }
@@ -193,7 +203,7 @@ impl Auth {
                 Some(user) if user.status == UserStatus::Active => {
                     metrics::counter!("levee_auth_refresh_total", "outcome" => if grace { "grace" } else { "rotated" })
                         .increment(1);
-                    Ok(self.pair(user.id, user.role, refresh_token))
+                    Ok(self.pair(user.id, user.role, family_id, refresh_token))
                 }
                 _ => {
                     refresh::revoke_family(&txn, family_id).await?;

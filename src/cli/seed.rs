@@ -232,7 +232,7 @@ async fn write_tokens(
         .map_err(CliError::runtime)?;
     let mut lines = String::new();
     for id in customers {
-        lines.push_str(&issuer.issue(*id, Role::Customer));
+        lines.push_str(&issuer.issue(*id, Role::Customer, None));
         lines.push('\n');
     }
     let write = || {

@@ -30,6 +30,8 @@ pub struct MailLinks {
     pub password_reset: String,
     /// The page that posts the token to `/auth/verify-email`.
     pub verify_email: String,
+    /// The page that posts the token to `/auth/email-change/confirm`.
+    pub change_email: String,
 }
 
 impl Default for MailLinks {
@@ -37,6 +39,7 @@ impl Default for MailLinks {
         Self {
             password_reset: "/reset-password?token={token}".into(),
             verify_email: "/verify-email?token={token}".into(),
+            change_email: "/confirm-email?token={token}".into(),
         }
     }
 }
@@ -49,6 +52,7 @@ impl MailLinks {
         for (key, template) in [
             ("mail.links.password_reset", &self.password_reset),
             ("mail.links.verify_email", &self.verify_email),
+            ("mail.links.change_email", &self.change_email),
         ] {
             let valid = template.starts_with('/')
                 && !template.starts_with("//")

@@ -38,7 +38,7 @@ use std::sync::Arc;
 pub(crate) type Apis = (
     system::SystemApi,
     (auth::api::AuthApi, accounts::api::AccountsApi),
-    users::api::MeApi,
+    (users::api::MeApi, accounts::privacy_api::PrivacyApi),
     users::api::UsersApi,
     auth::api::ApiKeysApi,
     posts::api::PostsApi,

@@ -13,5 +13,6 @@ mod templates;
 
 pub use error::MailError;
 pub use model::SendEmail;
+pub use outbox::{Model as StoredMessage, forget_recipient, to_recipient};
 pub use service::{account_email, order_confirmation, register_jobs};
 pub use templates::{AccountEmail, WebhookDisabledText, webhook_disabled};

@@ -72,6 +72,33 @@ pub async fn list(
     query.all(conn).await
 }
 
+/// Up to `limit` stored messages to `to`, oldest first, after id `after` (an export pages
+/// through them).
+pub async fn to_recipient(
+    conn: &impl ConnectionTrait,
+    to: &str,
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<Model>, DbErr> {
+    let mut query = Entity::find()
+        .filter(Column::ToAddress.eq(to.to_lowercase()))
+        .order_by_asc(Column::Id)
+        .limit(limit);
+    if let Some(after) = after {
+        query = query.filter(Column::Id.gt(after));
+    }
+    query.all(conn).await
+}
+
+/// Deletes the stored messages to `to` (its owner deleted their account); returns how many.
+pub async fn forget_recipient(conn: &impl ConnectionTrait, to: &str) -> Result<u64, DbErr> {
+    Ok(Entity::delete_many()
+        .filter(Column::ToAddress.eq(to.to_lowercase()))
+        .exec(conn)
+        .await?
+        .rows_affected)
+}
+
 pub async fn find(conn: &impl ConnectionTrait, id: Uuid) -> Result<Option<Model>, DbErr> {
     Entity::find_by_id(id).one(conn).await
 }

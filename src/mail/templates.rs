@@ -36,6 +36,9 @@ account_templates! {
     ResetText ResetHtml = "email/password_reset.txt" "email/password_reset.html";
     VerifyText VerifyHtml = "email/verify_email.txt" "email/verify_email.html";
     ChangedText ChangedHtml = "email/password_changed.txt" "email/password_changed.html";
+    ChangeText ChangeHtml = "email/change_email.txt" "email/change_email.html";
+    ChangeNoticeText ChangeNoticeHtml =
+        "email/email_change_requested.txt" "email/email_change_requested.html";
 }
 
 /// Which account email to render.
@@ -47,6 +50,10 @@ pub enum AccountEmail {
     VerifyEmail,
     /// The notice that a reset link changed the password.
     PasswordChanged,
+    /// To the new address of an email change, with the confirmation link.
+    ChangeEmail,
+    /// To the old address: a change was asked for.
+    EmailChangeRequested,
 }
 
 /// What the order confirmation shows.
@@ -98,6 +105,16 @@ pub fn account(kind: AccountEmail, m: &AccountFields<'_>) -> Result<Rendered, as
             format!("Your {site} password was changed"),
             ChangedText { m }.render()?,
             ChangedHtml { m }.render()?,
+        ),
+        AccountEmail::ChangeEmail => (
+            format!("Confirm your new email address for {site}"),
+            ChangeText { m }.render()?,
+            ChangeHtml { m }.render()?,
+        ),
+        AccountEmail::EmailChangeRequested => (
+            format!("A change of your {site} email address was requested"),
+            ChangeNoticeText { m }.render()?,
+            ChangeNoticeHtml { m }.render()?,
         ),
     };
     Ok(Rendered {

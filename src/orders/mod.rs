@@ -7,6 +7,7 @@ mod compensation;
 pub mod entity;
 mod error;
 mod model;
+mod privacy;
 mod saga;
 pub mod service;
 mod steps;
@@ -14,5 +15,6 @@ mod store;
 
 pub use error::OrdersError;
 pub use model::{Address, OrderStatus, StockHold};
+pub use privacy::anonymise_customer;
 pub use saga::{OrderStep, Saga, Step, register_jobs, register_series};
 pub use store::{OrderFilter, Placed};

@@ -15,7 +15,7 @@ use poem_openapi::{Object, OpenApi, Tags};
 use uuid::Uuid;
 
 #[derive(Tags)]
-enum UserTags {
+pub(crate) enum UserTags {
     /// The signed-in user.
     Me,
     /// User administration (admins, or API keys with `users:*` scopes).
@@ -71,12 +71,17 @@ impl From<super::Model> for User {
 }
 
 /// Changes to your own account. Changing the password needs the current one and signs
-/// out every session.
+/// out every session. Changing the email needs the current password too, and only sends a
+/// confirmation link to the new address (and a notice to the current one): the address
+/// changes when the link is used (`POST /auth/email-change/confirm`).
 #[derive(Object)]
 #[oai(example)]
 struct UpdateMeRequest {
     #[oai(deserialize_with = "crate::rest::body::absent_or_value")]
     name: Option<String>,
+    /// A new address, to be confirmed by the link sent to it.
+    #[oai(deserialize_with = "crate::rest::body::absent_or_value")]
+    email: Option<String>,
     #[oai(deserialize_with = "crate::rest::body::absent_or_value")]
     password: Option<String>,
     #[oai(deserialize_with = "crate::rest::body::absent_or_value")]
@@ -87,6 +92,7 @@ impl Example for UpdateMeRequest {
     fn example() -> Self {
         Self {
             name: Some("Ada L.".into()),
+            email: None,
             password: None,
             current_password: None,
         }
@@ -128,7 +134,11 @@ impl MeApi {
         Ok(Json(super::get_fresh(state.db(), id).await?.into()))
     }
 
-    /// Change your name or password
+    /// Change your name, password or email address
+    ///
+    /// A new `email` is not taken at once: a link to confirm it goes to the new address and
+    /// a notice to the current one, and the answer still shows the current address. 409
+    /// when another account holds the new address.
     #[oai(path = "/me", method = "patch", operation_id = "update_me")]
     async fn update(
         &self,
@@ -137,6 +147,10 @@ impl MeApi {
         body: Json<UpdateMeRequest>,
     ) -> Result<Json<User>, ApiError> {
         let id = auth.0.user_id()?;
+        let session = match auth.0 {
+            Principal::User { session, .. } => session,
+            Principal::ApiKey { .. } => None,
+        };
         let body = body.0;
         let name = body
             .name
@@ -144,16 +158,36 @@ impl MeApi {
             .map(|n| NAME.parse(n))
             .transpose()
             .map_err(ApiError::invalid)?;
-        if let Some(password) = &body.password {
-            let Some(current) = &body.current_password else {
-                return Err(ApiError::invalid(FieldError::at(
+        let current = || {
+            body.current_password.as_deref().ok_or_else(|| {
+                ApiError::invalid(FieldError::at(
                     "/current_password",
-                    "is required to change the password",
-                )));
-            };
+                    "is required to change the password or email",
+                ))
+            })
+        };
+        // Checked before a password change replaces it; the link is issued after it, which
+        // would revoke an earlier one.
+        let asking = match &body.email {
+            Some(email) => Some((
+                email,
+                state
+                    .auth()
+                    .check_current_password(state.db(), id, current()?)
+                    .await?,
+            )),
+            None => None,
+        };
+        if let Some(password) = &body.password {
+            let current = current()?;
             state
                 .auth()
                 .change_password(state.db(), id, current, password)
+                .await?;
+        }
+        if let Some((email, user)) = asking {
+            let mailing = crate::accounts::Mailing::new(state.config(), state.jobs().clone());
+            crate::accounts::request_email_change(state.db(), &mailing, &user, session, email)
                 .await?;
         }
         let user = super::update_profile(state.db(), id, name).await?;
@@ -231,5 +265,21 @@ impl UsersApi {
         }
         let user = super::administer(state.db(), id.0, body.role, body.status).await?;
         Ok(Json(user.into()))
+    }
+
+    /// Delete a user's account
+    ///
+    /// As `POST /me/delete` does for its owner: disabled and signed out at once, personal
+    /// data anonymised in the background, orders kept with their totals and items.
+    #[oai(path = "/users/:id", method = "delete", operation_id = "delete_user")]
+    async fn delete(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<UserId>,
+    ) -> Result<crate::accounts::privacy_api::DeletionAccepted, ApiError> {
+        auth.0.require(Permission::ManageUsers)?;
+        crate::accounts::delete_account(state.db(), state.jobs(), id.0).await?;
+        Ok(crate::accounts::privacy_api::DeletionAccepted::queued())
     }
 }

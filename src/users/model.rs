@@ -83,6 +83,12 @@ impl Email {
         &self.0
     }
 
+    /// The address a deleted account is left with: unique, and undeliverable by design
+    /// (`.invalid` is reserved, RFC 2606).
+    pub fn deleted(id: crate::db::ids::UserId) -> Email {
+        Email(format!("deleted-{}@deleted.invalid", id.0.simple()))
+    }
+
     /// The part before `@`, used as a default display name.
     pub fn local_part(&self) -> &str {
         self.0.split('@').next().unwrap_or_default()

@@ -110,6 +110,8 @@ pub(super) async fn list(
 #[derive(Debug, Default)]
 pub struct UserChanges {
     pub name: Option<String>,
+    /// A new address; one another account holds is `EmailTaken` (the unique index decides).
+    pub email: Option<Email>,
     pub role: Option<Role>,
     pub status: Option<UserStatus>,
     pub password_hash: Option<String>,
@@ -127,6 +129,9 @@ pub async fn update(
     if let Some(name) = changes.name {
         row.name = Set(name);
     }
+    if let Some(email) = changes.email {
+        row.email = Set(email);
+    }
     if let Some(role) = changes.role {
         row.role = Set(role);
     }
@@ -140,7 +145,13 @@ pub async fn update(
         row.email_verified_at = Set(Some(at));
     }
     row.updated_at = Set(chrono::Utc::now());
-    Ok(row.update(conn).await?)
+    row.update(conn).await.map_err(|e| {
+        if is_unique_violation(&e) {
+            UsersError::EmailTaken
+        } else {
+            e.into()
+        }
+    })
 }
 
 /// Whether any user exists with `role` (for first-run hints).

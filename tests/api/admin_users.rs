@@ -1,5 +1,5 @@
-//! The console's users pages: searching, changing a role, disabling through the
-//! confirmation (with the same effect as the API's), sending a reset link, revoking API
+//! The console's users pages: searching, changing a role, disabling and deleting through
+//! a confirmation (with the same effect as the API's), sending a reset link, revoking API
 //! keys, and who may.
 
 use crate::backend_tests;
@@ -15,6 +15,7 @@ backend_tests!(
     user_forms_without_the_csrf_token_are_forbidden,
     revoking_a_key_in_the_console_stops_it_at_once,
     the_console_mails_a_reset_link_and_shows_verification,
+    the_console_deletes_an_account_after_asking,
 );
 
 /// The body of a 200 console page.
@@ -227,6 +228,7 @@ async fn user_forms_without_the_csrf_token_are_forbidden(backend: Backend) {
         ("enable", vec![]),
         ("role", vec![("role", "admin")]),
         ("send-reset-link", vec![]),
+        ("delete", vec![("csrf_token", "forged")]),
     ] {
         let resp = app
             .post_form(&format!("{user_page}/{path}"), &admin.cookie, &fields)
@@ -313,4 +315,37 @@ async fn the_console_mails_a_reset_link_and_shows_verification(backend: Backend)
             .unwrap_or_default()
             .contains("token=")
     );
+}
+
+async fn the_console_deletes_an_account_after_asking(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(backend, crate::mail::fast, None).await else {
+        return;
+    };
+    let (_, admin) = app.console(Role::Admin).await;
+    let customer = app.customer().await;
+    let user_page = format!("/admin/users/{}", customer.user_id);
+    let shown = page(&app, &user_page, &admin.cookie).await;
+    assert!(shown.contains(&format!(r#"action="{user_page}/delete""#)));
+    let asked = page(&app, &format!("{user_page}/delete"), &admin.cookie).await;
+    assert!(asked.contains("cannot be undone"), "{asked}");
+    assert_eq!(
+        app.refresh(&customer.refresh).await.status(),
+        200,
+        "asking changes nothing"
+    );
+    let deleted = app
+        .post_form(
+            &format!("{user_page}/delete"),
+            &admin.cookie,
+            &[("csrf_token", &csrf_field(&asked))],
+        )
+        .await;
+    assert_eq!(deleted.status(), 303);
+    assert_eq!(location(&deleted), format!("{user_page}?notice=deleted"));
+    assert_eq!(app.refresh(&customer.refresh).await.status(), 401);
+    crate::accounts_reset::settled(&app, "accounts.anonymise").await;
+    let shown = page(&app, &user_page, &admin.cookie).await;
+    assert!(shown.contains("@deleted.invalid"), "{shown}");
+    assert!(shown.contains(r#"<span data-field="status">disabled</span>"#));
+    assert_eq!(app.login(&customer.email, PASSWORD).await.status(), 401);
 }

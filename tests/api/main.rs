@@ -2,6 +2,9 @@
 
 mod helpers;
 
+mod accounts_delete;
+mod accounts_email;
+mod accounts_export;
 mod accounts_limits;
 mod accounts_reset;
 mod accounts_timing;

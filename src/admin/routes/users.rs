@@ -113,19 +113,65 @@ pub async fn confirm_disable(
     staff: Data<&Staff>,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(resp) = permitted(&staff, Permission::ManageUsers) {
+    confirm(&state, &staff, &id, false).await
+}
+
+/// `GET /admin/users/{id}/delete`: asks before deleting.
+#[handler]
+pub async fn confirm_delete(
+    state: Data<&AppState>,
+    staff: Data<&Staff>,
+    Path(id): Path<String>,
+) -> Response {
+    confirm(&state, &staff, &id, true).await
+}
+
+/// The page that asks before disabling (or, `deleting`, deleting) an account.
+async fn confirm(state: &AppState, staff: &Staff, id: &str, deleting: bool) -> Response {
+    if let Err(resp) = permitted(staff, Permission::ManageUsers) {
         return resp;
     }
-    match account(&state, &staff, &id).await {
+    match account(state, staff, id).await {
         Ok(user) => {
             let nonce = nonce();
-            render(
-                StatusCode::OK,
-                &DisablePage::new(&nonce, &staff, user),
-                &nonce,
-            )
+            let page = DisablePage::new(&nonce, staff, user, deleting);
+            render(StatusCode::OK, &page, &nonce)
         }
         Err(resp) => resp,
+    }
+}
+
+/// The account a form posted by staff who may manage users (with a valid CSRF token)
+/// acts on, or the page saying why not.
+async fn managed_account(
+    state: &AppState,
+    staff: &Staff,
+    id: &str,
+    csrf_token: &str,
+) -> Result<accounts::Model, Response> {
+    permitted(staff, Permission::ManageUsers)?;
+    csrf_checked(staff, csrf_token)?;
+    account(state, staff, id).await
+}
+
+/// `POST /admin/users/{id}/delete`: deletes the account as `DELETE /users/{id}` does.
+#[handler]
+pub async fn delete(
+    state: Data<&AppState>,
+    staff: Data<&Staff>,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let user = match managed_account(&state, &staff, &id, &form.csrf_token).await {
+        Ok(user) => user,
+        Err(resp) => return resp,
+    };
+    match crate::accounts::delete_account(state.db(), state.jobs(), user.id).await {
+        Ok(()) => {
+            tracing::info!(user.id = %user.id, by = %staff.user.id, "console deleted an account");
+            see_other(&format!("/admin/users/{}?notice=deleted", user.id.0), &[])
+        }
+        Err(e) => failed(&staff, "Deleting the account", &e),
     }
 }
 
@@ -230,13 +276,7 @@ pub async fn send_reset_link(
     Path(id): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if let Err(resp) = permitted(&staff, Permission::ManageUsers) {
-        return resp;
-    }
-    if let Err(resp) = csrf_checked(&staff, &form.csrf_token) {
-        return resp;
-    }
-    let user = match account(&state, &staff, &id).await {
+    let user = match managed_account(&state, &staff, &id, &form.csrf_token).await {
         Ok(user) => user,
         Err(resp) => return resp,
     };
