@@ -21,6 +21,7 @@ mod m20261203_000001_create_webhooks;
 mod m20261203_000002_create_reports;
 mod m20261204_000001_create_account_tokens;
 mod m20261205_000001_account_token_new_email;
+mod m20261206_000001_user_deleted_at;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_create_webhooks::Migration),
             Box::new(m20261204_000001_create_account_tokens::Migration),
             Box::new(m20261205_000001_account_token_new_email::Migration),
+            Box::new(m20261206_000001_user_deleted_at::Migration),
         ]
     }
 }

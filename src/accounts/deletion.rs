@@ -28,8 +28,9 @@ impl JobKind for AnonymiseAccount {
     const NAME: &'static str = "accounts.anonymise";
 }
 
-/// Disables `user_id` and revokes its sessions, API keys and links, and enqueues its
-/// anonymisation, in one transaction. 404 when there is no such account.
+/// Marks `user_id` deleted and disabled, revokes its sessions, API keys and links, and
+/// enqueues its anonymisation, in one transaction. 404 when there is no such account (or it
+/// was deleted already).
 pub async fn delete_account(
     db: &Db,
     jobs: &JobQueue,
@@ -38,6 +39,7 @@ pub async fn delete_account(
     let txn = db.begin_write().await?;
     let changes = UserChanges {
         status: Some(UserStatus::Disabled),
+        deleted_at: Some(chrono::Utc::now()),
         ..Default::default()
     };
     users::update(&txn, user_id, changes).await?;
@@ -52,14 +54,14 @@ pub async fn delete_account(
 }
 
 /// Replaces the personal data of deleted account `user_id`, in one transaction (again is
-/// harmless). An account that is active again (re-enabled meanwhile) is left alone.
+/// harmless).
 pub(super) async fn anonymise(db: &Db, user_id: UserId) -> Result<(), AccountsError> {
     let txn = db.begin_write().await?;
-    let Some(user) = users::find(&txn, user_id).await? else {
+    let Some(user) = users::find_any(&txn, user_id).await? else {
         return Ok(());
     };
-    if user.status != UserStatus::Disabled {
-        tracing::warn!(user.id = %user_id, "account active again; not anonymised");
+    if user.deleted_at.is_none() {
+        tracing::warn!(user.id = %user_id, "account not deleted; not anonymised");
         return Ok(());
     }
     let changes = UserChanges {
@@ -68,9 +70,10 @@ pub(super) async fn anonymise(db: &Db, user_id: UserId) -> Result<(), AccountsEr
         password_hash: Some(NO_PASSWORD.into()),
         ..Default::default()
     };
-    users::update(&txn, user_id, changes).await?;
+    let email = user.email.clone();
+    users::apply(&txn, user, changes).await?;
     let orders = crate::orders::anonymise_customer(&txn, user_id).await?;
-    let messages = crate::mail::forget_recipient(&txn, user.email.as_str()).await?;
+    let messages = crate::mail::forget_recipient(&txn, email.as_str()).await?;
     txn.commit().await?;
     tracing::info!(user.id = %user_id, orders, messages, "account anonymised");
     Ok(())

@@ -97,12 +97,19 @@ pub struct UsersPage {
     pub rows: Vec<UserRow>,
     pub next: Option<String>,
     pub error: Option<String>,
+    pub notice: Option<&'static str>,
 }
 
 impl UsersPage {
-    pub fn new(chrome: Chrome, q: &str, page: Page<users::Model>) -> Self {
+    pub fn new(
+        chrome: Chrome,
+        q: &str,
+        page: Page<users::Model>,
+        notice: Option<&'static str>,
+    ) -> Self {
         Self {
             chrome,
+            notice,
             q: q.trim().to_string(),
             max_query: MAX_QUERY,
             next: page.next_cursor.map(|c| next_href(q.trim(), &c)),
@@ -120,6 +127,7 @@ impl UsersPage {
             rows: Vec::new(),
             next: None,
             error: Some(error),
+            notice: None,
         }
     }
 }

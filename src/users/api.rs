@@ -270,7 +270,9 @@ impl UsersApi {
     /// Delete a user's account
     ///
     /// As `POST /me/delete` does for its owner: disabled and signed out at once, personal
-    /// data anonymised in the background, orders kept with their totals and items.
+    /// data anonymised in the background, orders kept with their totals and items. From
+    /// then on the account is gone: reading, changing or deleting it is 404, and no list
+    /// shows it.
     #[oai(path = "/users/:id", method = "delete", operation_id = "delete_user")]
     async fn delete(
         &self,

@@ -18,6 +18,9 @@ pub struct Model {
     /// When the owner proved the address is theirs (a verification or reset link); `None`
     /// until then.
     pub email_verified_at: Option<DateTimeUtc>,
+    /// When the account was deleted: from then on it is absent from every API, and its
+    /// personal data is anonymised by a job.
+    pub deleted_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -12,5 +12,6 @@ pub use error::UsersError;
 pub use model::{Email, NAME, Role, UserStatus, check_password};
 pub use service::{administer, get, get_fresh, list, update_profile};
 pub use store::{
-    NewUser, UserChanges, UserFilter, create, exists_with_role, find, find_by_email, update,
+    NewUser, UserChanges, UserFilter, apply, create, exists_with_role, find, find_any,
+    find_by_email, update,
 };

@@ -33,6 +33,7 @@ pub async fn create(conn: &impl ConnectionTrait, new: NewUser) -> Result<Model, 
         status: Set(UserStatus::Active),
         password_hash: Set(new.password_hash),
         email_verified_at: Set(new.email_verified_at),
+        deleted_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     };
@@ -45,16 +46,26 @@ pub async fn create(conn: &impl ConnectionTrait, new: NewUser) -> Result<Model, 
     })
 }
 
+/// The account `id`, unless it was deleted.
 pub async fn find(conn: &impl ConnectionTrait, id: UserId) -> Result<Option<Model>, DbErr> {
+    Ok(find_any(conn, id)
+        .await?
+        .filter(|user| user.deleted_at.is_none()))
+}
+
+/// The row of account `id`, deleted or not (for the anonymiser).
+pub async fn find_any(conn: &impl ConnectionTrait, id: UserId) -> Result<Option<Model>, DbErr> {
     Users::find_by_id(id).one(conn).await
 }
 
+/// The account holding `email`, unless it was deleted.
 pub async fn find_by_email(
     conn: &impl ConnectionTrait,
     email: &Email,
 ) -> Result<Option<Model>, DbErr> {
     Users::find()
         .filter(Column::Email.eq(email.as_str()))
+        .filter(Column::DeletedAt.is_null())
         .one(conn)
         .await
 }
@@ -87,7 +98,10 @@ pub(super) async fn list(
     filter: UserFilter,
     page: &PageRequest<String>,
 ) -> Result<Vec<Model>, DbErr> {
-    let mut query = Users::find().order_by_asc(Column::Email).limit(page.rows());
+    let mut query = Users::find()
+        .filter(Column::DeletedAt.is_null())
+        .order_by_asc(Column::Email)
+        .limit(page.rows());
     if let Some(role) = filter.role {
         query = query.filter(Column::Role.eq(role));
     }
@@ -117,14 +131,26 @@ pub struct UserChanges {
     pub password_hash: Option<String>,
     /// Marks the address verified at this time.
     pub email_verified_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Marks the account deleted at this time.
+    pub deleted_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+/// Applies `changes` to account `id`; a deleted account is `NotFound`.
 pub async fn update(
     conn: &impl ConnectionTrait,
     id: UserId,
     changes: UserChanges,
 ) -> Result<Model, UsersError> {
     let current = find(conn, id).await?.ok_or(UsersError::NotFound)?;
+    apply(conn, current, changes).await
+}
+
+/// Applies `changes` to the row `current`, deleted or not.
+pub async fn apply(
+    conn: &impl ConnectionTrait,
+    current: Model,
+    changes: UserChanges,
+) -> Result<Model, UsersError> {
     let mut row: ActiveModel = current.into();
     if let Some(name) = changes.name {
         row.name = Set(name);
@@ -143,6 +169,9 @@ pub async fn update(
     }
     if let Some(at) = changes.email_verified_at {
         row.email_verified_at = Set(Some(at));
+    }
+    if let Some(at) = changes.deleted_at {
+        row.deleted_at = Set(Some(at));
     }
     row.updated_at = Set(chrono::Utc::now());
     row.update(conn).await.map_err(|e| {

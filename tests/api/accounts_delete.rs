@@ -14,24 +14,51 @@ use std::time::Duration;
 
 const SOON: Duration = Duration::from_secs(30);
 
-async fn user_as_admin(app: &TestApp, admin: &Session, id: uuid::Uuid) -> Value {
-    let resp = app.get_as(&format!("/users/{id}"), &admin.access).await;
-    assert_eq!(resp.status(), 200);
-    resp.json().await.expect("json")
-}
-
-/// Waits until the account `id` is anonymised, and returns it.
-async fn anonymised(app: &TestApp, admin: &Session, id: uuid::Uuid) -> Value {
+/// Waits until the account `id` is anonymised, and returns its row: the API no longer
+/// shows a deleted account.
+pub async fn anonymised(app: &TestApp, id: uuid::Uuid) -> levee::users::Model {
     settled(app, "accounts.anonymise").await;
-    let user = user_as_admin(app, admin, id).await;
-    let email = user["email"].as_str().unwrap_or_default();
+    let user = levee::users::find_any(app.state.db().write(), levee::db::ids::UserId(id))
+        .await
+        .expect("query")
+        .expect("the row stays");
+    let email = user.email.as_str();
     assert!(
         email.starts_with("deleted-") && email.ends_with("@deleted.invalid"),
-        "{user}"
+        "{user:?}"
     );
-    assert_eq!(user["name"], "Deleted user");
-    assert_eq!(user["status"], "disabled");
+    assert_eq!(user.name, "Deleted user");
+    assert_eq!(user.status, levee::users::UserStatus::Disabled);
+    assert!(user.deleted_at.is_some());
     user
+}
+
+/// A deleted account is gone from the API: reading, changing or deleting it again is 404,
+/// and it is in no list.
+async fn gone(app: &TestApp, admin: &Session, id: uuid::Uuid) {
+    let path = format!("/users/{id}");
+    problem(app.get_as(&path, &admin.access).await, 404).await;
+    let enable = Some(json!({"status": "active"}));
+    problem(
+        app.send_as(Method::PATCH, &path, &admin.access, enable)
+            .await,
+        404,
+    )
+    .await;
+    problem(
+        app.send_as(Method::DELETE, &path, &admin.access, None)
+            .await,
+        404,
+    )
+    .await;
+    let list: Value = app
+        .get_as("/users?limit=100", &admin.access)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let listed = list["items"].as_array().expect("items");
+    assert!(listed.iter().all(|u| u["id"] != id.to_string()), "{list}");
 }
 
 async fn a_deleted_account_is_anonymised_and_its_orders_still_add_up(backend: Backend) {
@@ -73,7 +100,8 @@ async fn a_deleted_account_is_anonymised_and_its_orders_still_add_up(backend: Ba
 
     assert_eq!(app.refresh(&buyer.refresh).await.status(), 401);
     assert_eq!(app.login(&buyer.email, PASSWORD).await.status(), 401);
-    anonymised(&app, &admin, buyer.user_id).await;
+    gone(&app, &admin, buyer.user_id).await;
+    anonymised(&app, buyer.user_id).await;
     assert_eq!(app.login(&buyer.email, PASSWORD).await.status(), 401);
     assert!(outbox(&app, &admin.access, &buyer.email).await.is_empty());
 
@@ -134,10 +162,15 @@ async fn admins_delete_accounts_and_the_keys_they_made_stop_working(backend: Bac
     assert_eq!(resp.status(), 202);
     assert_eq!(app.refresh(&leaving.refresh).await.status(), 401);
     assert_eq!(app.get_as("/users", &key).await.status(), 401);
-    anonymised(&app, &admin, leaving.user_id).await;
+    gone(&app, &admin, leaving.user_id).await;
+    anonymised(&app, leaving.user_id).await;
     assert_eq!(app.login(&leaving.email, PASSWORD).await.status(), 401);
     // Nobody else was touched.
-    let other = user_as_admin(&app, &admin, customer.user_id).await;
+    let other = app
+        .get_as(&format!("/users/{}", customer.user_id), &admin.access)
+        .await;
+    assert_eq!(other.status(), 200);
+    let other: Value = other.json().await.expect("json");
     assert_eq!(other["email"], customer.email.as_str());
     assert_eq!(app.refresh(&customer.refresh).await.status(), 200);
     eventually("the other account still signs in", || async {

@@ -27,6 +27,8 @@ pub struct SearchQuery {
     q: String,
     #[serde(default)]
     cursor: String,
+    #[serde(default)]
+    notice: String,
 }
 
 /// `GET /admin/users?q=…&cursor=…`: accounts whose email contains `q`, by email.
@@ -51,7 +53,7 @@ pub async fn search(
     };
     match accounts::list(state.db(), filter, page).await {
         Ok(found) => {
-            let page = UsersPage::new(chrome, &query.q, found);
+            let page = UsersPage::new(chrome, &query.q, found, users::notice(&query.notice));
             timed(render(StatusCode::OK, &page, &nonce), started)
         }
         Err(e) => failed(&staff, "Searching users", &e),
@@ -169,7 +171,8 @@ pub async fn delete(
     match crate::accounts::delete_account(state.db(), state.jobs(), user.id).await {
         Ok(()) => {
             tracing::info!(user.id = %user.id, by = %staff.user.id, "console deleted an account");
-            see_other(&format!("/admin/users/{}?notice=deleted", user.id.0), &[])
+            // The account's page is gone with it.
+            see_other("/admin/users?notice=deleted", &[])
         }
         Err(e) => failed(&staff, "Deleting the account", &e),
     }
