@@ -2,9 +2,12 @@
 
 use crate::config::{LogConfig, LogFormat};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use std::io::IsTerminal;
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::os::fd::AsFd;
 use std::sync::OnceLock;
 use tracing_appender::non_blocking::WorkerGuard;
+use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer, fmt};
@@ -32,17 +35,10 @@ pub fn init_logging(config: &LogConfig) -> LogGuards {
         LogFormat::Pretty => false,
         LogFormat::Auto => !std::io::stdout().is_terminal(),
     };
-    let (stdout, stdout_guard) = tracing_appender::non_blocking(std::io::stdout());
+    let (stdout, stdout_guard) = tracing_appender::non_blocking(buffered_stdout());
     let mut guards = vec![stdout_guard];
     let console = if json {
-        fmt::layer()
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .with_span_list(false)
-            .with_writer(stdout)
-            .with_filter(filter())
-            .boxed()
+        json_layer(stdout).with_filter(filter()).boxed()
     } else {
         fmt::layer()
             .with_writer(stdout)
@@ -58,22 +54,46 @@ pub fn init_logging(config: &LogConfig) -> LogGuards {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "levee.log".into());
-        let (writer, guard) =
-            tracing_appender::non_blocking(tracing_appender::rolling::daily(dir, name));
+        let (writer, guard) = tracing_appender::non_blocking(BufWriter::with_capacity(
+            WRITE_BUFFER,
+            tracing_appender::rolling::daily(dir, name),
+        ));
         guards.push(guard);
-        fmt::layer()
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .with_span_list(false)
-            .with_writer(writer)
-            .with_filter(filter())
+        json_layer(writer).with_filter(filter())
     });
     let _ = tracing_subscriber::registry()
         .with(console)
         .with(file)
         .try_init();
     LogGuards(guards)
+}
+
+/// One JSON object per line: the event's fields at the top level, the current span (the
+/// request's ids) under `span`. json-subscriber writes the span's fields once, when the span
+/// is made, where tracing-subscriber's JSON format re-parses them for every event.
+fn json_layer<S, W>(writer: W) -> json_subscriber::fmt::Layer<S, W>
+where
+    S: tracing::Subscriber + for<'lookup> tracing_subscriber::registry::LookupSpan<'lookup>,
+    W: for<'writer> MakeWriter<'writer> + 'static,
+{
+    json_subscriber::fmt::layer()
+        .flatten_event(true)
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_writer(writer)
+}
+
+/// Bytes the log writer gathers before a `write`: the log thread flushes whenever it has
+/// drained its queue, so a quiet log still appears at once.
+const WRITE_BUFFER: usize = 64 * 1024;
+
+/// Standard output without `Stdout`'s line buffering, which makes one `write` per line (the
+/// access log at full load cost a system call per request).
+fn buffered_stdout() -> Box<dyn Write + Send> {
+    match std::io::stdout().as_fd().try_clone_to_owned() {
+        Ok(fd) => Box::new(BufWriter::with_capacity(WRITE_BUFFER, File::from(fd))),
+        Err(_) => Box::new(std::io::stdout()),
+    }
 }
 
 /// The process-wide Prometheus recorder. The `metrics` facade allows one recorder per

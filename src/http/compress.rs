@@ -45,24 +45,16 @@ impl<E: Endpoint> Endpoint for Compress<E> {
 /// The coding to answer with: the highest q the client gives a coding we speak; `*`
 /// means gzip, the one every client decodes.
 fn negotiate(headers: &HeaderMap) -> Option<CompressionAlgo> {
-    headers
-        .get_all(ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|item| {
-            let mut parts = item.split(';').map(str::trim);
-            let (algo, strength) = match parts.next()?.to_ascii_lowercase().as_str() {
+    crate::rest::accept_encoding::accepted(headers)
+        .filter_map(|(name, q)| {
+            let (algo, strength) = match name.to_ascii_lowercase().as_str() {
                 "zstd" => (CompressionAlgo::ZSTD, 4),
                 "br" => (CompressionAlgo::BR, 3),
                 "gzip" | "*" => (CompressionAlgo::GZIP, 2),
                 "deflate" => (CompressionAlgo::DEFLATE, 1),
                 _ => return None,
             };
-            let q = parts
-                .find_map(|p| p.strip_prefix("q="))
-                .map_or(Some(1.0), |q| q.parse::<f32>().ok())?;
-            (q > 0.0).then_some(((q * 1000.0) as u32, strength, algo))
+            Some(((q * 1000.0) as u32, strength, algo))
         })
         .max_by_key(|(q, strength, _)| (*q, *strength))
         .map(|(_, _, algo)| algo)

@@ -92,12 +92,12 @@ impl<E: Endpoint> Endpoint for Observe<E> {
 
     async fn call(&self, mut req: Request) -> Result<Response> {
         let started = Instant::now();
-        let request_id = req
+        let request_id: Arc<str> = req
             .headers()
             .get(REQUEST_ID_HEADER)
             .and_then(|v| v.to_str().ok())
             .filter(|v| valid_request_id(v))
-            .map_or_else(new_request_id, str::to_string);
+            .map_or_else(|| Arc::from(new_request_id()), Arc::from);
         let trace = TraceContext::from_header(
             req.headers()
                 .get("traceparent")
@@ -117,7 +117,7 @@ impl<E: Endpoint> Endpoint for Observe<E> {
             span_id = %trace.span_id,
             parent_span_id = trace.parent_id.as_deref().unwrap_or(""),
         );
-        req.set_data(RequestId(Arc::from(request_id.as_str())));
+        req.set_data(RequestId(request_id.clone()));
         req.set_data(trace);
 
         let result = self.inner.call(req).instrument(span.clone()).await;

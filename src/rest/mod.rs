@@ -3,6 +3,7 @@
 //! type. They know no feature and no state, so features depend on them and `http`
 //! assembles the features.
 
+pub mod accept_encoding;
 pub mod body;
 pub mod caching;
 pub mod client_ip;

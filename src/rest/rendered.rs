@@ -8,7 +8,7 @@ use super::caching::{Cached, Validators, http_date, not_modified};
 use bytes::Bytes;
 use poem::Request;
 use poem::http::HeaderValue;
-use poem::http::header::{ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING};
+use poem::http::header::{AUTHORIZATION, CONTENT_ENCODING};
 use poem_openapi::payload::Payload;
 use poem_openapi::registry::{MetaSchemaRef, Registry};
 use poem_openapi::types::{ToJSON, Type};
@@ -67,7 +67,10 @@ impl Rendered {
         if not_modified(req, &self.etag, modified_at) {
             return Cached::NotModified(self.etag.clone(), cache_control);
         }
-        let gzip = self.gzip.as_ref().filter(|_| accepts_gzip(req));
+        let gzip = self
+            .gzip
+            .as_ref()
+            .filter(|_| super::accept_encoding::accepts_gzip(req.headers()));
         Cached::Fresh(
             JsonBody {
                 body: gzip.unwrap_or(&self.json).clone(),
@@ -92,25 +95,6 @@ fn gzip(bytes: &[u8]) -> Option<Bytes> {
     );
     encoder.write_all(bytes).ok()?;
     encoder.finish().ok().map(Bytes::from)
-}
-
-/// Whether `Accept-Encoding` admits gzip: listed (or `*`) without `q=0`.
-fn accepts_gzip(req: &Request) -> bool {
-    req.headers()
-        .get_all(ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|coding| {
-            let mut parts = coding.split(';').map(str::trim);
-            let name = parts.next().unwrap_or_default();
-            let refused = parts.any(|p| {
-                p.strip_prefix("q=")
-                    .and_then(|q| q.parse::<f32>().ok())
-                    .is_some_and(|q| q <= 0.0)
-            });
-            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
-        })
 }
 
 /// JSON already serialised (gzip-encoded when `gzip`), documented as `T`.
