@@ -57,11 +57,10 @@ pub async fn resume(
     token: &str,
     config: &AdminConfig,
 ) -> Result<Option<Model>, DbErr> {
-    let Some(session) = Sessions::find()
+    let found = Sessions::find()
         .filter(Column::TokenHash.eq(sha256_hex(token)))
-        .one(conn)
-        .await?
-    else {
+        .into_model();
+    let Some(session) = crate::db::unique(found, conn).await? else {
         return Ok(None);
     };
     let now = Utc::now();

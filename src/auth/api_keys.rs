@@ -112,8 +112,8 @@ pub async fn find_live(
     let found = ApiKeys::find()
         .find_also_related(users::Entity)
         .filter(Column::KeyHash.eq(key_hash))
-        .one(conn)
-        .await?;
+        .into_model::<Model, users::Model>();
+    let found = crate::db::unique(found, conn).await?;
     let now = Utc::now();
     Ok(found.and_then(|(key, creator)| {
         let creator_in_standing = creator.is_some_and(|user| {

@@ -98,10 +98,10 @@ fn successor_of(raw: &str, salt: &str) -> String {
 }
 
 async fn find(conn: &impl ConnectionTrait, raw: &str) -> Result<Option<Model>, DbErr> {
-    RefreshTokens::find()
+    let found = RefreshTokens::find()
         .filter(Column::TokenHash.eq(sha256_hex(raw)))
-        .one(conn)
-        .await
+        .into_model();
+    crate::db::unique(found, conn).await
 }
 
 /// Decides what `raw` is worth, records its use and issues its successor (valid for

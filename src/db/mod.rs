@@ -16,6 +16,7 @@ mod read_conn;
 mod replicas;
 pub mod sqlite_file;
 mod stored_enum;
+mod unique;
 mod versioned;
 
 use crate::config::DatabaseConfig;
@@ -30,6 +31,7 @@ use sea_orm::{
 use std::sync::Arc;
 use std::time::SystemTime;
 use thiserror::Error;
+pub use unique::unique;
 pub use versioned::{SaveError, Versioned, save_next_version};
 
 /// Whether `err` is a unique-constraint violation (the database decided a clash; callers

@@ -13,10 +13,8 @@ pub async fn levels(
     conn: &impl ConnectionTrait,
     product_id: ProductId,
 ) -> Result<Option<Levels>, DbErr> {
-    Ok(level::Entity::find_by_id(product_id)
-        .one(conn)
-        .await?
-        .map(Into::into))
+    let found = level::Entity::find_by_id(product_id).into_model::<level::Model>();
+    Ok(crate::db::unique(found, conn).await?.map(Into::into))
 }
 
 /// Levels of many products at once (catalog pages).

@@ -212,7 +212,7 @@ pub async fn move_stock(
 }
 
 pub async fn find(conn: &impl ConnectionTrait, id: Uuid) -> Result<Option<order::Model>, DbErr> {
-    order::Entity::find_by_id(id).one(conn).await
+    crate::db::unique(order::Entity::find_by_id(id).into_model(), conn).await
 }
 
 /// The lines of the given orders, by order then line number.

@@ -100,10 +100,13 @@ pub async fn find_by_slug(
     conn: &impl ConnectionTrait,
     slug: &Slug,
 ) -> Result<Option<Model>, DbErr> {
-    Posts::find()
-        .filter(Column::Slug.eq(slug.clone()))
-        .one(conn)
-        .await
+    crate::db::unique(
+        Posts::find()
+            .filter(Column::Slug.eq(slug.clone()))
+            .into_model(),
+        conn,
+    )
+    .await
 }
 
 /// A published post by slug — the public read.

@@ -75,11 +75,11 @@ pub async fn insert(
 
 /// Any product that is not archived, by SKU (staff view).
 pub async fn find(conn: &impl ConnectionTrait, sku: &Sku) -> Result<Option<Model>, DbErr> {
-    Products::find()
+    let found = Products::find()
         .filter(Column::Sku.eq(sku.as_str()))
         .filter(Column::ArchivedAt.is_null())
-        .one(conn)
-        .await
+        .into_model();
+    crate::db::unique(found, conn).await
 }
 
 /// An active product with its stock — the public read, in one round trip (a miss of the
@@ -95,8 +95,8 @@ pub async fn find_listed(conn: &impl ConnectionTrait, sku: &Sku) -> Result<Optio
         .filter(Column::Active.eq(true))
         .join(JoinType::LeftJoin, stock)
         .select_also(level::Entity)
-        .one(conn)
-        .await?;
+        .into_model::<Model, level::Model>();
+    let found = crate::db::unique(found, conn).await?;
     Ok(found.map(|(product, levels)| Stocked {
         product,
         levels: levels.map(Into::into).unwrap_or_default(),

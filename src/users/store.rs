@@ -55,7 +55,7 @@ pub async fn find(conn: &impl ConnectionTrait, id: UserId) -> Result<Option<Mode
 
 /// The row of account `id`, deleted or not (for the anonymiser).
 pub async fn find_any(conn: &impl ConnectionTrait, id: UserId) -> Result<Option<Model>, DbErr> {
-    Users::find_by_id(id).one(conn).await
+    crate::db::unique(Users::find_by_id(id).into_model(), conn).await
 }
 
 /// The account holding `email`, unless it was deleted.
@@ -63,11 +63,11 @@ pub async fn find_by_email(
     conn: &impl ConnectionTrait,
     email: &Email,
 ) -> Result<Option<Model>, DbErr> {
-    Users::find()
+    let found = Users::find()
         .filter(Column::Email.eq(email.as_str()))
         .filter(Column::DeletedAt.is_null())
-        .one(conn)
-        .await
+        .into_model();
+    crate::db::unique(found, conn).await
 }
 
 /// Filters for the admin user list, which is ordered by email.
