@@ -4,11 +4,15 @@
 use super::observe::REQUEST_ID_HEADER;
 use poem::Response;
 use poem::http::HeaderValue;
+use poem::http::header::{
+    CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY,
+    X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+};
 
 pub(super) fn set_standard(resp: &mut Response, request_id: &str, hsts: bool) {
     let is_html = resp
         .headers()
-        .get(poem::http::header::CONTENT_TYPE)
+        .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
     let csp = if is_html {
@@ -21,19 +25,16 @@ pub(super) fn set_standard(resp: &mut Response, request_id: &str, hsts: bool) {
     if let Ok(v) = HeaderValue::from_str(request_id) {
         headers.insert(REQUEST_ID_HEADER, v);
     }
-    headers.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     // A response with its own policy (the admin console's, with a nonce) keeps it.
-    if !headers.contains_key("content-security-policy") {
-        headers.insert("content-security-policy", HeaderValue::from_static(csp));
+    if !headers.contains_key(CONTENT_SECURITY_POLICY) {
+        headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
     }
     if hsts {
         headers.insert(
-            "strict-transport-security",
+            STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=31536000"),
         );
     }

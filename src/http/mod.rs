@@ -19,7 +19,7 @@ pub mod system;
 pub mod tls;
 mod trace;
 
-pub use observe::{REQUEST_ID_HEADER, RequestId, TraceContext, error_response};
+pub use observe::{REQUEST_ID_HEADER, RequestId, error_response};
 
 use crate::state::AppState;
 use crate::{

@@ -1,18 +1,20 @@
 //! The outermost layer: request ids, W3C trace context, the JSON access log, RED metrics
 //! (`http_server_request_duration_seconds`) and standard response headers.
 
-pub use super::trace::TraceContext;
+use super::trace::TraceContext;
 
 use crate::error::problem_for;
 use crate::stats::Recorder;
 use poem::PathPattern;
-use poem::http::{HeaderValue, Method};
+use poem::http::{HeaderName, HeaderValue, Method};
 use poem::{Endpoint, IntoResponse, Request, Response, Result};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing::Instrument;
 
-pub const REQUEST_ID_HEADER: &str = "x-request-id";
+/// Header names made once, at compile time: a `&str` name is parsed on every use.
+pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 
 /// The request's id: the caller's `X-Request-Id` when it is sane, otherwise generated.
 #[derive(Debug, Clone)]
@@ -98,11 +100,8 @@ impl<E: Endpoint> Endpoint for Observe<E> {
             .and_then(|v| v.to_str().ok())
             .filter(|v| valid_request_id(v))
             .map_or_else(|| Arc::from(new_request_id()), Arc::from);
-        let trace = TraceContext::from_header(
-            req.headers()
-                .get("traceparent")
-                .and_then(|v| v.to_str().ok()),
-        );
+        let trace =
+            TraceContext::from_header(req.headers().get(TRACEPARENT).and_then(|v| v.to_str().ok()));
         let authorized = req
             .headers()
             .contains_key(poem::http::header::AUTHORIZATION);
@@ -113,12 +112,11 @@ impl<E: Endpoint> Endpoint for Observe<E> {
         let span = tracing::info_span!(
             "request",
             request_id = %request_id,
-            trace_id = %trace.trace_id,
-            span_id = %trace.span_id,
-            parent_span_id = trace.parent_id.as_deref().unwrap_or(""),
+            trace_id = %trace.trace_hex(),
+            span_id = %trace.span_hex(),
+            parent_span_id = %trace.parent_hex(),
         );
         req.set_data(RequestId(request_id.clone()));
-        req.set_data(trace);
 
         let result = self.inner.call(req).instrument(span.clone()).await;
         let mut resp = match result {

@@ -9,7 +9,7 @@ use crate::error::ApiError;
 use crate::rate_limit::{Decision, Policy, policy_header};
 use crate::rest::client_ip::{client_ip, client_key};
 use crate::state::AppState;
-use poem::http::HeaderValue;
+use poem::http::{HeaderName, HeaderValue};
 use poem::{Endpoint, IntoResponse, Request, Response, Result};
 
 pub struct RateLimit<E> {
@@ -121,13 +121,16 @@ impl<E: Endpoint> Endpoint for RateLimit<E> {
     }
 }
 
+const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
+const RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
+
 fn set_headers(resp: &mut Response, policy: &Policy, decision: &Decision) {
     let headers = resp.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&policy_header(&policy.name, policy.quota, policy.window))
     {
-        headers.insert("ratelimit-policy", v);
+        headers.insert(RATELIMIT_POLICY, v);
     }
     if let Ok(v) = HeaderValue::from_str(&decision.header(&policy.name)) {
-        headers.insert("ratelimit", v);
+        headers.insert(RATELIMIT, v);
     }
 }
