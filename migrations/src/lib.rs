@@ -3,6 +3,7 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod columns;
 mod m20261125_000001_create_users;
 mod m20261125_000002_create_auth_tables;
 mod m20261125_000003_create_posts;

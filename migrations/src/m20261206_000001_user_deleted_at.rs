@@ -2,6 +2,7 @@
 //! row stays (orders keep their customer, anonymised) but the account is gone from every API
 //! and can never be re-enabled.
 
+use crate::columns;
 use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]
@@ -16,28 +17,14 @@ enum Users {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Users::Table)
-                    .add_column(
-                        ColumnDef::new(Users::DeletedAt)
-                            .timestamp_with_time_zone()
-                            .null(),
-                    )
-                    .to_owned(),
-            )
-            .await
+        let deleted_at = ColumnDef::new(Users::DeletedAt)
+            .timestamp_with_time_zone()
+            .null()
+            .to_owned();
+        columns::add(manager, Users::Table, [deleted_at]).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Users::Table)
-                    .drop_column(Users::DeletedAt)
-                    .to_owned(),
-            )
-            .await
+        columns::drop(manager, Users::Table, [Users::DeletedAt]).await
     }
 }
