@@ -2,7 +2,7 @@
 //! encoding, HEAD and signed-in caller, byte for byte the same JSON.
 
 use crate::backend_tests;
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{Backend, TestApp, header};
 use levee::users::Role;
 use reqwest::Method;
 use serde_json::json;
@@ -18,14 +18,6 @@ async fn get_with(app: &TestApp, path: &str, encoding: &str) -> reqwest::Respons
         .expect("request");
     assert_eq!(resp.status(), 200, "{encoding}");
     resp
-}
-
-fn header(resp: &reqwest::Response, name: &str) -> String {
-    resp.headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string()
 }
 
 async fn one_fetch_serves_every_encoding_head_and_caller_the_same_json(backend: Backend) {

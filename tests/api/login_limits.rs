@@ -3,7 +3,7 @@
 //! policy can key on a field of a JSON or form body.
 
 use crate::backend_tests;
-use crate::helpers::{Backend, TestApp, problem, unique_email};
+use crate::helpers::{Backend, TestApp, header, problem, unique_email};
 use levee::config::{Config, Duration as ConfigDuration, IntIn, KeyKind, PolicyConfig, RouteRule};
 use serde_json::json;
 
@@ -31,11 +31,6 @@ async fn spray(app: &TestApp, address: impl Fn(u32) -> String) -> Vec<u16> {
         statuses.push(login_from(app, &address(i), &email).await.status().as_u16());
     }
     statuses
-}
-
-fn header(resp: &reqwest::Response, name: &str) -> String {
-    let value = resp.headers().get(name).and_then(|v| v.to_str().ok());
-    value.unwrap_or_default().to_string()
 }
 
 async fn spraying_from_one_ipv6_64_meets_429s(backend: Backend) {

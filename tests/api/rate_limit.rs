@@ -2,7 +2,9 @@
 //! a quota shared by two processes through Redis, and Redis failing open or closed.
 
 use crate::backend_tests;
-use crate::helpers::{Backend, LeveeProcess, PASSWORD, REDIS_ENV, TestApp, env_url, problem, skip};
+use crate::helpers::{
+    Backend, LeveeProcess, PASSWORD, REDIS_ENV, TestApp, env_url, header, problem, skip,
+};
 use levee::config::{Config, Duration as ConfigDuration, IntIn, KeyKind, PolicyConfig};
 
 pub(crate) fn limited(policy: (u64, u64, u64)) -> impl FnOnce(&mut Config) {
@@ -29,14 +31,6 @@ pub(crate) fn per_minute(key: KeyKind, quota: u64) -> PolicyConfig {
         period: ConfigDuration::secs(60),
         burst: IntIn::new_checked(quota),
     }
-}
-
-fn header(resp: &reqwest::Response, name: &str) -> String {
-    resp.headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string()
 }
 
 /// The `r=` and `t=` of a RateLimit header.

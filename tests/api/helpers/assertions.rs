@@ -1,4 +1,4 @@
-//! Assertions on error responses: RFC 9457 problem bodies and the fields they name.
+//! Assertions on responses: RFC 9457 problem bodies, the fields they name, header values.
 
 /// Asserts `resp` is an RFC 9457 problem with `status`, carrying the request id, and
 /// returns its body.
@@ -32,4 +32,10 @@ pub fn pointers(body: &serde_json::Value) -> Vec<String> {
         .flatten()
         .filter_map(|e| e["pointer"].as_str().map(str::to_string))
         .collect()
+}
+
+/// The value of header `name` in `resp`, or "" when it is absent or not text.
+pub fn header(resp: &reqwest::Response, name: &str) -> String {
+    let value = resp.headers().get(name).and_then(|v| v.to_str().ok());
+    value.unwrap_or_default().to_string()
 }

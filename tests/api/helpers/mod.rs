@@ -28,7 +28,7 @@ pub mod reports;
 mod requests;
 
 pub use app::{CHEAP_HASHING_TOML, TestApp, test_config};
-pub use assertions::{pointers, problem};
+pub use assertions::{header, pointers, problem};
 pub use console::{console_cookie, csrf_field, metric_in, session_set_cookie, sign_in};
 pub use databases::{
     Backend, DB_ENV, PGBOUNCER_ENV, REDIS_ENV, TestDb, count, env_url, skip, through,
