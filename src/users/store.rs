@@ -183,10 +183,11 @@ pub async fn apply(
     })
 }
 
-/// Whether any user exists with `role` (for first-run hints).
+/// Whether any account that was not deleted has `role` (for first-run hints).
 pub async fn exists_with_role(conn: &impl ConnectionTrait, role: Role) -> Result<bool, DbErr> {
     Ok(Users::find()
         .filter(Column::Role.eq(role))
+        .filter(Column::DeletedAt.is_null())
         .one(conn)
         .await?
         .is_some())
