@@ -116,8 +116,9 @@ pub fn metrics_handle() -> PrometheusHandle {
 }
 
 /// Series that move only on an event (shedding, timeouts, Redis errors, TLS reloads,
-/// login outcomes, invalidations waiting for Redis), created at zero at start so dashboards and alerts see them before the
-/// first event rather than a gap. Modules telemetry may not import (orders, idempotency)
+/// login outcomes, invalidations waiting for Redis or not recorded in the database), created
+/// at zero at start so dashboards and alerts see them before the first event rather than a
+/// gap. Modules telemetry may not import (orders, idempotency)
 /// register theirs from `app`.
 fn register_event_series() {
     for name in [
@@ -127,6 +128,7 @@ fn register_event_series() {
         "levee_rate_limit_backend_errors_total",
         "levee_cache_subscriber_reconnects_total",
         "levee_cache_invalidations_dropped_total",
+        "levee_cache_feed_errors_total",
     ] {
         metrics::counter!(name).increment(0);
     }

@@ -23,6 +23,7 @@ mod m20261203_000002_create_reports;
 mod m20261204_000001_create_account_tokens;
 mod m20261205_000001_account_token_new_email;
 mod m20261206_000001_user_deleted_at;
+mod m20261207_000001_create_cache_invalidations;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000001_create_account_tokens::Migration),
             Box::new(m20261205_000001_account_token_new_email::Migration),
             Box::new(m20261206_000001_user_deleted_at::Migration),
+            Box::new(m20261207_000001_create_cache_invalidations::Migration),
         ]
     }
 }

@@ -80,6 +80,22 @@ fn open_redis(config: &Config) -> Result<Option<RedisConn>, redis::RedisError> {
         .transpose()
 }
 
+/// The database feed of cache invalidations, for processes without Redis.
+async fn cache_feed(config: &Config, db: &Db) -> Option<crate::cache::Feed> {
+    if config.redis.url.is_some() || !config.cache.enabled {
+        return None;
+    }
+    Some(crate::cache::Feed::open(db.clone()).await)
+}
+
+/// Polls the database for other processes' cache invalidations, when the cache uses it.
+fn spawn_feed_poller(tasks: &mut Tasks, cache: &Cache) {
+    if let Some(feed) = cache.feed() {
+        let poller = crate::cache::feed_poller(cache.clone(), feed.clone());
+        tasks.spawn_loop("cache invalidation feed", poller);
+    }
+}
+
 async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, AppError> {
     tokio::net::TcpListener::bind(addr)
         .await
@@ -160,7 +176,12 @@ impl Application {
         let replica_lag = (!config.database.replicas.is_empty()).then(|| {
             config.database.max_replica_lag.get() + config.database.replica_check_interval.get()
         });
-        let cache = Cache::new(&config.cache, redis.clone(), replica_lag);
+        let cache = Cache::new(
+            &config.cache,
+            redis.clone(),
+            replica_lag,
+            cache_feed(&config, &db).await,
+        );
         let listener = bind(config.server.listen_addr()).await?;
         let metrics_listener = match config.metrics.listen {
             Some(addr) => Some(bind(addr).await?),
@@ -262,6 +283,7 @@ impl Application {
             let replayer = crate::cache::replayer(state.cache().clone());
             tasks.spawn_loop("cache invalidation replayer", replayer);
         }
+        spawn_feed_poller(&mut tasks, state.cache());
         if let Some(listener) = metrics_listener {
             let routes = Route::new().at("/metrics", http::system::metrics_endpoint(config));
             start_side_listener(&mut tasks, "metrics listener", listener, routes, grace)?;

@@ -3,7 +3,8 @@
 //! set it also serves `/health` and `/metrics` there, for probes and scrapers.
 
 use super::{
-    AppError, JobDeps, Tasks, bind, job_registry, open_redis, start_side_listener, start_workers,
+    AppError, JobDeps, Tasks, bind, cache_feed, job_registry, open_redis, spawn_feed_poller,
+    start_side_listener, start_workers,
 };
 use crate::admin::fleet::{Fleet, process_snapshot};
 use crate::cache::Cache;
@@ -54,11 +55,16 @@ pub async fn run_worker(
     // Enqueues elsewhere in the fleet wake these workers (Redis, else PostgreSQL NOTIFY);
     // on SQLite they find new jobs by polling every `jobs.poll_interval`.
     let queue = JobQueue::new(redis.clone(), &db);
-    // The cache only to invalidate: with Redis that reaches every `serve` of the fleet;
-    // without it their L1 entries expire by `cache.l1_ttl`.
+    // The cache only to invalidate: with Redis that reaches every `serve` of the fleet,
+    // without it through the database (`cache::Feed`).
     let deps = JobDeps {
         queue: queue.clone(),
-        cache: Cache::new(&config.cache, redis.clone(), None),
+        cache: Cache::new(
+            &config.cache,
+            redis.clone(),
+            None,
+            cache_feed(&config, &db).await,
+        ),
         providers: Providers::new(&config.providers, &config.resilience)?,
     };
     let registry = job_registry(&config, &deps)?;
@@ -74,6 +80,7 @@ pub async fn run_worker(
         start_side_listener(&mut tasks, "probe listener", listener, routes, PROBE_GRACE)?;
     }
     tasks.spawn_loop("metrics upkeep", metrics_upkeep());
+    spawn_feed_poller(&mut tasks, &deps.cache);
     let fleet = Fleet::new(&db, redis.as_ref(), &config.admin);
     tasks.spawn_loop(
         "fleet statistics publisher",

@@ -2,7 +2,8 @@
 //! every other instance's L1; each one bumps the key's generation first, so a fill that
 //! read the old row is not stored afterwards. redis-rs does not resubscribe after a
 //! disconnect, so the subscriber reconnects itself and clears L1 each time (messages may
-//! have been missed meanwhile).
+//! have been missed meanwhile). Without Redis the same messages go through the database
+//! instead (`feed`), and `apply` serves both.
 //!
 //! While Redis is unreachable a write's delete and message cannot be sent: the key waits
 //! in the backlog and the replayer sends it once Redis answers. Until then other
@@ -47,6 +48,9 @@ impl Cache {
 
     async fn forget(&self, key: &str) {
         self.drop_l1(key).await;
+        if let Some(feed) = &self.0.feed {
+            feed.publish(key).await;
+        }
         let Some(l2) = &self.0.l2 else {
             return;
         };
@@ -79,6 +83,17 @@ impl Cache {
         }
     }
 
+    /// Applies another instance's invalidation message to this one's L1.
+    pub(super) async fn apply(&self, message: &str) {
+        if message == CLEAR_ALL {
+            self.clear_l1();
+        } else if let Some(namespace) = message.strip_prefix(NAMESPACE_MARK) {
+            self.drop_namespace_l1(namespace).await;
+        } else {
+            self.drop_l1(message).await;
+        }
+    }
+
     async fn drop_l1(&self, key: &str) {
         self.0.generations.bump(key);
         self.0.l1.invalidate(key).await;
@@ -91,7 +106,7 @@ impl Cache {
         }
     }
 
-    fn clear_l1(&self) {
+    pub(super) fn clear_l1(&self) {
         self.0.generations.bump_all();
         self.0.l1.invalidate_all();
     }
@@ -107,13 +122,8 @@ pub async fn subscriber(cache: Cache, redis: RedisConn) {
                     cache.clear_l1();
                     let mut messages = pubsub.on_message();
                     while let Some(message) = messages.next().await {
-                        match message.get_payload::<String>() {
-                            Ok(key) if key == CLEAR_ALL => cache.clear_l1(),
-                            Ok(key) if key.starts_with(NAMESPACE_MARK) => {
-                                cache.drop_namespace_l1(&key[NAMESPACE_MARK.len()..]).await;
-                            }
-                            Ok(key) => cache.drop_l1(&key).await,
-                            Err(_) => {}
+                        if let Ok(payload) = message.get_payload::<String>() {
+                            cache.apply(&payload).await;
                         }
                     }
                     tracing::warn!("cache invalidation subscription lost; reconnecting");

@@ -9,11 +9,14 @@
 //! not outlive the lag. A fill that was reading while its key was invalidated in this
 //! process answers its caller but is not stored (see `generation`); between processes that
 //! race on L2 is bounded by the same delayed second invalidation. Redis errors never fail
-//! a read: they are counted and Redis is bypassed for `redis.backoff`.
+//! a read: they are counted and Redis is bypassed for `redis.backoff`. Without Redis,
+//! instances sharing a database tell each other of writes through it (`feed`), and L1,
+//! then the only tier, keeps entries for the whole `ttl`.
 
 mod backlog;
 mod collection;
 mod entry;
+mod feed;
 mod fill;
 mod generation;
 mod invalidation;
@@ -39,6 +42,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub use collection::CachedCollection;
+pub use feed::{Feed, poller as feed_poller};
 pub use invalidation::{CHANNEL as INVALIDATION_CHANNEL, replayer, subscriber};
 pub use purge::{PurgeError, Purged};
 
@@ -77,6 +81,8 @@ struct Inner {
     backlog: Backlog,
     /// With replicas: how long after an invalidation to invalidate again.
     replica_lag: Option<Duration>,
+    /// Without Redis: other instances' invalidations through the database.
+    feed: Option<Feed>,
 }
 
 fn decode<T: DeserializeOwned + Send + Sync + 'static, E: From<CacheError>>(
@@ -94,12 +100,21 @@ async fn uncached<T, E>(
 
 impl Cache {
     /// `replica_lag`: the longest a replica in rotation may trail the primary (replicas
-    /// configured), `None` when reads all come from the primary.
+    /// configured), `None` when reads all come from the primary. `feed` serves only
+    /// without Redis, whose channel does its job otherwise.
     pub fn new(
         config: &CacheConfig,
         redis: Option<RedisConn>,
         replica_lag: Option<Duration>,
+        feed: Option<Feed>,
     ) -> Self {
+        let feed = feed.filter(|_| redis.is_none());
+        // With the feed L1 is the only tier and hears of every write: an entry lives as
+        // long as it may be served, fresh (jittered up to +10%) then stale.
+        let l1_ttl = match feed {
+            Some(_) => config.ttl.get().mul_f64(1.1) + config.stale_while_revalidate.get(),
+            None => config.l1_ttl.get(),
+        };
         let evictions = Arc::new(AtomicU64::new(0));
         let evicted = evictions.clone();
         let l1 = moka::future::Cache::builder()
@@ -107,7 +122,7 @@ impl Cache {
             .weigher(|key: &String, entry: &Arc<Entry>| {
                 u32::try_from(key.len() + entry.weight()).unwrap_or(u32::MAX)
             })
-            .time_to_live(config.l1_ttl.get())
+            .time_to_live(l1_ttl)
             .eviction_listener(move |_, _, cause| {
                 if cause == moka::notification::RemovalCause::Size {
                     evicted.fetch_add(1, Ordering::Relaxed);
@@ -126,6 +141,7 @@ impl Cache {
             generations: Generations::new(),
             backlog: Backlog::new(config.invalidation_backlog.get() as usize),
             replica_lag,
+            feed,
         }))
     }
 
@@ -136,6 +152,11 @@ impl Cache {
     /// The Redis connection used for invalidation messages, when there is one.
     pub fn redis(&self) -> Option<&RedisConn> {
         self.0.l2.as_ref().map(L2::redis)
+    }
+
+    /// The database feed of invalidations, when this cache uses one (no Redis).
+    pub fn feed(&self) -> Option<&Feed> {
+        self.0.feed.as_ref()
     }
 
     /// Fetches this process ran (tests count stampedes with it).

@@ -58,6 +58,10 @@ impl Cache {
             return Ok(Purged::Everywhere);
         }
         self.drop_namespace_l1(namespace).await;
+        if let Some(feed) = &self.0.feed {
+            let message = format!("{}{namespace}", super::invalidation::NAMESPACE_MARK);
+            feed.publish(&message).await;
+        }
         Ok(match &self.0.l2 {
             Some(l2) if !l2.purge_namespace(namespace).await => Purged::ThisProcessOnly,
             _ => Purged::Everywhere,
@@ -90,7 +94,7 @@ mod tests {
 
     #[tokio::test]
     async fn purging_a_namespace_drops_its_entries_only() {
-        let cache = Cache::new(&CacheConfig::default(), None, None);
+        let cache = Cache::new(&CacheConfig::default(), None, None, None);
         for (namespace, key) in [("post", "a"), ("post", "b"), ("product", "a")] {
             let fetched: Result<Option<std::sync::Arc<String>>, crate::cache::CacheError> = cache
                 .get_or_fetch(namespace, key, || async { Ok(Some("row".to_string())) })

@@ -100,20 +100,28 @@ impl<E: Endpoint> Endpoint for BodyLimit<E> {
             // hyper enforces a declared length, so only streamed bodies need counting.
             Some(_) => {}
             None => {
-                let limit = self.max;
-                let mut seen = 0u64;
-                let stream = req.take_body().into_bytes_stream().map(move |chunk| {
-                    let chunk = chunk?;
-                    seen += chunk.len() as u64;
-                    if seen > limit {
-                        Err(std::io::Error::other(BodyTooLarge { limit }))
-                    } else {
-                        Ok(chunk)
-                    }
-                });
-                req.set_body(Body::from_bytes_stream(stream));
+                let body = req.take_body();
+                req.set_body(counted(body, self.max));
             }
         }
         self.inner.call(req).await.map(IntoResponse::into_response)
     }
+}
+
+/// `body`, failing once more than `limit` bytes have streamed. An empty body (a GET's) is
+/// passed as it is: nothing to count, and no stream to allocate on every read.
+fn counted(body: Body, limit: u64) -> Body {
+    if body.is_empty() {
+        return body;
+    }
+    let mut seen = 0u64;
+    Body::from_bytes_stream(body.into_bytes_stream().map(move |chunk| {
+        let chunk = chunk?;
+        seen += chunk.len() as u64;
+        if seen > limit {
+            Err(std::io::Error::other(BodyTooLarge { limit }))
+        } else {
+            Ok(chunk)
+        }
+    }))
 }

@@ -26,6 +26,7 @@ mod api_keys;
 mod auth;
 mod backup;
 mod cache;
+mod cache_feed;
 mod cache_generations;
 mod cache_outage;
 mod cache_redis;
