@@ -2,10 +2,12 @@
 //! the router and binds the listener(s); `run_until_stopped` serves until the shutdown
 //! signal, with the background tasks under one supervisor. Only `cli/` uses this module.
 
+mod cache;
 mod error;
 pub mod tasks;
 mod worker;
 
+use cache::{open_cache, spawn_feed_poller};
 pub use error::AppError;
 pub use worker::run_worker;
 
@@ -78,22 +80,6 @@ fn open_redis(config: &Config) -> Result<Option<RedisConn>, redis::RedisError> {
         .as_ref()
         .map(|url| RedisConn::open(&config.redis, url))
         .transpose()
-}
-
-/// The database feed of cache invalidations, for processes without Redis.
-async fn cache_feed(config: &Config, db: &Db) -> Option<crate::cache::Feed> {
-    if config.redis.url.is_some() || !config.cache.enabled {
-        return None;
-    }
-    Some(crate::cache::Feed::open(db.clone()).await)
-}
-
-/// Polls the database for other processes' cache invalidations, when the cache uses it.
-fn spawn_feed_poller(tasks: &mut Tasks, cache: &Cache) {
-    if let Some(feed) = cache.feed() {
-        let poller = crate::cache::feed_poller(cache.clone(), feed.clone());
-        tasks.spawn_loop("cache invalidation feed", poller);
-    }
 }
 
 async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, AppError> {
@@ -176,12 +162,7 @@ impl Application {
         let replica_lag = (!config.database.replicas.is_empty()).then(|| {
             config.database.max_replica_lag.get() + config.database.replica_check_interval.get()
         });
-        let cache = Cache::new(
-            &config.cache,
-            redis.clone(),
-            replica_lag,
-            cache_feed(&config, &db).await,
-        );
+        let cache = open_cache(&config, &db, redis.clone(), replica_lag).await;
         let listener = bind(config.server.listen_addr()).await?;
         let metrics_listener = match config.metrics.listen {
             Some(addr) => Some(bind(addr).await?),

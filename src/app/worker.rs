@@ -3,11 +3,10 @@
 //! set it also serves `/health` and `/metrics` there, for probes and scrapers.
 
 use super::{
-    AppError, JobDeps, Tasks, bind, cache_feed, job_registry, open_redis, spawn_feed_poller,
+    AppError, JobDeps, Tasks, bind, job_registry, open_cache, open_redis, spawn_feed_poller,
     start_side_listener, start_workers,
 };
 use crate::admin::fleet::{Fleet, process_snapshot};
-use crate::cache::Cache;
 use crate::config::Config;
 use crate::db::{Db, migrate};
 use crate::jobs::JobQueue;
@@ -59,12 +58,7 @@ pub async fn run_worker(
     // without it through the database (`cache::Feed`).
     let deps = JobDeps {
         queue: queue.clone(),
-        cache: Cache::new(
-            &config.cache,
-            redis.clone(),
-            None,
-            cache_feed(&config, &db).await,
-        ),
+        cache: open_cache(&config, &db, redis.clone(), None).await,
         providers: Providers::new(&config.providers, &config.resilience)?,
     };
     let registry = job_registry(&config, &deps)?;
