@@ -161,7 +161,8 @@ impl TokenIssuer {
             .elapsed()
             >= RELOAD_INTERVAL;
         if stale {
-            let ring = load_ring(db).await?;
+            // Boxed: a rare query whose future would otherwise size every caller's.
+            let ring = Box::pin(load_ring(db)).await?;
             *self.ring.write().unwrap_or_else(|e| e.into_inner()) = ring;
         }
         self.decode_with(&kid, token)

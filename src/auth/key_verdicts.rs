@@ -49,7 +49,8 @@ impl KeyVerdicts {
         if self.unknown.contains_key(key_hash) {
             return false;
         }
-        match api_keys::find_live(conn, key_hash).await {
+        // Boxed: a query's future is kilobytes, and callers' futures would carry it inline.
+        match Box::pin(api_keys::find_live(conn, key_hash)).await {
             Ok(found) => {
                 let verdicts = if found.is_some() {
                     &self.known

@@ -83,7 +83,9 @@ impl Auth {
     /// everything else as a JWT.
     pub async fn authenticate(&self, db: &Db, credential: &str) -> Result<Principal, AuthError> {
         if credential.starts_with(KEY_PREFIX) {
-            return api_keys::authenticate(db.write(), credential)
+            // Boxed, like every database query on the request path ahead of the cache
+            // (docs/PITFALLS.md: "Large futures"): a JWT caller's future stays small.
+            return Box::pin(api_keys::authenticate(db.write(), credential))
                 .await?
                 .ok_or(AuthError::BadApiKey);
         }

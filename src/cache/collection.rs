@@ -1,10 +1,8 @@
 //! The cache shape the public read paths share: items by key, plus the default first page
 //! of the list (which takes nearly all list traffic), and one invalidation for both.
 
-use super::{Cache, FetchError};
+use super::{Cache, Cacheable, Fetch, FetchError};
 use crate::db::pagination::DEFAULT_LIMIT;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -23,18 +21,12 @@ impl CachedCollection {
 
     /// The item at `key`, from the cache or from `fetch` (which owns what it needs),
     /// shared with every other reader of the cached copy.
-    pub async fn item<T, E, F, Fut>(
+    pub async fn item<T: Cacheable, E: FetchError>(
         &self,
         cache: &Cache,
         key: &str,
-        fetch: F,
-    ) -> Result<Option<Arc<T>>, E>
-    where
-        T: Serialize + DeserializeOwned + Send + Sync + 'static,
-        E: FetchError,
-        F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = Result<Option<T>, E>> + Send + 'static,
-    {
+        fetch: impl Fetch<T, E>,
+    ) -> Result<Option<Arc<T>>, E> {
         cache.get_or_fetch(self.item, key, fetch).await
     }
 
@@ -48,7 +40,7 @@ impl CachedCollection {
         fetch: F,
     ) -> Result<Vec<T>, E>
     where
-        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+        T: Cacheable + Clone,
         E: FetchError,
         F: FnOnce() -> Fut + Send + 'static,
         Fut: Future<Output = Result<Vec<T>, E>> + Send + 'static,

@@ -32,14 +32,14 @@ use backlog::Backlog;
 use entry::Entry;
 use generation::Generations;
 use l2::L2;
-use lookups::Lookups;
+use lookups::{Lookups, Tier};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::HashSet;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub use collection::CachedCollection;
 pub use feed::{Feed, poller as feed_poller};
@@ -56,14 +56,32 @@ pub enum CacheError {
     Decode(String),
 }
 
+/// What the cache holds: stored in L2 serialised, shared between requests once decoded.
+pub trait Cacheable: Serialize + DeserializeOwned + Send + Sync + 'static {}
+impl<T: Serialize + DeserializeOwned + Send + Sync + 'static> Cacheable for T {}
+
+/// A miss's read from the database, a closure returning a future. It owns what it needs:
+/// a stale hit runs it in the background.
+pub trait Fetch<T, E>: Send + 'static {
+    type Future: Future<Output = Result<Option<T>, E>> + Send + 'static;
+    fn run(self) -> Self::Future;
+}
+
+impl<T, E, F, Fut> Fetch<T, E> for F
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = Result<Option<T>, E>> + Send + 'static,
+{
+    type Future = Fut;
+    fn run(self) -> Fut {
+        self()
+    }
+}
+
 /// What a fetch's error type must support: carrying a `CacheError`, and being cloned so
 /// one failed load can answer every request that waited on it.
 pub trait FetchError: From<CacheError> + std::fmt::Display + Clone + Send + Sync + 'static {}
 impl<E: From<CacheError> + std::fmt::Display + Clone + Send + Sync + 'static> FetchError for E {}
-
-/// How long an instance that lost the fetch lock polls Redis for the winner's result.
-const LOCK_WAIT: Duration = Duration::from_millis(1000);
-const LOCK_POLL: Duration = Duration::from_millis(20);
 
 #[derive(Clone)]
 pub struct Cache(Arc<Inner>);
@@ -172,104 +190,29 @@ impl Cache {
     /// The value of `namespace`/`key`: from L1, else L2, else `fetch`, whose `None` (not
     /// found) is cached too. `fetch` owns what it needs: a stale hit runs it in the background.
     /// The value is shared: every hit on an L1 entry gets the same one, decoded once.
-    pub async fn get_or_fetch<T, E, F, Fut>(
+    pub async fn get_or_fetch<T: Cacheable, E: FetchError>(
         &self,
         namespace: &'static str,
         key: &str,
-        fetch: F,
-    ) -> Result<Option<Arc<T>>, E>
-    where
-        T: Serialize + DeserializeOwned + Send + Sync + 'static,
-        F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = Result<Option<T>, E>> + Send + 'static,
-        E: FetchError,
-    {
+        fetch: impl Fetch<T, E>,
+    ) -> Result<Option<Arc<T>>, E> {
         // Invalidations were dropped (Redis long gone): nothing cached can be trusted.
         if !self.enabled() || self.0.backlog.overflowed() {
-            return uncached(fetch()).await;
+            return Box::pin(uncached(fetch.run())).await;
         }
         let key = format!("{namespace}:{key}");
-        match crate::db::consistency::routing() {
-            ReadRouting::Anywhere => {}
-            ReadRouting::Primary => return uncached(fetch()).await,
-            ReadRouting::OwnWritesAt(written) => {
-                return self.after_own_write(namespace, &key, written, fetch).await;
-            }
-        }
-        if let Some(entry) = self.0.l1.get(&key).await {
-            self.0.lookups.hit("l1", namespace, &entry);
+        if matches!(crate::db::consistency::routing(), ReadRouting::Anywhere)
+            && let Some(entry) = self.0.l1.get(&key).await
+        {
+            self.0.lookups.hit(Tier::L1, namespace, &entry);
             if !entry.is_fresh() {
                 self.refresh_in_background(namespace, key, fetch);
             }
             return decode(&entry);
         }
-        let generation = self.0.generations.current(&key);
-        let this = self.clone();
-        let load_key = key.clone();
-        let entry = self
-            .0
-            .l1
-            .try_get_with(key.clone(), async move {
-                this.load(namespace, load_key, fetch, generation)
-                    .await
-                    .map(Arc::new)
-            })
-            .await
-            .map_err(|shared| (*shared).clone())?;
-        // moka stores what the load returns: dropping it afterwards (not an error variant
-        // moka skips) also covers an invalidation between the load's end and the insert.
-        self.drop_if_moved(&key, generation).await;
-        decode(&entry)
-    }
-
-    /// L1 missed: L2, then (holding the fleet-wide fetch lock) the database.
-    async fn load<T, E, F, Fut>(
-        &self,
-        namespace: &'static str,
-        key: String,
-        fetch: F,
-        generation: u64,
-    ) -> Result<Entry, E>
-    where
-        T: Serialize + DeserializeOwned + Send + Sync + 'static,
-        F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = Result<Option<T>, E>> + Send + 'static,
-        E: FetchError,
-    {
-        let Some(l2) = self.shared_tier() else {
-            return self
-                .fetch_and_store(namespace, &key, fetch, generation)
-                .await;
-        };
-        // An entry another release stored in another shape is a miss, not an error: the
-        // fetch below replaces it (decoding here also keeps the value for L1's hits).
-        if let Some(entry) = l2.get(&key).await
-            && entry.decode::<T>().is_ok()
-        {
-            self.0.lookups.hit("l2", namespace, &entry);
-            if !entry.is_fresh() {
-                self.refresh_in_background(namespace, key, fetch);
-            }
-            return Ok(entry);
-        }
-        if !l2.try_lock(&key).await {
-            // Another instance is fetching this key: wait briefly for its result.
-            let deadline = Instant::now() + LOCK_WAIT;
-            while Instant::now() < deadline {
-                tokio::time::sleep(LOCK_POLL).await;
-                if let Some(entry) = l2.get(&key).await
-                    && entry.decode::<T>().is_ok()
-                {
-                    self.0.lookups.hit("l2", namespace, &entry);
-                    return Ok(entry);
-                }
-            }
-        }
-        let entry = self
-            .fetch_and_store(namespace, &key, fetch, generation)
-            .await;
-        l2.unlock(&key).await;
-        entry
+        // Boxed: the way to the database is kilobytes of future, and inline every L1 hit's
+        // future (and each one enclosing it) would carry that size and be copied with it.
+        Box::pin(self.get_past_l1(namespace, key, fetch)).await
     }
 
     /// L2, unless invalidations wait for Redis: its entries may be ones this instance

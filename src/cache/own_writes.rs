@@ -6,27 +6,19 @@
 //! serve everyone else).
 
 use super::entry::Entry;
-use super::{Cache, FetchError, decode, uncached};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
-use std::future::Future;
+use super::lookups::Tier;
+use super::{Cache, Cacheable, Fetch, FetchError, decode, uncached};
 use std::sync::Arc;
 
 impl Cache {
     /// `written`: the client's write time, unix milliseconds.
-    pub(super) async fn after_own_write<T, E, F, Fut>(
+    pub(super) async fn after_own_write<T: Cacheable, E: FetchError>(
         &self,
         namespace: &'static str,
         key: &str,
         written: i64,
-        fetch: F,
-    ) -> Result<Option<Arc<T>>, E>
-    where
-        T: Serialize + DeserializeOwned + Send + Sync + 'static,
-        F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = Result<Option<T>, E>> + Send + 'static,
-        E: FetchError,
-    {
+        fetch: impl Fetch<T, E>,
+    ) -> Result<Option<Arc<T>>, E> {
         let lag = self
             .0
             .replica_lag
@@ -39,7 +31,7 @@ impl Cache {
             .get(key)
             .await
             .filter(|entry| reflects_write(entry))
-            .map(|entry| ("l1", entry));
+            .map(|entry| (Tier::L1, entry));
         if cached.is_none()
             && let Some(l2) = self.shared_tier()
         {
@@ -47,14 +39,14 @@ impl Cache {
                 .get(key)
                 .await
                 .filter(|entry| reflects_write(entry) && entry.decode::<T>().is_ok())
-                .map(|entry| ("l2", Arc::new(entry)));
+                .map(|entry| (Tier::L2, Arc::new(entry)));
         }
         match cached {
             Some((tier, entry)) => {
                 self.0.lookups.hit(tier, namespace, &entry);
                 decode(&entry)
             }
-            None => uncached(fetch()).await,
+            None => uncached(fetch.run()).await,
         }
     }
 }

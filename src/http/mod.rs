@@ -9,6 +9,7 @@ mod body_field;
 mod compress;
 pub mod conn;
 mod consistency;
+mod durations;
 mod guard;
 mod headers;
 mod observe;

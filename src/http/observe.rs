@@ -1,6 +1,7 @@
 //! The outermost layer: request ids, W3C trace context, the JSON access log, RED metrics
 //! (`http_server_request_duration_seconds`) and standard response headers.
 
+use super::durations::Durations;
 use super::trace::TraceContext;
 
 use crate::error::problem_for;
@@ -76,6 +77,7 @@ pub struct Observe<E> {
     hsts: bool,
     stats: Arc<Recorder>,
     access: AccessLog,
+    durations: Durations,
 }
 
 impl<E> Observe<E> {
@@ -85,6 +87,7 @@ impl<E> Observe<E> {
             hsts,
             stats,
             access,
+            durations: Durations::default(),
         }
     }
 }
@@ -131,14 +134,9 @@ impl<E: Endpoint> Endpoint for Observe<E> {
             .unwrap_or_else(|| Arc::from("unmatched"));
         let status = resp.status().as_u16();
         let elapsed = started.elapsed();
-        // The route label is shared, not copied: this runs on every request.
-        metrics::histogram!(
-            "http_server_request_duration_seconds",
-            "method" => method_label,
-            "route" => metrics::SharedString::from(route.clone()),
-            "status" => status.to_string(),
-        )
-        .record(elapsed.as_secs_f64());
+        self.durations
+            .series(method_label, &route, status)
+            .record(elapsed.as_secs_f64());
         self.stats.record(method_label, &route, status, elapsed);
         super::headers::set_standard(&mut resp, &request_id, self.hsts);
         if !resp

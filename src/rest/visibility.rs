@@ -17,15 +17,20 @@ pub async fn public_or_staff<K, T, E>(
 where
     ApiError: From<E>,
 {
+    // The misses are boxed: their futures (a credential check, a query) are kilobytes, and
+    // inline they would size, and be copied with, every public hit's future.
     let Some(key) = key else {
-        is_staff().await?;
+        Box::pin(is_staff()).await?;
         return Err(not_found.into());
     };
     if let Some(found) = public(&key).await? {
         return Ok(found);
     }
-    if !is_staff().await? {
-        return Err(not_found.into());
-    }
-    Ok(staff(&key).await?)
+    Box::pin(async {
+        if !is_staff().await? {
+            return Err(not_found.into());
+        }
+        Ok(staff(&key).await?)
+    })
+    .await
 }
