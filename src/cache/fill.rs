@@ -14,15 +14,17 @@ const LOCK_WAIT: Duration = Duration::from_millis(1000);
 const LOCK_POLL: Duration = Duration::from_millis(20);
 
 impl Cache {
-    /// `get_or_fetch` when L1 has no answer: read-your-writes routing, then L2 and the
-    /// fetch under moka's per-key load, which concurrent misses here wait for.
+    /// `get_or_fetch` when L1 has no answer, or may not give it (`routing`, the request's
+    /// read-your-writes routing): then L2 and the fetch under moka's per-key load, which
+    /// concurrent misses here wait for.
     pub(super) async fn get_past_l1<T: Cacheable, E: FetchError>(
         &self,
         namespace: &'static str,
         key: String,
+        routing: ReadRouting,
         fetch: impl Fetch<T, E>,
     ) -> Result<Option<Arc<T>>, E> {
-        match crate::db::consistency::routing() {
+        match routing {
             ReadRouting::Anywhere => {}
             ReadRouting::Primary => return uncached(fetch.run()).await,
             ReadRouting::OwnWritesAt(written) => {

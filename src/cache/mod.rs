@@ -201,7 +201,8 @@ impl Cache {
             return Box::pin(uncached(fetch.run())).await;
         }
         let key = format!("{namespace}:{key}");
-        if matches!(crate::db::consistency::routing(), ReadRouting::Anywhere)
+        let routing = crate::db::consistency::routing();
+        if routing == ReadRouting::Anywhere
             && let Some(entry) = self.0.l1.get(&key).await
         {
             self.0.lookups.hit(Tier::L1, namespace, &entry);
@@ -212,7 +213,7 @@ impl Cache {
         }
         // Boxed: the way to the database is kilobytes of future, and inline every L1 hit's
         // future (and each one enclosing it) would carry that size and be copied with it.
-        Box::pin(self.get_past_l1(namespace, key, fetch)).await
+        Box::pin(self.get_past_l1(namespace, key, routing, fetch)).await
     }
 
     /// L2, unless invalidations wait for Redis: its entries may be ones this instance
