@@ -13,6 +13,7 @@ pub mod migrate;
 pub mod pagination;
 mod pool_stats;
 mod read_conn;
+mod relaxed;
 mod replicas;
 pub mod sqlite_file;
 mod stored_enum;
@@ -22,6 +23,7 @@ mod versioned;
 use crate::config::DatabaseConfig;
 pub use guarded::{GuardedConn, rejection};
 pub use read_conn::ReadConn;
+pub use relaxed::relaxed_commit;
 use replicas::Replicas;
 use sea_orm::SqlErr;
 use sea_orm::{

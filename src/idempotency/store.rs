@@ -4,6 +4,7 @@
 //! so a holder whose lease ran out and was taken over changes nothing.
 
 use super::{KeyScope, Request, StoredResponse};
+use crate::db::relaxed_commit;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr, Statement, Value};
 use uuid::Uuid;
@@ -58,12 +59,15 @@ pub(super) async fn insert(
     token: Uuid,
     times: &Times,
 ) -> Result<bool, DbErr> {
-    let insert = statement(
-        conn,
+    // Relaxed: the claim only has to be seen by duplicates while the request runs. The
+    // order (or whatever the request creates) commits flushed later and flushes the
+    // claim with it; a claim a crash forgets had produced no response yet.
+    let sql = format!(
         "INSERT INTO idempotency_keys (scope, key, fingerprint, state, lock_token, created_at, expires_at, locked_until) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (scope, key) DO NOTHING",
-        claim_values(request, token, times),
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE {} ON CONFLICT (scope, key) DO NOTHING",
+        relaxed_commit(conn.get_database_backend())
     );
+    let insert = statement(conn, &sql, claim_values(request, token, times));
     Ok(conn.execute_raw(insert).await?.rows_affected() == 1)
 }
 

@@ -9,6 +9,7 @@ pub mod diagnostics;
 pub mod entity;
 mod registry;
 pub mod store;
+mod wake;
 mod worker;
 
 pub use diagnostics::Probe;
@@ -16,6 +17,8 @@ pub use entity::{JobState, Model};
 pub use registry::{JobContext, JobKind, Outcome, Registry};
 pub use store::NewJob;
 pub use worker::Workers;
+
+use wake::Fanout;
 
 use sea_orm::{ConnectionTrait, DbErr, TransactionTrait};
 use std::sync::Arc;
@@ -68,24 +71,6 @@ pub struct Enqueue {
     pub max_attempts: Option<i32>,
 }
 
-/// Channel (Redis pub/sub, or PostgreSQL NOTIFY) on which enqueues wake the workers of
-/// every process of a fleet.
-const WAKE_CHANNEL: &str = "jobs:wake";
-const PG_WAKE_CHANNEL: &str = "levee_jobs_wake";
-
-/// How enqueues reach the workers of other processes.
-#[derive(Clone, Default)]
-enum Fanout {
-    /// Nowhere: they find new jobs by polling (single process, SQLite).
-    #[default]
-    None,
-    /// Redis pub/sub, when Redis is configured.
-    Redis(crate::redis_conn::RedisConn),
-    /// PostgreSQL without Redis: `NOTIFY` in the enqueueing transaction (delivered only if
-    /// it commits), `LISTEN` on a session of its own on `database.direct_url`.
-    Postgres { session_url: String },
-}
-
 /// Enqueues and wakes workers: this process's at once, other processes' through Redis
 /// pub/sub or PostgreSQL NOTIFY (otherwise they find the job by polling). Cheap to clone.
 #[derive(Clone, Default)]
@@ -96,16 +81,9 @@ pub struct JobQueue {
 
 impl JobQueue {
     pub fn new(redis: Option<crate::redis_conn::RedisConn>, db: &crate::db::Db) -> Self {
-        let fanout = match (redis, db.session_url()) {
-            (Some(redis), _) => Fanout::Redis(redis),
-            (None, Some(url)) => Fanout::Postgres {
-                session_url: url.to_string(),
-            },
-            (None, None) => Fanout::None,
-        };
         Self {
             wake: Arc::default(),
-            fanout,
+            fanout: Fanout::new(redis, db),
         }
     }
 
@@ -128,10 +106,7 @@ impl JobQueue {
             unique_key: options.unique_key,
         };
         let model = store::enqueue(conn, new).await?;
-        if let Fanout::Postgres { .. } = self.fanout {
-            conn.execute_unprepared(&format!("NOTIFY {PG_WAKE_CHANNEL}"))
-                .await?;
-        }
+        self.fanout.notify_in(conn).await?;
         // Workers woken before the caller commits find nothing and look again within
         // `jobs.poll_interval`; waking costs little.
         self.wake();
@@ -142,64 +117,16 @@ impl JobQueue {
     /// out with the enqueue).
     pub fn wake(&self) {
         self.wake.notify_waiters();
-        if let Fanout::Redis(redis) = self.fanout.clone() {
-            tokio::spawn(async move {
-                let mut conn = redis.connection();
-                let mut publish = redis::cmd("PUBLISH");
-                publish.arg(redis.key(WAKE_CHANNEL)).arg(1);
-                let _ = redis
-                    .guarded("jobs", publish.query_async::<i64>(&mut conn))
-                    .await;
-            });
-        }
+        self.fanout.publish();
     }
 
     /// A task relaying wake-ups from other processes to this process's workers; it runs
     /// until aborted. `None` when nothing fans out (SQLite without Redis).
     pub fn wake_listener(&self) -> Option<futures_util::future::BoxFuture<'static, ()>> {
-        use futures_util::FutureExt;
-        let wake = self.wake.clone();
-        match self.fanout.clone() {
-            Fanout::None => None,
-            Fanout::Redis(redis) => Some(listen_redis(redis, wake).boxed()),
-            Fanout::Postgres { session_url } => Some(listen_postgres(session_url, wake).boxed()),
-        }
+        self.fanout.listener(self.wake.clone())
     }
 
     pub(crate) fn wake_signal(&self) -> Arc<Notify> {
         self.wake.clone()
-    }
-}
-
-async fn listen_redis(redis: crate::redis_conn::RedisConn, wake: Arc<Notify>) {
-    use futures_util::StreamExt;
-    loop {
-        if let Ok(mut pubsub) = redis.client().get_async_pubsub().await
-            && pubsub.subscribe(redis.key(WAKE_CHANNEL)).await.is_ok()
-        {
-            let mut messages = pubsub.on_message();
-            while messages.next().await.is_some() {
-                wake.notify_waiters();
-            }
-        }
-        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-    }
-}
-
-async fn listen_postgres(session_url: String, wake: Arc<Notify>) {
-    use sea_orm::sqlx::postgres::PgListener;
-    loop {
-        match PgListener::connect(&session_url).await {
-            Ok(mut listener) => {
-                if listener.listen(PG_WAKE_CHANNEL).await.is_ok() {
-                    // recv reconnects by itself; an error means it could not.
-                    while listener.recv().await.is_ok() {
-                        wake.notify_waiters();
-                    }
-                }
-            }
-            Err(e) => tracing::debug!(error = %e, "cannot listen for job wake-ups yet"),
-        }
-        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     }
 }

@@ -14,7 +14,7 @@ use crate::error::FieldError;
 use crate::idempotency::{self, Outcome, Request, StoredResponse};
 use crate::products::{Currency, Sku};
 use crate::state::AppState;
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -123,7 +123,8 @@ pub async fn place_in(
         }
         return Err(OrdersError::Lines(errors));
     };
-    let now = Utc::now();
+    // Microseconds, as stored: the 202's body matches what a GET reads back.
+    let now = Utc::now().trunc_subsecs(6);
     let deadline = chrono::Duration::from_std(state.config().orders.deadline.get())
         .unwrap_or(chrono::Duration::MAX);
     let order = order::Model {

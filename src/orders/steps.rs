@@ -1,6 +1,11 @@
 //! The saga's forward steps, one function each (see `saga` for the protocol; compensations
 //! in `compensation`). A step returns what the job queue should do next; database errors
 //! bubble up and are retried.
+//!
+//! A step's transaction commits relaxed (`Changes::step`): it holds the hot product's
+//! stock row, and waiting for the WAL flush while holding it made reservations of a flash
+//! sale queue behind each other's flushes. Before money moves everything is durable
+//! anyway: the flushed `charge_requested` write flushes every earlier commit with it.
 
 use super::compensation::give_up_or_wait;
 use super::error::OrdersError;
@@ -54,7 +59,7 @@ pub async fn reserve(saga: &Saga, db: &Db, id: Uuid) -> StepResult {
         id,
         OrderStatus::Pending,
         OrderStatus::Reserved,
-        Changes::default(),
+        Changes::step(),
     );
     if !moved.await? {
         return Ok(Outcome::Done);
@@ -71,7 +76,7 @@ pub async fn reserve(saga: &Saga, db: &Db, id: Uuid) -> StepResult {
             let txn = db.begin_write().await?;
             let reason = Changes {
                 reason: Some(format!("out of stock: {sku}")),
-                ..Changes::default()
+                ..Changes::step()
             };
             let rejected = store::transition(
                 &txn,
@@ -116,7 +121,7 @@ pub async fn charge(saga: &Saga, db: &Db, id: Uuid) -> StepResult {
     let txn = db.begin_write().await?;
     let paid = Changes {
         payment_ref: Some(receipt.reference),
-        ..Changes::default()
+        ..Changes::step()
     };
     // Cancelled while the charge was under way: the cancel saw the charge asked for and
     // enqueued the refund itself.
@@ -146,7 +151,7 @@ pub async fn ship(saga: &Saga, db: &Db, id: Uuid) -> StepResult {
     let txn = db.begin_write().await?;
     let fulfilled = Changes {
         shipment_ref: Some(receipt.reference.clone()),
-        ..Changes::default()
+        ..Changes::step()
     };
     let (from, to) = (OrderStatus::Paid, OrderStatus::Fulfilled);
     if !store::transition(&txn, id, from, to, fulfilled).await? {
@@ -175,7 +180,7 @@ pub async fn confirm(saga: &Saga, db: &Db, id: Uuid) -> StepResult {
     };
     let txn = db.begin_write().await?;
     let (from, to) = (OrderStatus::Fulfilled, OrderStatus::Completed);
-    if !store::transition(&txn, id, from, to, Changes::default()).await? {
+    if !store::transition(&txn, id, from, to, Changes::step()).await? {
         return Ok(Outcome::Done);
     }
     if let Some(user) = crate::users::find(&txn, order.user_id).await? {

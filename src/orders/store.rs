@@ -5,12 +5,13 @@
 use super::entity::{event, line, order};
 use super::model::{OrderStatus, StockHold};
 use crate::db::ids::UserId;
+use crate::db::relaxed_commit;
 use crate::webhooks::EventType;
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -27,7 +28,10 @@ pub async fn insert(
     order: order::Model,
     lines: Vec<line::Model>,
 ) -> Result<Placed, DbErr> {
-    let order = order::ActiveModel::from(order).insert(conn).await?;
+    // Without RETURNING: the rows are what was sent.
+    order::Entity::insert(order::ActiveModel::from(order.clone()))
+        .exec_without_returning(conn)
+        .await?;
     line::Entity::insert_many(lines.iter().cloned().map(line::ActiveModel::from))
         .exec(conn)
         .await?;
@@ -45,7 +49,7 @@ async fn record(
     domain_event: Option<&str>,
     detail: Option<String>,
 ) -> Result<(), DbErr> {
-    event::ActiveModel {
+    let entry = event::ActiveModel {
         id: Set(Uuid::now_v7()),
         order_id: Set(order_id),
         from_status: Set(from),
@@ -53,9 +57,10 @@ async fn record(
         event: Set(domain_event.map(str::to_string)),
         detail: Set(detail.clone()),
         created_at: Set(Utc::now()),
-    }
-    .insert(conn)
-    .await?;
+    };
+    event::Entity::insert(entry)
+        .exec_without_returning(conn)
+        .await?;
     if let Some(event_type) = domain_event.and_then(EventType::parse) {
         let data = serde_json::json!({
             "order_id": order_id,
@@ -86,6 +91,21 @@ pub struct Changes {
     pub shipment_ref: Option<String>,
     /// Why; kept on the order (rejections, failures, cancels) and in the event.
     pub reason: Option<String>,
+    /// The transition's transaction commits without waiting for the WAL flush
+    /// (`db::relaxed_commit`). For saga steps only: a commit a database crash forgets is
+    /// redone by the step's re-run (its job's completion, later in the WAL, is forgotten
+    /// with it), and providers deduplicate the re-run's calls by their idempotency key.
+    pub relaxed: bool,
+}
+
+impl Changes {
+    /// A forward saga step's transition: a relaxed commit, nothing else set yet.
+    pub fn step() -> Self {
+        Self {
+            relaxed: true,
+            ..Self::default()
+        }
+    }
 }
 
 /// The order as a transition expects to find it.
@@ -148,6 +168,9 @@ pub async fn transition(
         Some(false) => update.filter(charge.is_null()),
         None => update,
     };
+    if changes.relaxed {
+        update = update.filter(Expr::cust(relaxed_commit(conn.get_database_backend())));
+    }
     let moved = update
         .filter(order::Column::Id.eq(id))
         .filter(order::Column::Status.eq(from))

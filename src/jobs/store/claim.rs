@@ -4,25 +4,33 @@
 //! SQLite the single writer makes the statement atomic by itself. A worker claims only the
 //! kinds its process has handlers for, so during a rolling deploy a job of a new kind waits
 //! for a worker of the new release instead of failing on an old one.
+//!
+//! Both commit without waiting for the WAL flush (`relaxed_commit`): a database crash may
+//! forget its last few milliseconds, and since WAL replays in order, what is forgotten is
+//! always the newest state — a claim or completion that did not happen, so the job simply
+//! runs again, as the at-least-once contract already allows. Enqueues and handlers' own
+//! writes keep full durability.
 
 use super::super::entity::{Column, JobState, Model};
 use super::{release, to_chrono};
 use crate::db::ids::JobId;
-use crate::db::{Backend, Db, clock};
+use crate::db::{Backend, Db, clock, relaxed_commit};
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, FromQueryResult, QueryFilter,
-    QueryTrait,
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, FromQueryResult, QueryFilter, QueryTrait,
 };
 use std::time::Duration;
 
 /// The claim statement; `$1` owner, `$2` lease expiry, `$3` now, `$4` queue, `$5` limit,
 /// `$6…` the `kinds` claimable kinds.
 fn claim_sql(backend: Backend, kinds: usize) -> String {
-    let lock = match backend {
-        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-        Backend::Sqlite => "",
+    let (lock, relaxed) = match backend {
+        Backend::Postgres => (
+            " FOR UPDATE SKIP LOCKED",
+            relaxed_commit(DbBackend::Postgres),
+        ),
+        Backend::Sqlite => ("", relaxed_commit(DbBackend::Sqlite)),
     };
     let kinds = (6..6 + kinds)
         .map(|n| format!("${n}"))
@@ -31,7 +39,7 @@ fn claim_sql(backend: Backend, kinds: usize) -> String {
     format!(
         "UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_owner = $1, lease_expires_at = $2, updated_at = $3 \
          WHERE id IN (SELECT id FROM jobs WHERE queue = $4 AND kind IN ({kinds}) AND state IN ('available', 'scheduled', 'retryable') AND run_at <= $3 \
-         ORDER BY priority DESC, run_at, id LIMIT $5{lock}) RETURNING *"
+         ORDER BY priority DESC, run_at, id LIMIT $5{lock}) AND {relaxed} RETURNING *"
     )
 }
 
@@ -50,8 +58,7 @@ pub async fn claim(
     if kinds.is_empty() {
         return Ok(Vec::new());
     }
-    let txn = bookkeeping(db).await?;
-    let now = clock::now(&txn).await?;
+    let now = clock::now(db.write()).await?;
     let expires = now + to_chrono(lease);
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let mut values = vec![
@@ -63,24 +70,7 @@ pub async fn claim(
     ];
     values.extend(kinds.iter().map(|&kind| kind.into()));
     let statement = db.statement(&claim_sql(db.backend(), kinds.len()), values);
-    let claimed = Model::find_by_statement(statement).all(&txn).await?;
-    txn.commit().await?;
-    Ok(claimed)
-}
-
-/// A transaction for the workers' own bookkeeping (claims, completions). On PostgreSQL it
-/// commits without waiting for the WAL flush: a database crash may forget its last few
-/// milliseconds, and since WAL replays in order, what is forgotten is always the newest
-/// state — a claim or completion that did not happen, so the job simply runs again, as
-/// the at-least-once contract already allows. Enqueues and handlers' own writes keep full
-/// durability.
-async fn bookkeeping(db: &Db) -> Result<DatabaseTransaction, DbErr> {
-    let txn = db.begin_write().await?;
-    if db.backend() == Backend::Postgres {
-        txn.execute_unprepared("SET LOCAL synchronous_commit = off")
-            .await?;
-    }
-    Ok(txn)
+    Model::find_by_statement(statement).all(db.write()).await
 }
 
 /// Marks many finished runs completed in one statement (the worker batches completions:
@@ -94,11 +84,12 @@ pub async fn complete_many(db: &Db, ids: &[JobId], owner: &str) -> Result<Vec<Jo
         .filter(Column::Id.is_in(ids.iter().copied()))
         .filter(Column::LeaseOwner.eq(owner))
         .filter(Column::State.eq(JobState::Running))
+        .filter(Expr::cust(relaxed_commit(
+            db.write().get_database_backend(),
+        )))
         .into_query()
         .returning_col(Column::Id)
         .to_owned();
-    let txn = bookkeeping(db).await?;
-    let rows = txn.query_all(&completed).await?;
-    txn.commit().await?;
+    let rows = db.write().query_all(&completed).await?;
     rows.iter().map(|row| row.try_get("", "id")).collect()
 }

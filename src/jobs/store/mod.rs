@@ -18,8 +18,8 @@ use crate::db::ids::JobId;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
-    TransactionSession, TransactionTrait, UpdateMany,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, TransactionSession,
+    TransactionTrait, UpdateMany,
 };
 use std::time::Duration;
 
@@ -74,32 +74,36 @@ pub async fn enqueue<C: ConnectionTrait + TransactionTrait>(
     } else {
         JobState::Available
     };
-    let row = ActiveModel {
-        id: Set(JobId::generate()),
-        kind: Set(job.kind),
-        queue: Set(job.queue),
-        payload: Set(job.payload.to_string()),
-        priority: Set(job.priority),
-        state: Set(state),
-        attempt: Set(0),
-        max_attempts: Set(Ord::max(job.max_attempts, 1)),
-        run_at: Set(run_at),
-        lease_owner: Set(None),
-        lease_expires_at: Set(None),
-        errors: Set("[]".into()),
-        unique_key: Set(job.unique_key.clone()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        finished_at: Set(None),
+    let model = Model {
+        id: JobId::generate(),
+        kind: job.kind,
+        queue: job.queue,
+        payload: job.payload.to_string(),
+        priority: job.priority,
+        state,
+        attempt: 0,
+        max_attempts: Ord::max(job.max_attempts, 1),
+        run_at,
+        lease_owner: None,
+        lease_expires_at: None,
+        errors: "[]".into(),
+        unique_key: job.unique_key.clone(),
+        created_at: now,
+        updated_at: now,
+        finished_at: None,
     };
+    // Inserted without RETURNING: the row is what was sent, and reading it back cost
+    // every enqueue a decode.
+    let insert = || Jobs::insert(ActiveModel::from(model.clone()));
     if job.unique_key.is_none() {
-        return row.insert(conn).await;
+        insert().exec_without_returning(conn).await?;
+        return Ok(model);
     }
     // A savepoint, so a clash on the pending-unique-key index leaves the caller's
     // transaction usable (PostgreSQL aborts a transaction on any failed statement).
     let savepoint = conn.begin().await?;
-    match row.insert(&savepoint).await {
-        Ok(model) => {
+    match insert().exec_without_returning(&savepoint).await {
+        Ok(_) => {
             savepoint.commit().await?;
             Ok(model)
         }
