@@ -9,6 +9,7 @@ mod connect;
 pub mod consistency;
 mod guarded;
 pub mod ids;
+mod insert_all;
 pub mod migrate;
 pub mod pagination;
 mod pool_stats;
@@ -22,6 +23,7 @@ mod versioned;
 
 use crate::config::DatabaseConfig;
 pub use guarded::{GuardedConn, rejection};
+pub use insert_all::insert_all;
 pub use read_conn::ReadConn;
 pub use relaxed::relaxed_commit;
 use replicas::Replicas;

@@ -10,8 +10,8 @@ use crate::webhooks::EventType;
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -22,21 +22,39 @@ pub struct Placed {
     pub lines: Vec<line::Model>,
 }
 
-/// Inserts the order, its lines and its first event. Run in a transaction.
+/// Inserts the order, its lines and its first event (one round trip on PostgreSQL). Run in
+/// a transaction.
 pub async fn insert(
     conn: &(impl ConnectionTrait + TransactionTrait),
     order: order::Model,
     lines: Vec<line::Model>,
 ) -> Result<Placed, DbErr> {
-    // Without RETURNING: the rows are what was sent.
-    order::Entity::insert(order::ActiveModel::from(order.clone()))
-        .exec_without_returning(conn)
-        .await?;
-    line::Entity::insert_many(lines.iter().cloned().map(line::ActiveModel::from))
-        .exec(conn)
-        .await?;
-    record(conn, order.id, None, OrderStatus::Pending, None, None).await?;
+    let inserts = [
+        order::Entity::insert(order::ActiveModel::from(order.clone())).into_query(),
+        line::Entity::insert_many(lines.iter().cloned().map(line::ActiveModel::from)).into_query(),
+        event::Entity::insert(entry(order.id, None, OrderStatus::Pending, None, None)).into_query(),
+    ];
+    crate::db::insert_all(conn, &inserts).await?;
     Ok(Placed { order, lines })
+}
+
+/// A row of the order's event log.
+fn entry(
+    order_id: Uuid,
+    from: Option<OrderStatus>,
+    to: OrderStatus,
+    domain_event: Option<&str>,
+    detail: Option<String>,
+) -> event::ActiveModel {
+    event::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        order_id: Set(order_id),
+        from_status: Set(from),
+        to_status: Set(to),
+        event: Set(domain_event.map(str::to_string)),
+        detail: Set(detail),
+        created_at: Set(Utc::now()),
+    }
 }
 
 /// Appends an event to the order's log and emits its domain event to the webhooks
@@ -49,16 +67,7 @@ async fn record(
     domain_event: Option<&str>,
     detail: Option<String>,
 ) -> Result<(), DbErr> {
-    let entry = event::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        order_id: Set(order_id),
-        from_status: Set(from),
-        to_status: Set(to),
-        event: Set(domain_event.map(str::to_string)),
-        detail: Set(detail.clone()),
-        created_at: Set(Utc::now()),
-    };
-    event::Entity::insert(entry)
+    event::Entity::insert(entry(order_id, from, to, domain_event, detail.clone()))
         .exec_without_returning(conn)
         .await?;
     if let Some(event_type) = domain_event.and_then(EventType::parse) {
