@@ -18,7 +18,7 @@ pub(super) enum Fanout {
     #[default]
     None,
     /// Redis pub/sub, when Redis is configured.
-    Redis(crate::redis_conn::RedisConn, Arc<Coalesced>),
+    Redis(Arc<Publisher>),
     /// PostgreSQL without Redis: `NOTIFY` in the enqueueing transaction (delivered only if
     /// it commits), `LISTEN` on a session of its own on `database.direct_url`.
     Postgres { session_url: String },
@@ -27,8 +27,8 @@ pub(super) enum Fanout {
 /// Publishes of a burst of enqueues folded into few: at most one PUBLISH in flight, and
 /// one more after it if wake-ups came meanwhile — a flash sale's thousand enqueues a
 /// second cost a handful of messages, not a task and a round trip each.
-#[derive(Default)]
-pub(super) struct Coalesced {
+pub(super) struct Publisher {
+    redis: crate::redis_conn::RedisConn,
     wanted: AtomicBool,
     running: AtomicBool,
 }
@@ -36,7 +36,11 @@ pub(super) struct Coalesced {
 impl Fanout {
     pub(super) fn new(redis: Option<crate::redis_conn::RedisConn>, db: &crate::db::Db) -> Self {
         match (redis, db.session_url()) {
-            (Some(redis), _) => Fanout::Redis(redis, Arc::default()),
+            (Some(redis), _) => Fanout::Redis(Arc::new(Publisher {
+                redis,
+                wanted: AtomicBool::new(false),
+                running: AtomicBool::new(false),
+            })),
             (None, Some(url)) => Fanout::Postgres {
                 session_url: url.to_string(),
             },
@@ -55,17 +59,18 @@ impl Fanout {
 
     /// Wakes the other processes' workers through Redis (a no-op otherwise).
     pub(super) fn publish(&self) {
-        let Fanout::Redis(redis, coalesced) = self else {
+        let Fanout::Redis(publisher) = self else {
             return;
         };
-        coalesced.wanted.store(true, Ordering::SeqCst);
-        if coalesced.running.swap(true, Ordering::SeqCst) {
+        publisher.wanted.store(true, Ordering::SeqCst);
+        if publisher.running.swap(true, Ordering::SeqCst) {
             return;
         }
-        let (redis, coalesced) = (redis.clone(), coalesced.clone());
+        let publisher = publisher.clone();
         tokio::spawn(async move {
+            let redis = &publisher.redis;
             loop {
-                while coalesced.wanted.swap(false, Ordering::SeqCst) {
+                while publisher.wanted.swap(false, Ordering::SeqCst) {
                     let mut conn = redis.connection();
                     let mut publish = redis::cmd("PUBLISH");
                     publish.arg(redis.key(WAKE_CHANNEL)).arg(1);
@@ -73,11 +78,11 @@ impl Fanout {
                         .guarded("jobs", publish.query_async::<i64>(&mut conn))
                         .await;
                 }
-                coalesced.running.store(false, Ordering::SeqCst);
+                publisher.running.store(false, Ordering::SeqCst);
                 // A wake-up between the last swap and that store saw `running` still set
                 // and left its publish to this task.
-                if !coalesced.wanted.load(Ordering::SeqCst)
-                    || coalesced.running.swap(true, Ordering::SeqCst)
+                if !publisher.wanted.load(Ordering::SeqCst)
+                    || publisher.running.swap(true, Ordering::SeqCst)
                 {
                     break;
                 }
@@ -94,7 +99,7 @@ impl Fanout {
         use futures_util::FutureExt;
         match self.clone() {
             Fanout::None => None,
-            Fanout::Redis(redis, _) => Some(listen_redis(redis, wake).boxed()),
+            Fanout::Redis(publisher) => Some(listen_redis(publisher.redis.clone(), wake).boxed()),
             Fanout::Postgres { session_url } => Some(listen_postgres(session_url, wake).boxed()),
         }
     }
