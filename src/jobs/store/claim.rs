@@ -14,7 +14,7 @@
 use super::super::entity::{Column, JobState, Model};
 use super::{release, to_chrono};
 use crate::db::ids::JobId;
-use crate::db::{Backend, Db, clock, relaxed_commit};
+use crate::db::{Db, clock, relaxed_commit};
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -24,14 +24,12 @@ use std::time::Duration;
 
 /// The claim statement; `$1` owner, `$2` lease expiry, `$3` now, `$4` queue, `$5` limit,
 /// `$6…` the `kinds` claimable kinds.
-fn claim_sql(backend: Backend, kinds: usize) -> String {
-    let (lock, relaxed) = match backend {
-        Backend::Postgres => (
-            " FOR UPDATE SKIP LOCKED",
-            relaxed_commit(DbBackend::Postgres),
-        ),
-        Backend::Sqlite => ("", relaxed_commit(DbBackend::Sqlite)),
+fn claim_sql(backend: DbBackend, kinds: usize) -> String {
+    let lock = match backend {
+        DbBackend::Postgres => " FOR UPDATE SKIP LOCKED",
+        _ => "",
     };
+    let relaxed = relaxed_commit(backend);
     let kinds = (6..6 + kinds)
         .map(|n| format!("${n}"))
         .collect::<Vec<_>>()
@@ -69,7 +67,8 @@ pub async fn claim(
         limit.into(),
     ];
     values.extend(kinds.iter().map(|&kind| kind.into()));
-    let statement = db.statement(&claim_sql(db.backend(), kinds.len()), values);
+    let backend = db.write().get_database_backend();
+    let statement = db.statement(&claim_sql(backend, kinds.len()), values);
     Model::find_by_statement(statement).all(db.write()).await
 }
 
