@@ -7,6 +7,7 @@ use crate::cache::Cache;
 use crate::config::Config;
 use crate::db::Db;
 use crate::jobs::JobQueue;
+use crate::orders::PlacementWriter;
 use crate::providers::Providers;
 use crate::rate_limit::RateLimiter;
 use crate::redis_conn::RedisConn;
@@ -33,6 +34,8 @@ pub struct Parts {
     pub metrics: PrometheusHandle,
     /// The payment and shipping providers orders call.
     pub providers: Providers,
+    /// Commits placed orders in groups.
+    pub placements: PlacementWriter,
 }
 
 struct Inner {
@@ -74,6 +77,10 @@ impl AppState {
 
     pub fn jobs(&self) -> &JobQueue {
         &self.0.parts.jobs
+    }
+
+    pub fn placements(&self) -> &PlacementWriter {
+        &self.0.parts.placements
     }
 
     pub fn cache(&self) -> &Cache {

@@ -177,6 +177,7 @@ impl Application {
         let registry = job_registry(&config, &deps)?;
         let state = AppState::new(Parts {
             config,
+            placements: crate::orders::PlacementWriter::start(db.clone(), deps.queue.clone()),
             auth,
             rate_limiter,
             cache: deps.cache,
@@ -196,8 +197,7 @@ impl Application {
         })
     }
 
-    /// Mounts extra routes under `prefix`, inside every middleware layer (used by tests
-    /// for slow or fault-injecting handlers).
+    /// Mounts extra routes under `prefix`, inside every middleware layer (tests' faults).
     pub fn mount(mut self, prefix: &str, endpoint: poem::endpoint::BoxEndpoint<'static>) -> Self {
         self.extra = Some((prefix.to_string(), endpoint));
         self

@@ -3,10 +3,11 @@
 //! the caller's transaction. Every change to a held row names the holder's `lock_token`,
 //! so a holder whose lease ran out and was taken over changes nothing.
 
-use super::{KeyScope, Request, StoredResponse};
+use super::{Completion, KeyScope, Request, StoredResponse};
 use crate::db::relaxed_commit;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr, Statement, Value};
+use std::collections::HashSet;
 use uuid::Uuid;
 
 const PROCESSING: &str = "processing";
@@ -124,32 +125,53 @@ pub(super) async fn take_over(
     Ok(conn.execute_raw(update).await?.rows_affected() == 1)
 }
 
-/// Stores the response of the claim held by `token`; `false` when it is no longer held.
-pub(super) async fn complete(
+/// Stores each completion's response if its claim is still held; returns the tokens of
+/// the claims it completed. One statement: an `UPDATE … FROM (VALUES …)`, whose columns
+/// both backends name `column1`…
+pub(super) async fn complete_all(
     conn: &impl ConnectionTrait,
-    scope: &KeyScope,
-    key: &str,
-    token: Uuid,
-    response: &StoredResponse,
-) -> Result<bool, DbErr> {
-    let headers =
-        serde_json::to_string(&response.headers).map_err(|e| DbErr::Custom(e.to_string()))?;
-    let update = statement(
-        conn,
-        "UPDATE idempotency_keys SET state = $1, response_status = $2, response_headers = $3, response_body = $4 \
-         WHERE scope = $5 AND key = $6 AND lock_token = $7 AND state = $8",
-        vec![
-            COMPLETED.into(),
-            i32::from(response.status).into(),
+    completions: &[Completion],
+) -> Result<HashSet<Uuid>, DbErr> {
+    if completions.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let mut values: Vec<Value> = vec![COMPLETED.into(), PROCESSING.into()];
+    let mut rows = Vec::with_capacity(completions.len());
+    for c in completions {
+        let headers =
+            serde_json::to_string(&c.response.headers).map_err(|e| DbErr::Custom(e.to_string()))?;
+        let at = values.len();
+        rows.push(format!(
+            "(${}, ${}, ${}, ${}, ${}, ${})",
+            at + 1,
+            at + 2,
+            at + 3,
+            at + 4,
+            at + 5,
+            at + 6
+        ));
+        values.extend([
+            c.scope.as_str().into(),
+            c.key.as_str().into(),
+            c.token.into(),
+            i32::from(c.response.status).into(),
             headers.into(),
-            response.body.clone().into(),
-            scope.as_str().into(),
-            key.into(),
-            token.into(),
-            PROCESSING.into(),
-        ],
+            c.response.body.clone().into(),
+        ]);
+    }
+    let sql = format!(
+        "UPDATE idempotency_keys SET state = $1, response_status = v.column4, \
+         response_headers = v.column5, response_body = v.column6 FROM (VALUES {}) AS v \
+         WHERE idempotency_keys.scope = v.column1 AND idempotency_keys.key = v.column2 \
+         AND idempotency_keys.lock_token = v.column3 AND idempotency_keys.state = $2 \
+         RETURNING lock_token",
+        rows.join(", ")
     );
-    Ok(conn.execute_raw(update).await?.rows_affected() == 1)
+    conn.query_all_raw(statement(conn, &sql, values))
+        .await?
+        .iter()
+        .map(|row| row.try_get::<Uuid>("", "lock_token"))
+        .collect()
 }
 
 /// Deletes the claim held by `token`, so the key is free for a retry.

@@ -71,6 +71,20 @@ pub struct Enqueue {
     pub max_attempts: Option<i32>,
 }
 
+fn new_job<K: JobKind>(job: &K, options: Enqueue) -> Result<NewJob, DbErr> {
+    let payload =
+        serde_json::to_value(job).map_err(|e| DbErr::Custom(format!("job payload: {e}")))?;
+    Ok(NewJob {
+        kind: K::NAME.into(),
+        queue: options.queue.unwrap_or_else(|| K::QUEUE.into()),
+        payload,
+        priority: options.priority,
+        max_attempts: options.max_attempts.unwrap_or(K::MAX_ATTEMPTS),
+        run_at: options.run_at,
+        unique_key: options.unique_key,
+    })
+}
+
 /// Enqueues and wakes workers: this process's at once, other processes' through Redis
 /// pub/sub or PostgreSQL NOTIFY (otherwise they find the job by polling). Cheap to clone.
 #[derive(Clone, Default)]
@@ -94,23 +108,33 @@ impl JobQueue {
         job: &K,
         options: Enqueue,
     ) -> Result<Model, DbErr> {
-        let payload =
-            serde_json::to_value(job).map_err(|e| DbErr::Custom(format!("job payload: {e}")))?;
-        let new = NewJob {
-            kind: K::NAME.into(),
-            queue: options.queue.unwrap_or_else(|| K::QUEUE.into()),
-            payload,
-            priority: options.priority,
-            max_attempts: options.max_attempts.unwrap_or(K::MAX_ATTEMPTS),
-            run_at: options.run_at,
-            unique_key: options.unique_key,
-        };
-        let model = store::enqueue(conn, new).await?;
-        self.fanout.notify_in(conn).await?;
-        // Workers woken before the caller commits find nothing and look again within
-        // `jobs.poll_interval`; waking costs little.
-        self.wake();
+        let model = store::enqueue(conn, new_job(job, options)?).await?;
+        self.announce(conn).await?;
         Ok(model)
+    }
+
+    /// Enqueues `jobs`, with the kind's defaults, in one statement on `conn` (the open
+    /// transaction of the writes they belong to).
+    pub async fn enqueue_many<K: JobKind, C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        jobs: &[K],
+    ) -> Result<(), DbErr> {
+        let jobs = jobs
+            .iter()
+            .map(|job| new_job(job, Enqueue::default()))
+            .collect::<Result<_, _>>()?;
+        store::enqueue_many(conn, jobs).await?;
+        self.announce(conn).await
+    }
+
+    /// NOTIFY (PostgreSQL without Redis) goes out with the caller's commit; the rest of
+    /// the wake-up at once. Workers woken before the caller commits find nothing and look
+    /// again within `jobs.poll_interval`; waking costs little.
+    async fn announce(&self, conn: &impl ConnectionTrait) -> Result<(), DbErr> {
+        self.fanout.notify_in(conn).await?;
+        self.wake();
+        Ok(())
     }
 
     /// Wakes idle workers here and, through Redis, in the rest of the fleet (NOTIFY went

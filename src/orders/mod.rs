@@ -7,6 +7,7 @@ mod compensation;
 pub mod entity;
 mod error;
 mod model;
+mod placement;
 mod privacy;
 mod saga;
 pub mod service;
@@ -15,6 +16,7 @@ mod store;
 
 pub use error::OrdersError;
 pub use model::{Address, OrderStatus, StockHold};
+pub use placement::PlacementWriter;
 pub use privacy::anonymise_customer;
 pub use saga::{OrderStep, Saga, Step, register_jobs, register_series};
 pub use store::{OrderFilter, Placed};

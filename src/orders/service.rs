@@ -1,7 +1,7 @@
-//! What the order endpoints ask for: placing an order (the order, its lines and the first
-//! saga step in one transaction, which `place_in` lets a caller share — the idempotency
-//! layer's claim for `Idempotency-Key` belongs in it), reading orders as their owner or as
-//! staff, and cancelling.
+//! What the order endpoints ask for: placing an order (priced here, then committed with
+//! its lines, its first saga step and its `Idempotency-Key`'s response by the
+//! [`PlacementWriter`](super::PlacementWriter)), reading orders as their owner or as staff,
+//! and cancelling.
 
 use super::entity::{event, line, order};
 use super::error::OrdersError;
@@ -15,7 +15,7 @@ use crate::idempotency::{self, Outcome, Request, StoredResponse};
 use crate::products::{Currency, Sku};
 use crate::state::AppState;
 use chrono::{SubsecRound, Utc};
-use sea_orm::{ConnectionTrait, DatabaseTransaction};
+use sea_orm::ConnectionTrait;
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -40,22 +40,22 @@ impl Viewer {
     }
 }
 
-/// Places the order in its own transaction, under the caller's idempotency key: the key's
-/// record (with `respond`'s rendering, for replays) commits with the order, and a retry
-/// gets that response without placing a second order. The saga starts once it commits.
+/// Places the order under the caller's idempotency key: the key's record (with
+/// `respond`'s rendering, for replays) commits with the order and its first saga step,
+/// and a retry gets that response without placing a second order.
 pub async fn place(
     state: &AppState,
     new: NewOrder,
     request: &Request,
     respond: impl FnOnce(&Placed) -> StoredResponse,
 ) -> Result<Outcome<Placed>, OrdersError> {
-    let outcome = idempotency::run(
-        state.db(),
-        &state.config().idempotency,
-        Some(request),
-        async |txn| place_in(state, txn, new).await,
-        respond,
-    )
+    let config = &state.config().idempotency;
+    let outcome = idempotency::with_claim(state.db(), config, request, async |claim| {
+        let placed = priced(state, new).await?;
+        let completion = claim.completion(respond(&placed));
+        state.placements().write(placed.clone(), completion).await?;
+        Ok::<_, OrdersError>(placed)
+    })
     .await?;
     if let Outcome::Fresh(_) = outcome {
         counted(OrderStatus::Pending);
@@ -63,20 +63,17 @@ pub async fn place(
     Ok(outcome)
 }
 
-/// Inserts the order priced from the current catalog and enqueues its first saga step, in
-/// `txn`. Lines naming unknown, archived or inactive products, or a second currency, are
-/// refused with a pointer to the line.
-pub async fn place_in(
-    state: &AppState,
-    txn: &DatabaseTransaction,
-    new: NewOrder,
-) -> Result<Placed, OrdersError> {
+/// The order priced from the current catalog, not yet written. Lines naming unknown,
+/// archived or inactive products, or a second currency, are refused with a pointer to
+/// the line.
+async fn priced(state: &AppState, new: NewOrder) -> Result<Placed, OrdersError> {
     let skus = new.lines.iter().map(|l| l.sku.clone()).collect();
-    let products: HashMap<Sku, crate::products::Model> = crate::products::find_many(txn, skus)
-        .await?
-        .into_iter()
-        .map(|p| (p.sku.clone(), p))
-        .collect();
+    let products: HashMap<Sku, crate::products::Model> =
+        crate::products::find_many(state.db().write(), skus)
+            .await?
+            .into_iter()
+            .map(|p| (p.sku.clone(), p))
+            .collect();
     let id = Uuid::now_v7();
     let (mut errors, mut lines) = (Vec::new(), Vec::new());
     let mut currency: Option<&Currency> = None;
@@ -143,9 +140,7 @@ pub async fn place_in(
         created_at: now,
         updated_at: now,
     };
-    let placed = store::insert(txn, order, lines).await?;
-    saga::enqueue(state.jobs(), txn, id, Step::Reserve).await?;
-    Ok(placed)
+    Ok(Placed { order, lines })
 }
 
 /// One order with its lines, if `viewer` may see it (others get 404, as if it did not exist).

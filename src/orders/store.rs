@@ -10,8 +10,8 @@ use crate::webhooks::EventType;
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -22,24 +22,8 @@ pub struct Placed {
     pub lines: Vec<line::Model>,
 }
 
-/// Inserts the order, its lines and its first event (one round trip on PostgreSQL). Run in
-/// a transaction.
-pub async fn insert(
-    conn: &(impl ConnectionTrait + TransactionTrait),
-    order: order::Model,
-    lines: Vec<line::Model>,
-) -> Result<Placed, DbErr> {
-    let inserts = [
-        order::Entity::insert(order::ActiveModel::from(order.clone())).into_query(),
-        line::Entity::insert_many(lines.iter().cloned().map(line::ActiveModel::from)).into_query(),
-        event::Entity::insert(entry(order.id, None, OrderStatus::Pending, None, None)).into_query(),
-    ];
-    crate::db::insert_all(conn, &inserts).await?;
-    Ok(Placed { order, lines })
-}
-
 /// A row of the order's event log.
-fn entry(
+pub(super) fn entry(
     order_id: Uuid,
     from: Option<OrderStatus>,
     to: OrderStatus,

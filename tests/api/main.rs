@@ -65,6 +65,7 @@ mod orders_flash;
 mod orders_http;
 mod orders_idempotency;
 mod orders_lost_answers;
+mod orders_placement;
 mod orders_resilience;
 mod packaging;
 mod pgbouncer;

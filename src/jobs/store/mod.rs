@@ -59,22 +59,16 @@ fn to_chrono(d: Duration) -> chrono::Duration {
     chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }
 
-/// Inserts the job — inside the caller's transaction when `conn` is one, so it commits or
-/// rolls back with the caller's own writes. A pending duplicate (same unique key) is
-/// returned instead of a new job. "Now" is the database's: a job enqueued for now by a
-/// process whose clock runs ahead must not wait for that clock.
-pub async fn enqueue<C: ConnectionTrait + TransactionTrait>(
-    conn: &C,
-    job: NewJob,
-) -> Result<Model, DbErr> {
-    let now = clock::now(conn).await?;
+/// The row of `job` enqueued at `now` (the database's clock: a job enqueued for now by a
+/// process whose clock runs ahead must not wait for that clock).
+fn row(job: NewJob, now: DateTime<Utc>) -> Model {
     let run_at = Ord::max(job.run_at.unwrap_or(now), now);
     let state = if run_at > now {
         JobState::Scheduled
     } else {
         JobState::Available
     };
-    let model = Model {
+    Model {
         id: JobId::generate(),
         kind: job.kind,
         queue: job.queue,
@@ -87,15 +81,43 @@ pub async fn enqueue<C: ConnectionTrait + TransactionTrait>(
         lease_owner: None,
         lease_expires_at: None,
         errors: "[]".into(),
-        unique_key: job.unique_key.clone(),
+        unique_key: job.unique_key,
         created_at: now,
         updated_at: now,
         finished_at: None,
-    };
+    }
+}
+
+/// Inserts jobs without unique keys in one statement, inside the caller's transaction
+/// when `conn` is one.
+pub async fn enqueue_many(conn: &impl ConnectionTrait, jobs: Vec<NewJob>) -> Result<(), DbErr> {
+    if jobs.iter().any(|job| job.unique_key.is_some()) {
+        return Err(DbErr::Custom(
+            "jobs with a unique key are enqueued one at a time".into(),
+        ));
+    }
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    let now = clock::now(conn).await?;
+    let rows = jobs.into_iter().map(|job| ActiveModel::from(row(job, now)));
+    Jobs::insert_many(rows).exec_without_returning(conn).await?;
+    Ok(())
+}
+
+/// Inserts the job — inside the caller's transaction when `conn` is one, so it commits or
+/// rolls back with the caller's own writes. A pending duplicate (same unique key) is
+/// returned instead of a new job.
+pub async fn enqueue<C: ConnectionTrait + TransactionTrait>(
+    conn: &C,
+    job: NewJob,
+) -> Result<Model, DbErr> {
+    let unique_key = job.unique_key.clone();
+    let model = row(job, clock::now(conn).await?);
     // Inserted without RETURNING: the row is what was sent, and reading it back cost
     // every enqueue a decode.
     let insert = || Jobs::insert(ActiveModel::from(model.clone()));
-    if job.unique_key.is_none() {
+    if unique_key.is_none() {
         insert().exec_without_returning(conn).await?;
         return Ok(model);
     }
@@ -110,7 +132,7 @@ pub async fn enqueue<C: ConnectionTrait + TransactionTrait>(
         Err(e) if crate::db::is_unique_violation(&e) => {
             savepoint.rollback().await?;
             Jobs::find()
-                .filter(Column::UniqueKey.eq(job.unique_key))
+                .filter(Column::UniqueKey.eq(unique_key))
                 .filter(Column::State.is_in(WAITING.into_iter().chain([JobState::Running])))
                 .one(conn)
                 .await?
