@@ -28,7 +28,7 @@ pub struct Claim {
 }
 
 /// A claim's response, to store with the writes it reports (see [`complete_all`]).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Completion {
     pub(super) scope: KeyScope,
     pub(super) key: Key,
@@ -42,9 +42,9 @@ impl Claim {
     pub async fn complete(
         &self,
         txn: &DatabaseTransaction,
-        response: &StoredResponse,
+        response: StoredResponse,
     ) -> Result<(), IdempotencyError> {
-        match complete_all(txn, &[self.completion(response.clone())]).await?[..] {
+        match complete_all(txn, &[&self.completion(response)]).await?[..] {
             [true] => Ok(()),
             _ => Err(IdempotencyError::ClaimLost),
         }
@@ -149,7 +149,7 @@ pub async fn begin(db: &Db, config: &IdempotencyConfig, request: &Request) -> Re
 /// back the writes of one that was not (another request took its key over meanwhile).
 pub async fn complete_all(
     conn: &impl ConnectionTrait,
-    completions: &[Completion],
+    completions: &[&Completion],
 ) -> Result<Vec<bool>, DbErr> {
     let held = store::complete_all(conn, completions).await?;
     Ok(completions

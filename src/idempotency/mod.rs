@@ -106,7 +106,7 @@ where
         let txn = db.begin_write().await?;
         let result = work(&txn).await?;
         if let Some(claim) = claim {
-            claim.complete(&txn, &respond(&result)).await?;
+            claim.complete(&txn, respond(&result)).await?;
         }
         txn.commit().await?;
         Ok(result)

@@ -130,7 +130,7 @@ pub(super) async fn take_over(
 /// both backends name `column1`…
 pub(super) async fn complete_all(
     conn: &impl ConnectionTrait,
-    completions: &[Completion],
+    completions: &[&Completion],
 ) -> Result<HashSet<Uuid>, DbErr> {
     if completions.is_empty() {
         return Ok(HashSet::new());

@@ -87,10 +87,8 @@ async fn gather(mut pending: mpsc::Receiver<Pending>, db: Db, jobs: JobQueue) {
 /// Writes `batch` and answers each order; after a failed batch, each order alone.
 async fn write(db: &Db, jobs: &JobQueue, batch: Vec<Pending>) {
     if batch.len() > 1 {
-        let (placed, completions): (Vec<_>, Vec<_>) = batch
-            .iter()
-            .map(|p| (&p.placed, p.completion.clone()))
-            .unzip();
+        let (placed, completions): (Vec<_>, Vec<_>) =
+            batch.iter().map(|p| (&p.placed, &p.completion)).unzip();
         if let Ok(held) = commit(db, jobs, &placed, &completions).await {
             for (pending, held) in batch.into_iter().zip(held) {
                 let _ = pending.done.send(answer(Ok(held)));
@@ -99,7 +97,7 @@ async fn write(db: &Db, jobs: &JobQueue, batch: Vec<Pending>) {
         }
     }
     for pending in batch {
-        let written = commit(db, jobs, &[&pending.placed], &[pending.completion]).await;
+        let written = commit(db, jobs, &[&pending.placed], &[&pending.completion]).await;
         let _ = pending
             .done
             .send(answer(written.map(|held| held == [true])));
@@ -120,7 +118,7 @@ async fn commit(
     db: &Db,
     jobs: &JobQueue,
     placed: &[&Placed],
-    completions: &[Completion],
+    completions: &[&Completion],
 ) -> Result<Vec<bool>, DbErr> {
     let txn = db.begin_write().await?;
     let held = idempotency::complete_all(&txn, completions).await?;

@@ -212,7 +212,7 @@ async fn a_claim_abandoned_by_a_crash_is_taken_over_after_its_lease(backend: Bac
         headers: Vec::new(),
         body: "{}".into(),
     };
-    let lost = crashed.complete(&txn, &stale).await;
+    let lost = crashed.complete(&txn, stale).await;
     assert!(matches!(lost, Err(IdempotencyError::ClaimLost)), "{lost:?}");
     drop(txn);
     let replay = post(&app, &editor, "crash-1", &body).await;
